@@ -1,0 +1,125 @@
+"""
+The in-memory agency search index, and the watcher that rebuilds it when the registry changes.
+
+The registry is small (hundreds of rows), so every gateway process holds it in memory and searches
+without touching PostgreSQL. An import NOTIFYs the registry channel; every process reloads within
+moments. A lost LISTEN connection is reopened and the index reloaded, so no change is missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import unicodedata
+from collections.abc import AsyncIterator, Sequence
+from functools import lru_cache
+
+import asyncpg
+import structlog
+from rapidfuzz import fuzz, process, utils
+
+from storage.registry import REGISTRY_CHANNEL, Agency, load_agencies, normalize_licence
+
+log = structlog.get_logger()
+
+# A query this close to a name counts as a match (0-100, rapidfuzz WRatio).
+MATCH_CUTOFF = 82
+MAX_RESULTS = 9
+_LEGAL_FORM = re.compile(r"^(?:p\s*t|c\s*v)\b\s*|\s*\b(?:tbk|persero)$")
+_LICENCE_LIKE = re.compile(r"^[\d\s.\-/]{6,}$")
+
+
+def name_key(name: str) -> str:
+    """A name as search compares it: no accents, case, punctuation or 'PT'/'P.T.'/'Tbk'."""
+    ascii_only = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    return _LEGAL_FORM.sub("", utils.default_process(ascii_only)).strip()
+
+
+class AgencyIndex:
+    """Exact search by licence number and ranked fuzzy search by name."""
+
+    def __init__(self, agencies: Sequence[Agency]) -> None:
+        self.agencies = tuple(agencies)
+        self._by_licence = {a.licence_number: a for a in agencies}
+        self._keys = [name_key(a.name) for a in agencies]
+        # A USSD hop replays its path, so the same query is searched several times in a row.
+        self.search = lru_cache(maxsize=1024)(self._search)  # type: ignore[method-assign]
+
+    def get(self, licence_number: str) -> Agency | None:
+        """The agency with that licence number, if any."""
+        return self._by_licence.get(normalize_licence(licence_number))
+
+    def search(self, query: str) -> tuple[Agency, ...]:
+        """Matches for a name or licence number, best first (replaced by a cached copy)."""
+        return self._search(query)
+
+    def _search(self, query: str) -> tuple[Agency, ...]:
+        if _LICENCE_LIKE.match(query.strip()):
+            found = self.get(query)
+            return (found,) if found else ()
+        key = name_key(query)
+        if not key:
+            return ()
+        exact = [a for a, k in zip(self.agencies, self._keys, strict=True) if k == key]
+        if exact:
+            return tuple(exact)
+        hits = process.extract(
+            key,
+            self._keys,
+            scorer=fuzz.WRatio,
+            processor=None,
+            limit=MAX_RESULTS,
+            score_cutoff=MATCH_CUTOFF,
+        )
+        return tuple(self.agencies[index] for _, _, index in hits)
+
+
+class RegistryWatcher:
+    """Keeps an AgencyIndex current: loads it, then reloads on every registry notification."""
+
+    def __init__(self, pool: asyncpg.Pool, database_url: str) -> None:
+        self.pool = pool
+        self.database_url = database_url
+        self.index = AgencyIndex(())
+        self._changed = asyncio.Event()
+
+    async def load(self) -> None:
+        """Rebuild the index from the database."""
+        agencies = await load_agencies(self.pool)
+        self.index = AgencyIndex(agencies)
+        log.info("registry.index_loaded", agencies=len(agencies))
+
+    async def run(self) -> None:
+        """Listen for changes forever, reconnecting with backoff."""
+        delay = 0.5
+        while True:
+            try:
+                conn = await asyncpg.connect(self.database_url)
+            except (OSError, asyncpg.PostgresError) as error:
+                log.warning("registry.listen_failed", error=str(error), retry_in_s=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30)
+                continue
+            delay = 0.5
+            try:
+                await conn.add_listener(REGISTRY_CHANNEL, self._notified)
+                await self.load()  # anything imported while we were not listening
+                async for _ in self._changes(conn):
+                    await self.load()
+            except (OSError, asyncpg.PostgresError) as error:
+                log.warning("registry.listen_lost", error=str(error))
+            finally:
+                conn.terminate()
+
+    def _notified(self, *_: object) -> None:
+        self._changed.set()
+
+    async def _changes(self, conn: asyncpg.Connection) -> AsyncIterator[None]:
+        while not conn.is_closed():
+            try:
+                await asyncio.wait_for(self._changed.wait(), timeout=5)
+            except TimeoutError:
+                await conn.execute("SELECT 1")  # notices a dead connection
+                continue
+            self._changed.clear()
+            yield

@@ -1,0 +1,73 @@
+"""
+The application factory: the one place where config, database, menus and routes are wired.
+
+Nothing runs at import time; `create_app` is used by `hotline serve`, the tests and the benchmarks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import asyncpg
+import structlog
+from aiohttp import web
+
+from gateway import keys
+from gateway.agency_index import RegistryWatcher
+from gateway.config import Config
+from gateway.health import healthz, readyz
+from gateway.middleware import request_context
+from gateway.ussd import UssdService, ussd_callback
+from storage.ussd_sessions import purge_free_text
+from ussd_menus.tree import build_machine
+
+log = structlog.get_logger()
+HOUSEKEEPING_INTERVAL_S = 3600
+
+
+def create_app(config: Config, database_url: str) -> web.Application:
+    """Build the app; the menu tree is checked here, so a broken menu fails start-up."""
+    machine = build_machine()
+    app = web.Application(client_max_size=config.max_body_bytes, middlewares=[request_context])
+    app[keys.CONFIG] = config
+    app[keys.DATABASE_URL] = database_url
+
+    async def services(app: web.Application) -> AsyncIterator[None]:
+        pool = await asyncpg.create_pool(
+            database_url, min_size=1, max_size=config.db_pool_size, command_timeout=30
+        )
+        watcher = RegistryWatcher(pool, database_url)
+        await watcher.load()
+        app[keys.POOL] = pool
+        app[keys.REGISTRY] = watcher
+        app[keys.USSD] = UssdService(machine, pool, lambda: watcher.index, config.db_timeout_s)
+        tasks = [
+            asyncio.create_task(watcher.run(), name="registry-watcher"),
+            asyncio.create_task(_housekeeping(pool), name="housekeeping"),
+        ]
+        yield
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await pool.close()
+
+    app.cleanup_ctx.append(services)
+    app.router.add_post("/at/ussd", ussd_callback)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    return app
+
+
+async def _housekeeping(pool: asyncpg.Pool) -> None:
+    """Hourly: drop free-text boundaries of sessions long over."""
+    while True:
+        try:
+            removed = await purge_free_text(pool, older_than_hours=24)
+            log.info("housekeeping.free_text_purged", rows=removed)
+        except (OSError, asyncpg.PostgresError) as error:
+            log.warning("housekeeping.failed", error=str(error))
+        await asyncio.sleep(HOUSEKEEPING_INTERVAL_S)

@@ -1,0 +1,114 @@
+"""
+Configuration: read from the environment once, into one typed, frozen object.
+
+`Config.from_env` is the only place that reads environment variables; a bad value stops start-up
+with a single message naming every bad variable. Secrets are kept out of repr().
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, TypeVar, cast, get_args
+
+LogFormat = Literal["json", "console", "auto"]
+T = TypeVar("T")
+
+
+class ConfigError(Exception):
+    """Some environment variables are missing or invalid."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("invalid configuration:\n  " + "\n  ".join(problems))
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Everything the service reads from its environment."""
+
+    database_url: str | None = field(default=None, repr=False)
+    data_dir: Path = Path("var")
+    host: str = "0.0.0.0"  # noqa: S104 - a server in a container listens on every interface
+    port: int = 8000
+    log_level: str = "info"
+    log_format: LogFormat = "auto"
+    max_body_bytes: int = 8192
+    db_pool_size: int = 10
+    db_timeout_s: float = 3.0
+    ussd_service_code: str = ""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Config:
+        """Parse every variable; raise ConfigError naming all bad ones at once."""
+        problems: list[str] = []
+        d = cls()  # defaults (a slotted class has no class-level default values)
+
+        def get(name: str, parse: Callable[[str], T], default: T) -> T:
+            raw = environ.get(name, "").strip()
+            if not raw:
+                return default
+            try:
+                return parse(raw)
+            except ValueError as error:
+                problems.append(f"{name}: {error}")
+                return default
+
+        config = cls(
+            database_url=environ.get("DATABASE_URL", "").strip() or None,
+            data_dir=get("HOTLINE_DATA_DIR", Path, d.data_dir),
+            host=get("HOST", str, d.host),
+            port=get("PORT", _int_between(1, 65535), d.port),
+            log_level=get("LOG_LEVEL", _one_of("debug", "info", "warning", "error"), d.log_level),
+            log_format=get("LOG_FORMAT", _log_format, d.log_format),
+            max_body_bytes=get(
+                "HOTLINE_MAX_BODY_BYTES", _int_between(1024, 1 << 20), d.max_body_bytes
+            ),
+            db_pool_size=get("HOTLINE_DB_POOL_SIZE", _int_between(1, 100), d.db_pool_size),
+            db_timeout_s=get("HOTLINE_DB_TIMEOUT_S", _float_between(0.1, 60), d.db_timeout_s),
+            ussd_service_code=get("HOTLINE_USSD_CODE", str, d.ussd_service_code),
+        )
+        if config.database_url and not config.database_url.startswith(
+            ("postgres://", "postgresql://")
+        ):
+            problems.append("DATABASE_URL: must start with postgresql://")
+        if problems:
+            raise ConfigError(problems)
+        return config
+
+
+def _int_between(low: int, high: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        value = int(raw)
+        if not low <= value <= high:
+            raise ValueError(f"must be between {low} and {high}, got {value}")
+        return value
+
+    return parse
+
+
+def _float_between(low: float, high: float) -> Callable[[str], float]:
+    def parse(raw: str) -> float:
+        value = float(raw)
+        if not low <= value <= high:
+            raise ValueError(f"must be between {low} and {high}, got {value}")
+        return value
+
+    return parse
+
+
+def _one_of(*choices: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        if raw.lower() not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}, got {raw!r}")
+        return raw.lower()
+
+    return parse
+
+
+def _log_format(raw: str) -> LogFormat:
+    for choice in get_args(LogFormat):
+        if raw == choice:
+            return cast(LogFormat, choice)
+    raise ValueError(f"must be json, console or auto, got {raw!r}")

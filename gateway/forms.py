@@ -1,0 +1,24 @@
+"""
+Reading Africa's Talking's urlencoded callbacks without ever failing on what arrives.
+
+Bodies over the configured limit get 413 (aiohttp's client_max_size); anything else parses: bytes
+that are not UTF-8 are replaced, not fatal, and absurd field counts are cut off.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+MAX_FIELDS = 64
+
+
+async def read_form(request: web.Request) -> dict[str, str]:
+    """The form fields of a callback; the first value wins when a field repeats."""
+    body = await request.read()
+    text = body.decode("utf-8", errors="replace")
+    form: dict[str, str] = {}
+    for key, value in parse_qsl(text, keep_blank_values=True, errors="replace")[:MAX_FIELDS]:
+        form.setdefault(key, value)
+    return form

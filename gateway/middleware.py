@@ -1,0 +1,44 @@
+"""
+Request middleware: fresh log context per request, one summary line, and no unhandled 500 pages.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import structlog
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+log = structlog.get_logger()
+
+
+@web.middleware
+async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Bind request_id and route, and log `http.request_finished` once per request."""
+    structlog.contextvars.clear_contextvars()
+    route = request.match_info.route.resource
+    structlog.contextvars.bind_contextvars(
+        request_id=uuid.uuid4().hex[:16],
+        route=route.canonical if route is not None else "unmatched",
+    )
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as error:
+        status = error.status
+        raise
+    except Exception:
+        log.exception("http.unhandled_error")
+        return web.Response(status=500, text="internal error\n")
+    finally:
+        log.info(
+            "http.request_finished",
+            method=request.method,
+            status=status,
+            duration_ms=round((time.perf_counter() - started) * 1000, 2),
+        )

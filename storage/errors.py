@@ -1,0 +1,48 @@
+"""
+Errors raised by the storage package; no asyncpg exception leaves it.
+
+    StorageError
+    ├── DatabaseUnavailable   the server cannot be reached or went away
+    ├── MigrationError        the migration files or the applied history are inconsistent
+    └── InvalidCsv            a CSV file failed validation; carries every problem found
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class StorageError(Exception):
+    """The database could not do what was asked."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.__doc__)
+
+
+class DatabaseUnavailable(StorageError):
+    """The database is unreachable right now."""
+
+
+class MigrationError(StorageError):
+    """The migration files or the applied history are inconsistent."""
+
+
+@dataclass(frozen=True, slots=True)
+class CsvProblem:
+    """One problem in a CSV file: line 1 is the header."""
+
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" + (f", {self.field}" if self.field else "")
+        return f"{where}: {self.message}"
+
+
+class InvalidCsv(StorageError):
+    """The CSV file is invalid; nothing was changed."""
+
+    def __init__(self, problems: list[CsvProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))

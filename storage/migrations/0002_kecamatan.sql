@@ -1,0 +1,33 @@
+-- The 29 kecamatan of Kabupaten Serang (Kemendagri codes, Kepmendagri 100.1.1-6117/2022).
+-- Public administrative facts, not sample data; see shared/reference/domain-id.md section 7.2.
+
+INSERT INTO kecamatan (code, name, postcode, desa_count) VALUES
+    ('36.04.05', 'Kramatwatu', '42161', 15),
+    ('36.04.06', 'Waringinkurung', '42453', 11),
+    ('36.04.07', 'Bojonegara', '42454', 11),
+    ('36.04.08', 'Pulo Ampel', '42455', 9),
+    ('36.04.09', 'Ciruas', '42182', 15),
+    ('36.04.11', 'Kragilan', '42184', 12),
+    ('36.04.12', 'Pontang', '42192', 11),
+    ('36.04.13', 'Tirtayasa', '42193', 14),
+    ('36.04.14', 'Tanara', '42194', 9),
+    ('36.04.15', 'Cikande', '42186', 13),
+    ('36.04.16', 'Kibin', '42185', 9),
+    ('36.04.17', 'Carenang', '42195', 8),
+    ('36.04.18', 'Binuang', '42196', 7),
+    ('36.04.19', 'Petir', '42172', 15),
+    ('36.04.20', 'Tunjung Teja', '42174', 9),
+    ('36.04.22', 'Baros', '42173', 14),
+    ('36.04.23', 'Cikeusal', '42175', 17),
+    ('36.04.24', 'Pamarayan', '42179', 10),
+    ('36.04.25', 'Kopo', '42178', 10),
+    ('36.04.26', 'Jawilan', '42177', 9),
+    ('36.04.27', 'Ciomas', '42164', 11),
+    ('36.04.28', 'Pabuaran', '42163', 8),
+    ('36.04.29', 'Padarincang', '42168', 14),
+    ('36.04.30', 'Anyar', '42166', 12),
+    ('36.04.31', 'Cinangka', '42167', 14),
+    ('36.04.32', 'Mancak', '42165', 14),
+    ('36.04.33', 'Gunungsari', '42160', 7),
+    ('36.04.34', 'Bandung', '42176', 8),
+    ('36.04.35', 'Lebak Wangi', '42181', 10);

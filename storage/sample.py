@@ -1,0 +1,22 @@
+"""
+The bundled fictional sample registry for demos and tests.
+
+Every name carries Contoh/Sampel/Fiktif and every licence number starts with 99, so no row can be
+mistaken for a real company's licence status.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from importlib import resources
+
+from storage.registry import Agency
+from storage.registry_csv import parse_agencies
+
+SAMPLE_FILE = "agencies.csv"
+
+
+def sample_agencies() -> list[Agency]:
+    """The sample registry, marked as sample."""
+    text = (resources.files("storage") / "sample" / SAMPLE_FILE).read_text("utf-8")
+    return [replace(a, is_sample=True) for a in parse_agencies(text)]

@@ -1,0 +1,102 @@
+"""
+The whole menu tree, assembled and checked once at start-up.
+
+The check fails start-up when an option leads nowhere or a fixed screen is too long, so a broken
+menu never reaches a caller. Screens with registry data are walked by the test suite.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from ussd_menus.agency_check import CheckDetail, CheckList, CheckNone, CheckPrompt
+from ussd_menus.machine import Machine, render
+from ussd_menus.main_menu import Goodbye, LanguageMenu, MainMenu
+from ussd_menus.model import (
+    LANGS,
+    MAX_OPTIONS,
+    SCREEN_LIMIT,
+    AgencyRecord,
+    Context,
+    Env,
+    Frame,
+    Lang,
+    Node,
+    Push,
+    View,
+)
+from ussd_menus.safe_migration import InfoMenu, InfoPage, load_topics
+
+
+class MenuError(Exception):
+    """The menu tree is inconsistent."""
+
+
+def build_nodes() -> dict[str, Node]:
+    """Every node of the tree by name."""
+    topics = load_topics()
+    return {
+        "main": MainMenu(),
+        "lang": LanguageMenu(),
+        "exit": Goodbye(),
+        "check": CheckPrompt(),
+        "check_list": CheckList(),
+        "check_detail": CheckDetail(),
+        "check_none": CheckNone(),
+        "info": InfoMenu(topics),
+        "info_page": InfoPage(topics),
+    }
+
+
+class _NoAgencies:
+    def search(self, query: str) -> list[AgencyRecord]:
+        return []
+
+    def get(self, licence_number: str) -> AgencyRecord | None:
+        return None
+
+
+def build_machine() -> Machine:
+    """The checked machine; raises MenuError if the tree is inconsistent."""
+    nodes = build_nodes()
+    check(nodes)
+    return Machine(nodes)
+
+
+def check(nodes: dict[str, Node]) -> None:
+    """Walk every screen reachable without registry data, in every language."""
+    env = Env(agencies=_NoAgencies(), today=date(2000, 1, 1))
+    for lang in LANGS:
+        ctx = Context(lang, env)
+        seen: set[Frame] = set()
+        todo = [Frame("main"), Frame("exit")]
+        while todo:
+            frame = todo.pop()
+            if frame in seen or frame.node.startswith("check_"):
+                continue
+            seen.add(frame)
+            if frame.node not in nodes:
+                raise MenuError(f"an option leads to unknown step {frame.node!r}")
+            view = nodes[frame.node].view(frame, ctx)
+            _check_view(frame, view, lang)
+            actions = [o.action for o in view.options] + ([view.more] if view.more else [])
+            todo += [a.frame for a in actions if isinstance(a, Push)]
+
+
+def _check_view(frame: Frame, view: View, lang: Lang) -> None:
+    if len(view.options) > MAX_OPTIONS:
+        raise MenuError(f"{frame} has more than {MAX_OPTIONS} options")
+    for problem in (None, problem_for(view)):
+        text = render(view, lang, problem).text
+        if len(text) > SCREEN_LIMIT or not is_gsm_safe(text):
+            raise MenuError(f"{frame} in {lang}: {len(text)} chars, limit {SCREEN_LIMIT} GSM-7")
+
+
+def problem_for(view: View) -> str:
+    """The problem line a screen may carry above its body."""
+    return "problem.too_short" if view.free_text else "problem.choice"
+
+
+def is_gsm_safe(text: str) -> bool:
+    """Plain printable ASCII and newlines only, without GSM-7's two-slot characters."""
+    return all(ch == "\n" or (" " <= ch <= "~" and ch not in "[]{}|^~\\`") for ch in text)
