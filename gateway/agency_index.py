@@ -22,8 +22,12 @@ from storage.registry import REGISTRY_CHANNEL, Agency, load_agencies, normalize_
 
 log = structlog.get_logger()
 
-# A query this close to a name counts as a match (0-100, rapidfuzz WRatio).
-MATCH_CUTOFF = 82
+# A name word counts as typed when this similar to a query word (0-100, rapidfuzz ratio):
+# 'samudera' finds 'samudra', 'jaya' does not find 'raya'.
+WORD_CUTOFF = 80
+# A name matches when its words cover this share of the query's words (a missing word counts 0),
+# so one extra word such as a town name is forgiven but one shared word such as 'Jaya' is not.
+MATCH_CUTOFF = 75
 MAX_RESULTS = 9
 _LEGAL_FORM = re.compile(r"^(?:p\s*t|c\s*v)\b\s*|\s*\b(?:tbk|persero)$")
 _LICENCE_LIKE = re.compile(r"^[\d\s.\-/]{6,}$")
@@ -36,42 +40,53 @@ def name_key(name: str) -> str:
 
 
 class AgencyIndex:
-    """Exact search by licence number and ranked fuzzy search by name."""
+    """Exact search by licence number and ranked, typo-tolerant search by the words of a name."""
 
     def __init__(self, agencies: Sequence[Agency]) -> None:
         self.agencies = tuple(agencies)
         self._by_licence = {a.licence_number: a for a in agencies}
         self._keys = [name_key(a.name) for a in agencies]
+        self._words = [key.split() for key in self._keys]
+        self._postings: dict[str, list[int]] = {}
+        for i, words in enumerate(self._words):
+            for word in set(words):
+                self._postings.setdefault(word, []).append(i)
+        self._vocabulary = list(self._postings)
         # A USSD hop replays its path, so the same query is searched several times in a row.
-        self.search = lru_cache(maxsize=1024)(self._search)  # type: ignore[method-assign]
+        self._cached = lru_cache(maxsize=1024)(self._search)
 
     def get(self, licence_number: str) -> Agency | None:
         """The agency with that licence number, if any."""
         return self._by_licence.get(normalize_licence(licence_number))
 
     def search(self, query: str) -> tuple[Agency, ...]:
-        """Matches for a name or licence number, best first (replaced by a cached copy)."""
-        return self._search(query)
+        """Matches for a name or licence number, best first."""
+        return self._cached(query)
 
     def _search(self, query: str) -> tuple[Agency, ...]:
         if _LICENCE_LIKE.match(query.strip()):
             found = self.get(query)
             return (found,) if found else ()
         key = name_key(query)
-        if not key:
-            return ()
         exact = [a for a, k in zip(self.agencies, self._keys, strict=True) if k == key]
-        if exact:
+        if exact or not key:
             return tuple(exact)
-        hits = process.extract(
-            key,
-            self._keys,
-            scorer=fuzz.WRatio,
-            processor=None,
-            limit=MAX_RESULTS,
-            score_cutoff=MATCH_CUTOFF,
+        words = list(dict.fromkeys(key.split()))
+        # Best similarity of each query word within each candidate name.
+        best: dict[int, list[float]] = {}
+        for position, word in enumerate(words):
+            for similar, score, _ in process.extract(
+                word, self._vocabulary, scorer=fuzz.ratio, limit=None, score_cutoff=WORD_CUTOFF
+            ):
+                for i in self._postings[similar]:
+                    scores = best.setdefault(i, [0.0] * len(words))
+                    scores[position] = max(scores[position], score)
+        ranked = sorted(
+            (-sum(scores) / len(words), len(self._words[i]), self._keys[i], i)
+            for i, scores in best.items()
+            if sum(scores) / len(words) >= MATCH_CUTOFF
         )
-        return tuple(self.agencies[index] for _, _, index in hits)
+        return tuple(self.agencies[i] for *_, i in ranked[:MAX_RESULTS])
 
 
 class RegistryWatcher:

@@ -44,7 +44,7 @@ TEXTS: dict[str, Text] = {
     ),
     "check.list": Text("Pilih perusahaan ({page}/{pages}):", "Choose an agency ({page}/{pages}):"),
     "check.none": Text(
-        '"{query}" TIDAK ditemukan di daftar P3MI berizin. Jangan bayar atau serahkan dokumen.'
+        '"{query}" TIDAK ditemukan di daftar P3MI berizin. Jangan bayar/serahkan dokumen.'
         " Tanya Disnaker/Kades atau telp 0800-1000.",
         '"{query}" NOT found among licensed P3MI. Do not pay or hand over documents.'
         " Ask Disnaker/village head or call 0800-1000.",
