@@ -16,11 +16,14 @@ from aiohttp import web
 
 from gateway import keys
 from gateway.agency_index import RegistryWatcher
-from gateway.config import Config
+from gateway.config import Config, ConfigError
 from gateway.health import healthz, readyz
+from gateway.identity import Identity
 from gateway.middleware import request_context
-from gateway.ussd import UssdService, ussd_callback
+from gateway.ussd import TipRules, UssdService, ussd_callback
+from storage.regions import load_kecamatan
 from storage.ussd_sessions import purge_free_text
+from ussd_menus.model import Kecamatan
 from ussd_menus.tree import build_machine
 
 log = structlog.get_logger()
@@ -28,8 +31,10 @@ HOUSEKEEPING_INTERVAL_S = 3600
 
 
 def create_app(config: Config, database_url: str) -> web.Application:
-    """Build the app; the menu tree is checked here, so a broken menu fails start-up."""
-    machine = build_machine()
+    """Build the app; the menu tree is checked at start-up, so a broken menu never serves."""
+    if config.secret is None:
+        raise ConfigError(["HOTLINE_SECRET: required to serve (pseudonymises reporters)"])
+    identity = Identity(config.secret)
     app = web.Application(client_max_size=config.max_body_bytes, middlewares=[request_context])
     app[keys.CONFIG] = config
     app[keys.DATABASE_URL] = database_url
@@ -38,11 +43,22 @@ def create_app(config: Config, database_url: str) -> web.Application:
         pool = await asyncpg.create_pool(
             database_url, min_size=1, max_size=config.db_pool_size, command_timeout=30
         )
+        kecamatan = tuple(Kecamatan(k.code, k.name) for k in await load_kecamatan(pool))
+        machine = build_machine(kecamatan)
         watcher = RegistryWatcher(pool, database_url)
         await watcher.load()
         app[keys.POOL] = pool
         app[keys.REGISTRY] = watcher
-        app[keys.USSD] = UssdService(machine, pool, lambda: watcher.index, config.db_timeout_s)
+        app[keys.IDENTITY] = identity
+        app[keys.USSD] = UssdService(
+            machine,
+            pool,
+            lambda: watcher.index,
+            kecamatan,
+            identity,
+            TipRules(config.tips_per_hour, config.agency_flag_per_day, config.draft_minutes),
+            config.db_timeout_s,
+        )
         tasks = [
             asyncio.create_task(watcher.run(), name="registry-watcher"),
             asyncio.create_task(_housekeeping(pool), name="housekeeping"),

@@ -22,6 +22,7 @@ from aiohttp import web
 from gateway import logs
 from gateway.app import create_app
 from gateway.config import Config, ConfigError
+from gateway.identity import local_secret
 from storage.embedded import embedded_database_url
 from storage.errors import InvalidCsv, StorageError
 from storage.migrate import migrate
@@ -99,6 +100,13 @@ def _migrate(config: Config, args: argparse.Namespace) -> None:
 
 
 def _serve(config: Config, args: argparse.Namespace) -> None:
+    if config.secret is None:
+        if config.database_url:
+            sys.exit(
+                "HOTLINE_SECRET must be set when DATABASE_URL is set: it keys the reporters'"
+                " pseudonyms and must stay the same across restarts and processes."
+            )
+        config = replace(config, secret=local_secret(config.data_dir))
     url = database_url(config)
 
     async def prepare() -> None:

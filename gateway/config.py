@@ -38,6 +38,11 @@ class Config:
     db_pool_size: int = 10
     db_timeout_s: float = 3.0
     ussd_service_code: str = ""
+    secret: str | None = field(default=None, repr=False)
+    tips_per_hour: int = 5
+    agency_flag_per_day: int = 5
+    draft_minutes: int = 10
+    tip_retention_days: int = 180
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Config:
@@ -68,6 +73,15 @@ class Config:
             db_pool_size=get("HOTLINE_DB_POOL_SIZE", _int_between(1, 100), d.db_pool_size),
             db_timeout_s=get("HOTLINE_DB_TIMEOUT_S", _float_between(0.1, 60), d.db_timeout_s),
             ussd_service_code=get("HOTLINE_USSD_CODE", str, d.ussd_service_code),
+            secret=get("HOTLINE_SECRET", _secret, d.secret),
+            tips_per_hour=get("HOTLINE_TIPS_PER_HOUR", _int_between(1, 1000), d.tips_per_hour),
+            agency_flag_per_day=get(
+                "HOTLINE_AGENCY_FLAG_PER_DAY", _int_between(2, 10000), d.agency_flag_per_day
+            ),
+            draft_minutes=get("HOTLINE_DRAFT_MINUTES", _int_between(1, 1440), d.draft_minutes),
+            tip_retention_days=get(
+                "HOTLINE_TIP_RETENTION_DAYS", _int_between(1, 3650), d.tip_retention_days
+            ),
         )
         if config.database_url and not config.database_url.startswith(
             ("postgres://", "postgresql://")
@@ -96,6 +110,12 @@ def _float_between(low: float, high: float) -> Callable[[str], float]:
         return value
 
     return parse
+
+
+def _secret(raw: str) -> str:
+    if len(raw) < 16:
+        raise ValueError("must be at least 16 characters (the value is not shown)")
+    return raw
 
 
 def _one_of(*choices: str) -> Callable[[str], str]:

@@ -13,6 +13,7 @@ from gateway.config import Config
 
 if TYPE_CHECKING:
     from gateway.agency_index import RegistryWatcher
+    from gateway.identity import Identity
     from gateway.ussd import UssdService
 
 CONFIG = web.AppKey("config", Config)
@@ -20,3 +21,4 @@ DATABASE_URL = web.AppKey("database_url", str)
 POOL = web.AppKey("pool", asyncpg.Pool)
 REGISTRY: web.AppKey[RegistryWatcher] = web.AppKey("registry")
 USSD: web.AppKey[UssdService] = web.AppKey("ussd")
+IDENTITY: web.AppKey[Identity] = web.AppKey("identity")

@@ -3,7 +3,9 @@ The USSD callback: Africa's Talking posts each hop here and shows our answer to 
 
 The answer is always 200 text/plain starting with 'CON ' or 'END ' (anything else makes AT drop
 the caller silently); an unexpected error becomes a short END apology. This is the only module
-that writes those prefixes. Structured hops need no database; only free-text hops write one row.
+that writes those prefixes. Structured hops touch no database; the replay asks for what it needs
+(free-text boundaries, a draft, a tip's status) and the effects it wants carried out (filing a
+report, answering a question), and this module does exactly that, then replays again.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TypeVar
 
@@ -19,11 +22,36 @@ import structlog
 from aiohttp import web
 
 from gateway import keys
+from gateway.agency_index import name_key
 from gateway.forms import read_form
+from gateway.identity import Identity
+from storage.drafts import load_draft, save_draft
 from storage.errors import StorageError
+from storage.tips import (
+    Limited,
+    NewTip,
+    QueuedSms,
+    answer_question,
+    file_tip,
+    recent_tip_count,
+    tip_status,
+)
 from storage.ussd_sessions import free_text_spans, record_free_text
-from ussd_menus.machine import Hop, Machine, NeedSpans
-from ussd_menus.model import AgencyLookup, Continue, End, Env, Screen
+from ussd_menus.machine import Hop, Machine, Need
+from ussd_menus.model import (
+    AgencyLookup,
+    AnswerQuestion,
+    Continue,
+    Effect,
+    End,
+    Env,
+    Kecamatan,
+    Lang,
+    Screen,
+    SubmitReport,
+)
+from ussd_menus.receipts import new_receipt, show_receipt
+from ussd_menus.report import frames_to_json, load_report, report_frames, resume_frames
 
 log = structlog.get_logger()
 T = TypeVar("T")
@@ -36,56 +64,175 @@ APOLOGY = End(
 # A real session is at most a few dozen hops; longer paths are abuse or a broken client.
 MAX_PATH_CHARS = 2000
 MAX_PATH_INPUTS = 200
-_SPANS_CACHED = 20_000
+# Each replay round loads one missing thing; a handful always suffices.
+MAX_ROUNDS = 8
+_SESSIONS_CACHED = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class TipRules:
+    """Limits for filing tips."""
+
+    per_hour: int
+    agency_flag_per_day: int
+    draft_minutes: int
 
 
 class UssdService:
-    """Answers hops: replays the path, and keeps free-text boundaries in PostgreSQL."""
+    """Answers hops: replays the path, loads what the replay asks for, carries out effects."""
 
     def __init__(
         self,
         machine: Machine,
         pool: asyncpg.Pool,
         agencies: Callable[[], AgencyLookup],
+        kecamatan: tuple[Kecamatan, ...],
+        identity: Identity,
+        rules: TipRules,
         db_timeout_s: float,
     ) -> None:
         self.machine = machine
         self.pool = pool
         self.agencies = agencies
+        self.kecamatan = kecamatan
+        self.identity = identity
+        self.rules = rules
         self.db_timeout_s = db_timeout_s
         # Free-text boundaries of recent sessions; a miss (another process served it) reads them.
         self._spans: OrderedDict[str, dict[int, int]] = OrderedDict()
 
-    async def answer(self, session_id: str, text: str) -> Hop:
+    async def answer(self, session_id: str, phone: str, text: str) -> Hop:
         """The screen for this hop."""
-        env = Env(agencies=self.agencies(), today=datetime.now(WIB).date())
+        reporter = self.identity.reporter_key(phone)
         spans = self._cached(session_id)
-        hop = self.machine.hop(text, env, spans)
-        if isinstance(hop, NeedSpans):
-            spans.update(await self._db(free_text_spans(self.pool, session_id)))
-            hop = self._complete(text, env, spans)
-        if hop.new_span is not None:
-            start, end = hop.new_span
-            stored = await self._db(record_free_text(self.pool, session_id, start, end))
-            spans[start] = stored
-            if stored != end:  # another process recorded this hop first, differently
-                spans.update(await self._db(free_text_spans(self.pool, session_id)))
-                hop = self._complete(text, env, spans)
-        return hop
+        complete = False
+        facts: dict[tuple[str, str], object] = {}
+        for _ in range(MAX_ROUNDS):
+            env = Env(
+                agencies=self.agencies(),
+                today=datetime.now(WIB).date(),
+                kecamatan=self.kecamatan,
+                session_id=session_id,
+                facts=facts,
+            )
+            hop = self.machine.hop(text, env, spans, spans_complete=complete)
+            if isinstance(hop, Need):
+                if hop.kind == "spans":
+                    spans.update(await self._db(free_text_spans(self.pool, session_id)))
+                    complete = True
+                else:
+                    facts[(hop.kind, hop.key)] = await self._load(hop, reporter, session_id)
+                continue
+            if hop.new_span is not None:
+                start, end = hop.new_span
+                stored = await self._db(record_free_text(self.pool, session_id, start, end))
+                spans[start] = stored
+                if stored != end:  # another process recorded this hop first, differently
+                    spans.update(await self._db(free_text_spans(self.pool, session_id)))
+                    complete = True
+                    continue
+            if hop.effect is not None and ("outcome", "") not in facts:
+                facts[("outcome", "")] = await self._perform(
+                    hop.effect, session_id, phone, reporter, hop.lang
+                )
+                continue
+            if hop.effect is None and reporter is not None:
+                await self._keep_draft(hop, reporter, session_id, facts)
+            return hop
+        raise RuntimeError("USSD replay did not settle")
+
+    async def _load(self, need: Need, reporter: bytes | None, session_id: str) -> object:
+        if need.kind == "tip":
+            return await self._db(tip_status(self.pool, need.key))
+        if reporter is None:  # no usable number: no limit to count, no draft to resume
+            return 0 if need.kind == "limited" else None
+        if need.kind == "limited":
+            count = await self._db(recent_tip_count(self.pool, reporter, 1))
+            return self.rules.per_hour if count >= self.rules.per_hour else 0
+        if need.kind == "resume":
+            draft = await self._db(load_draft(self.pool, reporter, self.rules.draft_minutes))
+            if draft is None:
+                return None
+            return resume_frames(draft.session_id, draft.base_state, draft.state, session_id)
+        raise ValueError(f"unknown fact {need.kind!r}")
+
+    async def _perform(
+        self, effect: Effect, session_id: str, phone: str, reporter: bytes | None, lang: Lang
+    ) -> str:
+        source = f"ussd:{session_id}"
+        if isinstance(effect, AnswerQuestion):
+            done = await self._db(
+                answer_question(self.pool, effect.receipt, effect.question_id, effect.text, source)
+            )
+            log.info("tips.answer_received", stored=done)
+            return "ok" if done else "unknown"
+        assert isinstance(effect, SubmitReport)
+        report = load_report(effect.report)
+        agency_name = report.get("a")
+        tip = NewTip(
+            channel="ussd",
+            source_ref=source,
+            reporter_key=reporter,
+            category=str(report.get("c", "lainnya")),
+            description=str(report.get("t", "")),
+            kecamatan_code=report.get("k"),
+            desa=report.get("d"),
+            agency_licence=report.get("l"),
+            agency_name=agency_name,
+            agency_key=report.get("l") or (name_key(agency_name) if agency_name else None),
+            lang=lang,
+        )
+
+        def receipt_sms(receipt: str) -> QueuedSms | None:
+            if not effect.send_sms or reporter is None:
+                return None
+            return QueuedSms(
+                recipient_sealed=self.identity.seal(phone),
+                recipient_kind="resident",
+                body=f"Nomor laporan Anda: {show_receipt(receipt)}. Cek status: menu 3, atau SMS"
+                f" STATUS {receipt}. Simpan nomor ini, jangan bagikan.",
+                cause=f"receipt:{source}",
+            )
+
+        async with self.pool.acquire() as conn:
+            filed = await self._db(
+                file_tip(
+                    conn,
+                    tip,
+                    new_receipt,
+                    per_hour=self.rules.per_hour,
+                    flag_threshold=self.rules.agency_flag_per_day,
+                    sms=receipt_sms,
+                )
+            )
+        if isinstance(filed, Limited):
+            log.info("tips.rate_limited", channel="ussd")
+            return f"limited:{filed.limit}"
+        log.info("tips.filed", channel="ussd", category=tip.category, created=filed.created)
+        return filed.receipt
+
+    async def _keep_draft(
+        self,
+        hop: Hop,
+        reporter: bytes,
+        session_id: str,
+        facts: dict[tuple[str, str], object],
+    ) -> None:
+        frames = report_frames(hop.stack)
+        if frames is None:
+            return
+        resumed = facts.get(("resume", ""))
+        base = frames_to_json(resumed) if isinstance(resumed, tuple) else None
+        await self._db(save_draft(self.pool, reporter, session_id, base, frames_to_json(frames)))
 
     async def _db(self, query: Awaitable[T]) -> T:
         return await asyncio.wait_for(query, timeout=self.db_timeout_s)
-
-    def _complete(self, text: str, env: Env, spans: dict[int, int]) -> Hop:
-        hop = self.machine.hop(text, env, spans, spans_complete=True)
-        assert isinstance(hop, Hop)  # with every span known, replay never asks again
-        return hop
 
     def _cached(self, session_id: str) -> dict[int, int]:
         spans = self._spans.get(session_id)
         if spans is None:
             spans = self._spans[session_id] = {}
-            if len(self._spans) > _SPANS_CACHED:
+            if len(self._spans) > _SESSIONS_CACHED:
                 self._spans.popitem(last=False)
         return spans
 
@@ -121,6 +268,6 @@ async def _hop(request: web.Request) -> Screen:
         return End(
             "Sesi terlalu panjang. Silakan mulai lagi.\nSession too long. Please dial again."
         )
-    hop = await request.app[keys.USSD].answer(session_id, text)
+    hop = await request.app[keys.USSD].answer(session_id, form.get("phoneNumber", ""), text)
     structlog.contextvars.bind_contextvars(ussd_node=hop.node)
     return hop.screen

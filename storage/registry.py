@@ -14,6 +14,8 @@ from typing import Literal
 
 import asyncpg
 
+from storage.db import Conn, Queryable
+
 Status = Literal["aktif", "dihentikan_sementara", "dicabut", "kedaluwarsa"]
 STATUSES: tuple[Status, ...] = ("aktif", "dihentikan_sementara", "dicabut", "kedaluwarsa")
 REGISTRY_CHANNEL = "registry_changed"
@@ -93,7 +95,7 @@ def _from_record(r: asyncpg.Record) -> Agency:
     )
 
 
-async def load_agencies(conn: asyncpg.Connection | asyncpg.Pool) -> list[Agency]:
+async def load_agencies(conn: Queryable) -> list[Agency]:
     """Every agency, ordered by name."""
     rows = await conn.fetch(f"SELECT {_COLUMNS} FROM agencies ORDER BY name, licence_number")
     return [_from_record(r) for r in rows]
@@ -110,9 +112,7 @@ def diff(old: list[Agency], new: list[Agency]) -> RegistryDiff:
     )
 
 
-async def replace_registry(
-    conn: asyncpg.Connection, agencies: list[Agency], file_name: str
-) -> RegistryDiff:
+async def replace_registry(conn: Conn, agencies: list[Agency], file_name: str) -> RegistryDiff:
     """Replace the whole registry with a new snapshot, atomically, and tell every gateway."""
     async with conn.transaction():
         # Serialise concurrent imports so each diff is computed against what it replaces.
@@ -145,7 +145,7 @@ def _to_row(a: Agency) -> tuple[object, ...]:
     return tuple(list(v) if isinstance(v, tuple) else v for v in row)
 
 
-async def latest_snapshot_date(conn: asyncpg.Connection | asyncpg.Pool) -> date | None:
+async def latest_snapshot_date(conn: Queryable) -> date | None:
     """The newest snapshot date in the registry, if any."""
     value: date | None = await conn.fetchval("SELECT max(snapshot_date) FROM agencies")
     return value

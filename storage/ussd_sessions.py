@@ -8,12 +8,10 @@ from the path alone. Rows live minutes and are purged after a day.
 
 from __future__ import annotations
 
-import asyncpg
+from storage.db import Queryable
 
 
-async def record_free_text(
-    conn: asyncpg.Connection | asyncpg.Pool, session_id: str, start: int, end: int
-) -> int:
+async def record_free_text(conn: Queryable, session_id: str, start: int, end: int) -> int:
     """Record a free-text span; returns the end already stored if one existed for that start."""
     stored: int | None = await conn.fetchval(
         "WITH ins AS ("
@@ -29,9 +27,7 @@ async def record_free_text(
     return end if stored is None else stored
 
 
-async def free_text_spans(
-    conn: asyncpg.Connection | asyncpg.Pool, session_id: str
-) -> dict[int, int]:
+async def free_text_spans(conn: Queryable, session_id: str) -> dict[int, int]:
     """Every recorded span of a session, start offset -> end offset."""
     rows = await conn.fetch(
         "SELECT start_offset, end_offset FROM ussd_free_text WHERE session_id = $1", session_id
@@ -39,7 +35,7 @@ async def free_text_spans(
     return {r["start_offset"]: r["end_offset"] for r in rows}
 
 
-async def purge_free_text(conn: asyncpg.Connection | asyncpg.Pool, older_than_hours: int) -> int:
+async def purge_free_text(conn: Queryable, older_than_hours: int) -> int:
     """Delete spans of sessions long over; returns how many rows went."""
     result: str = await conn.execute(
         "DELETE FROM ussd_free_text WHERE created_at < now() - make_interval(hours => $1)",

@@ -93,7 +93,9 @@ async def sample_db(database_url: str, conn: asyncpg.Connection) -> str:
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
     """A test configuration; the database comes separately."""
-    return Config(data_dir=tmp_path, log_format="json", db_timeout_s=2.0)
+    return Config(
+        data_dir=tmp_path, log_format="json", db_timeout_s=2.0, secret="test-secret-0123456789"
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -17,6 +17,7 @@ from ussd_menus.model import (
     Stay,
     View,
 )
+from ussd_menus.report import dump_report
 from ussd_menus.texts import day, plain, t
 
 PAGE_SIZE = 3
@@ -79,7 +80,10 @@ class CheckDetail(ChoiceNode):
             t("detail.branch_yes" if agency.has_serang_branch else "detail.branch_no", lang),
             t("detail.reminder", lang),
         ]
-        return View(body="\n".join(lines))
+        report = Frame("report", dump_report({}, l=agency.licence_number, a=agency.name))
+        return View(
+            body="\n".join(lines), options=(Option(t("detail.report", lang), Push(report)),)
+        )
 
 
 def status_line(agency: AgencyRecord, ctx: Context) -> str:

@@ -2,9 +2,10 @@
 The USSD engine: a pure function from (menu tree, AT's '*'-joined input path) to the next screen.
 
 Africa's Talking resends the whole path on every hop, so replaying it rebuilds the caller's place
-without stored state. The one ambiguity is free text containing '*': the gateway records where each
-free-text input ended (`spans`) and the replay honours those boundaries. When the replay meets a
-free-text step whose end it cannot know, it asks for the stored spans instead of guessing.
+without stored state. Two things replay cannot derive, and asks the gateway for instead of
+guessing: where a free-text input containing '*' ended (`spans`, recorded by the gateway on the
+hop that typed it), and facts from the database (`Needed`). Effects such as filing a report are
+returned, carried out by the gateway, and their outcome read back on a second replay.
 """
 
 from __future__ import annotations
@@ -19,12 +20,16 @@ from ussd_menus.model import (
     Action,
     Context,
     Continue,
+    Do,
+    Effect,
     End,
     Env,
     Frame,
     Lang,
+    Needed,
     Node,
     Push,
+    Restore,
     Screen,
     SetLang,
     Stay,
@@ -37,16 +42,25 @@ ROOT = Frame("main")
 
 @dataclass(frozen=True, slots=True)
 class Hop:
-    """The answer to one hop."""
+    """The answer to one hop, and what the gateway must do besides showing it."""
 
     screen: Screen
     node: str
+    stack: tuple[Frame, ...]
+    lang: Lang
     new_span: tuple[int, int] | None = None
+    effect: Effect | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class NeedSpans:
-    """The path holds free text whose end only the stored spans can tell; fetch them and rerun."""
+class Need:
+    """Replay stopped for something only the gateway can load; load it and replay again."""
+
+    kind: str
+    key: str = ""
+
+
+SPANS = Need("spans")
 
 
 @dataclass(slots=True)
@@ -54,6 +68,7 @@ class _State:
     stack: list[Frame]
     lang: Lang
     problem: str | None = None
+    effect: Effect | None = None
 
 
 class Machine:
@@ -70,70 +85,75 @@ class Machine:
         spans: Mapping[int, int] | None = None,
         *,
         spans_complete: bool = False,
-        lang: Lang | None = None,
-    ) -> Hop | NeedSpans:
+    ) -> Hop | Need:
         """Answer a hop whose full input path is `text`."""
-        state = _State([ROOT], lang or self.default_lang)
-        spans = spans or {}
+        try:
+            return self._replay(text, env, spans or {}, spans_complete)
+        except Needed as needed:
+            return Need(needed.kind, needed.key)
+
+    def _replay(
+        self, text: str, env: Env, spans: Mapping[int, int], spans_complete: bool
+    ) -> Hop | Need:
+        state = _State([ROOT], self.default_lang)
         new_span: tuple[int, int] | None = None
         pos = 0
-        while pos <= len(text) and text:
+        while text and pos <= len(text):
             frame = state.stack[-1]
             ctx = Context(state.lang, env)
             view = self.nodes[frame.node].view(frame, ctx)
+            last = False
             if view.free_text:
-                end = self._free_text_end(text, pos, spans, spans_complete)
+                end = _free_text_end(text, pos, view, spans, spans_complete)
                 if end is None:
-                    return NeedSpans()
+                    return SPANS
                 token = text[pos:end]
-                if end == len(text) and pos not in spans and token.strip() not in (BACK, HOME):
+                last = end == len(text)
+                typed = self._apply(state, view, frame, token, ctx)
+                if last and typed and pos not in spans:
                     new_span = (pos, end)
             else:
                 end = text.find("*", pos)
                 end = len(text) if end < 0 else end
-                token = text[pos:end]
-            self._apply(state, view, frame, token, ctx)
+                last = end == len(text)
+                self._apply(state, view, frame, text[pos:end], ctx)
+            if not last:
+                state.effect = None  # done on the hop that asked for it
             pos = end + 1
-        return self._render(state, env, new_span)
+        frame = state.stack[-1]
+        view = self.nodes[frame.node].view(frame, Context(state.lang, env))
+        return Hop(
+            screen=render(view, state.lang, state.problem),
+            node=frame.node,
+            stack=tuple(state.stack),
+            lang=state.lang,
+            new_span=new_span,
+            effect=state.effect,
+        )
 
-    @staticmethod
-    def _free_text_end(
-        text: str, pos: int, spans: Mapping[int, int], spans_complete: bool
-    ) -> int | None:
-        """Where the free-text input starting at pos ends, or None if only stored spans can tell."""
-        stored = spans.get(pos)
-        if stored is not None and stored <= len(text):
-            return stored
-        remainder = text[pos:]
-        if "*" not in remainder:
-            return len(text)
-        if not spans_complete:
-            return None
-        # Nothing was recorded here, so this was no free text that moved on: a navigation key
-        # followed by more input, or else the current hop's own text, '*' and all.
-        first = remainder.split("*", 1)[0]
-        return pos + len(first) if first.strip() in (BACK, HOME) else len(text)
-
-    def _apply(self, state: _State, view: View, frame: Frame, token: str, ctx: Context) -> None:
+    def _apply(self, state: _State, view: View, frame: Frame, token: str, ctx: Context) -> bool:
+        """Apply one input; True when it was taken as typed text."""
         state.problem = None
         if view.end:
-            return
-        stripped = token.strip()
-        if stripped == HOME:
+            return False
+        key = token.strip()
+        if key == HOME:
             state.stack = [ROOT]
-        elif stripped == BACK:
+        elif key == BACK:
             if len(state.stack) > 1:
                 state.stack.pop()
             else:
                 state.stack.append(Frame("exit"))
+        elif key == MORE and view.more is not None:
+            self._act(state, view.more)
+        elif key.isdigit() and 1 <= int(key) <= len(view.options):
+            self._act(state, view.options[int(key) - 1].action)
         elif view.free_text:
             self._act(state, self.nodes[frame.node].on_text(frame, token, ctx))
-        elif stripped == MORE and view.more is not None:
-            self._act(state, view.more)
-        elif stripped.isdigit() and 1 <= int(stripped) <= len(view.options):
-            self._act(state, view.options[int(stripped) - 1].action)
+            return True
         else:
             state.problem = "problem.choice"
+        return False
 
     @staticmethod
     def _act(state: _State, action: Action) -> None:
@@ -144,11 +164,36 @@ class Machine:
             state.stack = [ROOT]
         elif isinstance(action, Stay):
             state.problem = action.problem
+        elif isinstance(action, Restore):
+            state.stack.extend(action.frames)
+        elif isinstance(action, Do):
+            state.effect = action.effect
+            state.stack.append(action.then)
 
-    def _render(self, state: _State, env: Env, new_span: tuple[int, int] | None) -> Hop:
-        frame = state.stack[-1]
-        view = self.nodes[frame.node].view(frame, Context(state.lang, env))
-        return Hop(render(view, state.lang, state.problem), frame.node, new_span)
+
+def _is_key(token: str, view: View) -> bool:
+    key = token.strip()
+    if key in (BACK, HOME) or (key == MORE and view.more is not None):
+        return True
+    return key.isdigit() and 1 <= int(key) <= len(view.options)
+
+
+def _free_text_end(
+    text: str, pos: int, view: View, spans: Mapping[int, int], spans_complete: bool
+) -> int | None:
+    """Where the input starting at pos on a free-text step ends; None if only stored spans tell."""
+    stored = spans.get(pos)
+    if stored is not None and stored <= len(text):
+        return stored
+    remainder = text[pos:]
+    if "*" not in remainder:
+        return len(text)
+    if not spans_complete:
+        return None
+    # Every typed text is recorded on its hop, so an unrecorded input here was a key (a choice or
+    # navigation) followed by more input; anything else is this hop's own text, '*' and all.
+    first = remainder.split("*", 1)[0]
+    return pos + len(first) if _is_key(first, view) else len(text)
 
 
 def render(view: View, lang: Lang, problem: str | None = None) -> Screen:
@@ -164,4 +209,4 @@ def render(view: View, lang: Lang, problem: str | None = None) -> Screen:
     return End(body) if view.end else Continue(body)
 
 
-__all__ = ["ROOT", "Hop", "Machine", "NeedSpans", "render"]
+__all__ = ["ROOT", "SPANS", "Hop", "Machine", "Need", "render"]

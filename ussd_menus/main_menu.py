@@ -18,6 +18,8 @@ class MainMenu(ChoiceNode):
             body=t("main.title", lang),
             options=(
                 Option(t("main.check", lang), Push(Frame("check"))),
+                Option(t("main.report", lang), Push(Frame("report"))),
+                Option(t("main.status", lang), Push(Frame("status"))),
                 Option(t("main.info", lang), Push(Frame("info"))),
                 Option(t("main.lang", lang), Push(Frame("lang"))),
             ),

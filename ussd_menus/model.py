@@ -4,8 +4,8 @@ Types shared by the engine and the menus: screens, frames, actions and the injec
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal, Protocol
 
@@ -69,7 +69,51 @@ class Stay:
     problem: str
 
 
-Action = Push | SetLang | Stay
+@dataclass(frozen=True, slots=True)
+class Restore:
+    """Resume a saved report: put its frames back on top of the current step."""
+
+    frames: tuple[Frame, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitReport:
+    """File the report in `frame_arg` (a serialised Report); optionally SMS the receipt."""
+
+    report: str
+    send_sms: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerQuestion:
+    """Add the reporter's answer to an official's question."""
+
+    receipt: str
+    question_id: int
+    text: str
+
+
+Effect = SubmitReport | AnswerQuestion
+
+
+@dataclass(frozen=True, slots=True)
+class Do:
+    """Ask the gateway to carry out an effect, then show `then` (which reads its outcome)."""
+
+    effect: Effect
+    then: Frame
+
+
+Action = Push | SetLang | Stay | Restore | Do
+
+
+class Needed(Exception):
+    """A step needs a fact the gateway has not loaded yet; the gateway loads it and replays."""
+
+    def __init__(self, kind: str, key: str = "") -> None:
+        super().__init__(kind, key)
+        self.kind = kind
+        self.key = key
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,11 +164,33 @@ class AgencyLookup(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class Kecamatan:
+    """A kecamatan of Kabupaten Serang."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class Env:
-    """Everything from outside that a hop may read."""
+    """Everything from outside that a hop may read.
+
+    `facts` holds what the gateway loaded on demand (a draft, a tip's status, an effect's
+    outcome), keyed by (kind, key); a step asking for a missing one raises Needed.
+    """
 
     agencies: AgencyLookup
     today: date
+    kecamatan: tuple[Kecamatan, ...] = ()
+    session_id: str = ""
+    facts: Mapping[tuple[str, str], object] = field(default_factory=dict)
+
+    def fact(self, kind: str, key: str = "") -> object:
+        """A loaded fact; raises Needed when the gateway has yet to load it."""
+        try:
+            return self.facts[(kind, key)]
+        except KeyError:
+            raise Needed(kind, key) from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,15 @@
+"""
+Connection types shared by the query modules.
+"""
+
+from __future__ import annotations
+
+from typing import TypeAlias
+
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
+# One connection (for work that must share a transaction) ...
+Conn: TypeAlias = asyncpg.Connection | PoolConnectionProxy
+# ... or anything that runs a single statement.
+Queryable: TypeAlias = Conn | asyncpg.Pool

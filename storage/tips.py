@@ -1,0 +1,268 @@
+"""
+Tips and their anonymous thread: filing (idempotent per USSD session or SMS id), status, answers.
+
+A tip is committed together with everything it causes (draft deletion, flags, queued SMS) in one
+transaction, so a receipt shown to a resident always has its tip behind it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage.db import Conn, Queryable
+
+CATEGORIES = ("calo", "biaya", "dokumen", "visa", "tujuan", "bahaya", "lainnya")
+STATUSES = ("diterima", "diteruskan", "diproses", "ditutup")
+
+
+@dataclass(frozen=True, slots=True)
+class NewTip:
+    """A tip as the resident filed it."""
+
+    channel: str
+    source_ref: str
+    reporter_key: bytes | None
+    category: str
+    description: str
+    kecamatan_code: str | None = None
+    desa: str | None = None
+    agency_licence: str | None = None
+    agency_name: str | None = None
+    agency_key: str | None = None
+    lang: str = "id"
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedSms:
+    """An SMS to queue in the same transaction as its cause."""
+
+    recipient_sealed: bytes
+    recipient_kind: str
+    body: str
+    cause: str
+
+
+@dataclass(frozen=True, slots=True)
+class Filed:
+    """The outcome of filing: the receipt, and whether this call created the tip."""
+
+    tip_id: int
+    receipt: str
+    created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Limited:
+    """Not filed: the reporter reached the hourly limit."""
+
+    limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class TipStatus:
+    """What a reporter may see of their tip: never who else wrote, never officials' numbers."""
+
+    receipt: str
+    status: str
+    category: str
+    latest_message: str | None
+    open_question_id: int | None
+    open_question: str | None
+
+
+async def file_tip(
+    conn: Conn,
+    tip: NewTip,
+    new_receipt: Callable[[], str],
+    *,
+    per_hour: int,
+    flag_threshold: int,
+    sms: Callable[[str], QueuedSms | None] = lambda receipt: None,
+) -> Filed | Limited:
+    """File a tip once per source; a retried source returns the first tip's receipt.
+
+    Over `per_hour` tips from one reporter in the last hour files nothing and says so.
+    """
+    async with conn.transaction():
+        existing = await conn.fetchrow(
+            "SELECT id, receipt FROM tips WHERE source_ref = $1", tip.source_ref
+        )
+        if existing:
+            return Filed(existing["id"], existing["receipt"], created=False)
+        if tip.reporter_key and await recent_tip_count(conn, tip.reporter_key, 1) >= per_hour:
+            return Limited(per_hour)
+        row = None
+        while row is None:  # a receipt collision (one in 10^8) just draws again
+            row = await conn.fetchrow(
+                "INSERT INTO tips (receipt, channel, source_ref, reporter_key, category,"
+                " kecamatan_code, desa, agency_licence, agency_name, agency_key, description, lang)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+                " ON CONFLICT (receipt) DO NOTHING RETURNING id, receipt",
+                new_receipt(),
+                tip.channel,
+                tip.source_ref,
+                tip.reporter_key,
+                tip.category,
+                tip.kecamatan_code,
+                tip.desa,
+                tip.agency_licence,
+                tip.agency_name,
+                tip.agency_key,
+                tip.description,
+                tip.lang,
+            )
+        if tip.reporter_key:
+            await conn.execute(
+                "DELETE FROM report_drafts WHERE reporter_key = $1", tip.reporter_key
+            )
+        if tip.agency_key:
+            await _flag_busy_agency(conn, tip.agency_key, flag_threshold)
+        queued = sms(row["receipt"])
+        if queued is not None:
+            await enqueue_sms(conn, queued, tip_id=row["id"])
+        return Filed(row["id"], row["receipt"], created=True)
+
+
+async def _flag_busy_agency(conn: Conn, agency_key: str, threshold: int) -> None:
+    count: int = await conn.fetchval(
+        "SELECT count(*) FROM tips WHERE agency_key = $1 AND created_at > now() - interval '1 day'",
+        agency_key,
+    )
+    if count >= threshold:
+        await conn.execute(
+            "INSERT INTO tip_flags (kind, subject, day, tips)"
+            " VALUES ('agency_burst', $1, current_date, $2)"
+            " ON CONFLICT (kind, subject, day) DO UPDATE SET tips = excluded.tips",
+            agency_key,
+            count,
+        )
+
+
+async def enqueue_sms(conn: Conn, sms: QueuedSms, tip_id: int | None = None) -> int:
+    """Queue one outbound SMS; call inside the transaction of its cause."""
+    sms_id: int = await conn.fetchval(
+        "INSERT INTO outbox (recipient_sealed, recipient_kind, body, cause, tip_id)"
+        " VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        sms.recipient_sealed,
+        sms.recipient_kind,
+        sms.body,
+        sms.cause,
+        tip_id,
+    )
+    return sms_id
+
+
+async def recent_tip_count(conn: Queryable, reporter_key: bytes, hours: int) -> int:
+    """How many tips this reporter filed in the last hours."""
+    count: int = await conn.fetchval(
+        "SELECT count(*) FROM tips WHERE reporter_key = $1"
+        " AND created_at > now() - make_interval(hours => $2)",
+        reporter_key,
+        hours,
+    )
+    return count
+
+
+async def tip_status(conn: Queryable, receipt: str) -> TipStatus | None:
+    """A tip's status, latest official message and unanswered question, by receipt."""
+    row = await conn.fetchrow(
+        "SELECT t.receipt, t.status, t.category,"
+        " (SELECT body FROM tip_messages m WHERE m.tip_id = t.id AND m.author = 'official'"
+        "  ORDER BY m.id DESC LIMIT 1) AS latest,"
+        " q.id AS question_id, q.body AS question"
+        " FROM tips t LEFT JOIN LATERAL ("
+        "  SELECT m.id, m.body FROM tip_messages m WHERE m.tip_id = t.id AND m.kind = 'question'"
+        "  AND NOT EXISTS (SELECT 1 FROM tip_messages a WHERE a.reply_to = m.id)"
+        "  ORDER BY m.id DESC LIMIT 1) q ON true"
+        " WHERE t.receipt = $1",
+        receipt,
+    )
+    if row is None:
+        return None
+    return TipStatus(
+        receipt=row["receipt"],
+        status=row["status"],
+        category=row["category"],
+        latest_message=row["latest"],
+        open_question_id=row["question_id"],
+        open_question=row["question"],
+    )
+
+
+async def answer_question(
+    conn: Queryable,
+    receipt: str,
+    question_id: int,
+    body: str,
+    source_ref: str,
+) -> bool:
+    """Add the reporter's answer to a question once per source; False if the question is unknown."""
+    row = await conn.fetchrow(
+        "INSERT INTO tip_messages (tip_id, author, kind, body, reply_to, source_ref)"
+        " SELECT m.tip_id, 'reporter', 'answer', $3, m.id, $4"
+        " FROM tip_messages m JOIN tips t ON t.id = m.tip_id"
+        " WHERE t.receipt = $1 AND m.id = $2 AND m.kind = 'question'"
+        " ON CONFLICT (source_ref) DO UPDATE SET source_ref = excluded.source_ref"
+        " RETURNING id",
+        receipt,
+        question_id,
+        body,
+        source_ref,
+    )
+    return row is not None
+
+
+async def add_official_message(conn: Queryable, receipt: str, kind: str, body: str) -> int | None:
+    """An official's question or note on a tip (the SMS commands come with the alerts issue)."""
+    message_id: int | None = await conn.fetchval(
+        "INSERT INTO tip_messages (tip_id, author, kind, body)"
+        " SELECT id, 'official', $2, $3 FROM tips WHERE receipt = $1 RETURNING id",
+        receipt,
+        kind,
+        body,
+    )
+    return message_id
+
+
+async def set_status(conn: Queryable, receipt: str, status: str) -> bool:
+    """Move a tip to a status; False if no such tip."""
+    result: str = await conn.execute(
+        "UPDATE tips SET status = $2, updated_at = now() WHERE receipt = $1", receipt, status
+    )
+    return result.endswith(" 1")
+
+
+@dataclass(frozen=True, slots=True)
+class TipContent:
+    """A tip as staff read it (every read is audited)."""
+
+    receipt: str
+    channel: str
+    category: str
+    status: str
+    kecamatan_code: str | None
+    desa: str | None
+    agency_name: str | None
+    description: str | None
+    created_at: datetime
+
+
+async def read_tip(conn: Conn, receipt: str, reader: str, purpose: str) -> TipContent | None:
+    """A tip's content for staff; the read is written to the audit log in the same transaction."""
+    async with conn.transaction():
+        row = await conn.fetchrow(
+            "SELECT id, receipt, channel, category, status, kecamatan_code, desa, agency_name,"
+            " description, created_at FROM tips WHERE receipt = $1",
+            receipt,
+        )
+        if row is None:
+            return None
+        await conn.execute(
+            "INSERT INTO tip_reads (tip_id, reader, purpose) VALUES ($1, $2, $3)",
+            row["id"],
+            reader,
+            purpose,
+        )
+    return TipContent(**{k: v for k, v in row.items() if k != "id"})
