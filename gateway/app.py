@@ -20,6 +20,7 @@ from gateway.config import Config, ConfigError
 from gateway.health import healthz, readyz
 from gateway.identity import Identity
 from gateway.middleware import request_context
+from gateway.sms_inbound import sms_inbound_callback
 from gateway.ussd import TipRules, UssdService, ussd_callback
 from storage.regions import load_kecamatan
 from storage.ussd_sessions import purge_free_text
@@ -73,6 +74,7 @@ def create_app(config: Config, database_url: str) -> web.Application:
 
     app.cleanup_ctx.append(services)
     app.router.add_post("/at/ussd", ussd_callback)
+    app.router.add_post("/at/sms/inbound", sms_inbound_callback)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     return app

@@ -27,17 +27,17 @@ from gateway.forms import read_form
 from gateway.identity import Identity
 from storage.drafts import load_draft, save_draft
 from storage.errors import StorageError
+from storage.outbox import QueuedSms
 from storage.tips import (
     Limited,
     NewTip,
-    QueuedSms,
     answer_question,
     file_tip,
     recent_tip_count,
     tip_status,
 )
 from storage.ussd_sessions import free_text_spans, record_free_text
-from ussd_menus.machine import Hop, Machine, Need
+from ussd_menus.machine import Act, Hop, Machine, Need
 from ussd_menus.model import (
     AgencyLookup,
     AnswerQuestion,
@@ -123,23 +123,25 @@ class UssdService:
                 else:
                     facts[(hop.kind, hop.key)] = await self._load(hop, reporter, session_id)
                 continue
-            if hop.new_span is not None:
-                start, end = hop.new_span
-                stored = await self._db(record_free_text(self.pool, session_id, start, end))
-                spans[start] = stored
-                if stored != end:  # another process recorded this hop first, differently
-                    spans.update(await self._db(free_text_spans(self.pool, session_id)))
-                    complete = True
-                    continue
-            if hop.effect is not None and ("outcome", "") not in facts:
+            if hop.new_span is not None and not await self._record(session_id, hop.new_span):
+                spans.update(await self._db(free_text_spans(self.pool, session_id)))
+                complete = True
+                continue
+            spans.update([hop.new_span] if hop.new_span else [])
+            if isinstance(hop, Act):
                 facts[("outcome", "")] = await self._perform(
                     hop.effect, session_id, phone, reporter, hop.lang
                 )
                 continue
-            if hop.effect is None and reporter is not None:
+            if reporter is not None:
                 await self._keep_draft(hop, reporter, session_id, facts)
             return hop
         raise RuntimeError("USSD replay did not settle")
+
+    async def _record(self, session_id: str, span: tuple[int, int]) -> bool:
+        """Store a free-text boundary; False if another process stored a different one."""
+        start, end = span
+        return await self._db(record_free_text(self.pool, session_id, start, end)) == end
 
     async def _load(self, need: Need, reporter: bytes | None, session_id: str) -> object:
         if need.kind == "tip":

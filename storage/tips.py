@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from storage.db import Conn, Queryable
+from storage.outbox import QueuedSms, enqueue_sms
 
 CATEGORIES = ("calo", "biaya", "dokumen", "visa", "tujuan", "bahaya", "lainnya")
 STATUSES = ("diterima", "diteruskan", "diproses", "ditutup")
@@ -32,16 +33,6 @@ class NewTip:
     agency_name: str | None = None
     agency_key: str | None = None
     lang: str = "id"
-
-
-@dataclass(frozen=True, slots=True)
-class QueuedSms:
-    """An SMS to queue in the same transaction as its cause."""
-
-    recipient_sealed: bytes
-    recipient_kind: str
-    body: str
-    cause: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,20 +129,6 @@ async def _flag_busy_agency(conn: Conn, agency_key: str, threshold: int) -> None
             agency_key,
             count,
         )
-
-
-async def enqueue_sms(conn: Conn, sms: QueuedSms, tip_id: int | None = None) -> int:
-    """Queue one outbound SMS; call inside the transaction of its cause."""
-    sms_id: int = await conn.fetchval(
-        "INSERT INTO outbox (recipient_sealed, recipient_kind, body, cause, tip_id)"
-        " VALUES ($1, $2, $3, $4, $5) RETURNING id",
-        sms.recipient_sealed,
-        sms.recipient_kind,
-        sms.body,
-        sms.cause,
-        tip_id,
-    )
-    return sms_id
 
 
 async def recent_tip_count(conn: Queryable, reporter_key: bytes, hours: int) -> int:

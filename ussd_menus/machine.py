@@ -49,7 +49,6 @@ class Hop:
     stack: tuple[Frame, ...]
     lang: Lang
     new_span: tuple[int, int] | None = None
-    effect: Effect | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +60,18 @@ class Need:
 
 
 SPANS = Need("spans")
+
+
+@dataclass(frozen=True, slots=True)
+class Act:
+    """This hop asks for an effect; carry it out, add its outcome as the 'outcome' fact, replay.
+
+    A retried hop asks again, so effects must be idempotent per session (they are keyed by it).
+    """
+
+    effect: Effect
+    lang: Lang
+    new_span: tuple[int, int] | None = None
 
 
 @dataclass(slots=True)
@@ -85,7 +96,7 @@ class Machine:
         spans: Mapping[int, int] | None = None,
         *,
         spans_complete: bool = False,
-    ) -> Hop | Need:
+    ) -> Hop | Need | Act:
         """Answer a hop whose full input path is `text`."""
         try:
             return self._replay(text, env, spans or {}, spans_complete)
@@ -94,7 +105,7 @@ class Machine:
 
     def _replay(
         self, text: str, env: Env, spans: Mapping[int, int], spans_complete: bool
-    ) -> Hop | Need:
+    ) -> Hop | Need | Act:
         state = _State([ROOT], self.default_lang)
         new_span: tuple[int, int] | None = None
         pos = 0
@@ -120,6 +131,8 @@ class Machine:
             if not last:
                 state.effect = None  # done on the hop that asked for it
             pos = end + 1
+        if state.effect is not None and ("outcome", "") not in env.facts:
+            return Act(state.effect, state.lang, new_span)
         frame = state.stack[-1]
         view = self.nodes[frame.node].view(frame, Context(state.lang, env))
         return Hop(
@@ -128,7 +141,6 @@ class Machine:
             stack=tuple(state.stack),
             lang=state.lang,
             new_span=new_span,
-            effect=state.effect,
         )
 
     def _apply(self, state: _State, view: View, frame: Frame, token: str, ctx: Context) -> bool:
@@ -209,4 +221,4 @@ def render(view: View, lang: Lang, problem: str | None = None) -> Screen:
     return End(body) if view.end else Continue(body)
 
 
-__all__ = ["ROOT", "SPANS", "Hop", "Machine", "Need", "render"]
+__all__ = ["ROOT", "SPANS", "Act", "Hop", "Machine", "Need", "render"]

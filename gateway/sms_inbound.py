@@ -1,0 +1,124 @@
+"""
+Inbound SMS from Africa's Talking: keywords for residents (LAPOR, STATUS, CEK, JAWAB, INFO,
+BANTUAN and English aliases), each answered by a reply queued in the outbox.
+
+AT retries a callback every minute until it gets a 200, for hours: the message id is recorded in
+the same transaction as the tip and the reply it causes, so a retry creates nothing twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import structlog
+from aiohttp import web
+
+from gateway import keys
+from gateway.forms import read_form
+from gateway.ussd import WIB
+from storage.db import Conn
+from storage.outbox import QueuedSms, enqueue_sms, record_inbound
+from storage.tips import Limited, NewTip, answer_question, file_tip, tip_status
+from ussd_menus import sms
+from ussd_menus.receipts import looks_like_receipt, new_receipt, parse_receipt, show_receipt
+from ussd_menus.report import CATEGORIES
+
+log = structlog.get_logger()
+REQUIRED = ("id", "from", "text")
+
+
+async def sms_inbound_callback(request: web.Request) -> web.Response:
+    """POST /at/sms/inbound: one SMS from a resident."""
+    form = await read_form(request)
+    missing = [name for name in REQUIRED if name not in form]
+    if missing or not form["id"].strip():
+        log.warning("sms.inbound_rejected", missing=missing or ["id"])
+        return web.Response(status=400, text=f"missing field: {', '.join(missing or ['id'])}\n")
+    identity = request.app[keys.IDENTITY]
+    sender = identity.reporter_key(form["from"])
+    if sender is None:
+        log.warning("sms.inbound_rejected", reason="from is not a phone number")
+        return web.Response(status=400, text="from: not a phone number\n")
+    message_id = form["id"].strip()[:100]
+    command = sms.parse(form["text"])
+    structlog.contextvars.bind_contextvars(sms_id=message_id, keyword=command.name)
+    async with request.app[keys.POOL].acquire() as conn, conn.transaction():
+        if not await record_inbound(conn, message_id, sender, command.name):
+            log.info("sms.inbound_duplicate")
+            return web.Response(text="")
+        reply = await _reply(request, conn, command, message_id, sender)
+        await enqueue_sms(
+            conn,
+            QueuedSms(identity.seal(form["from"]), "resident", reply, f"reply:{message_id}"),
+        )
+    log.info("sms.inbound_handled")
+    return web.Response(text="")
+
+
+async def _reply(
+    request: web.Request, conn: Conn, command: sms.Command, message_id: str, sender: bytes
+) -> str:
+    lang = command.lang
+    if command.name == "report":
+        return await _file(request, conn, command, message_id, sender)
+    if command.name == "status":
+        receipt = parse_receipt(command.rest)
+        if receipt is None:
+            return sms.say("status_typo", lang)
+        status = await tip_status(conn, receipt)
+        if status is None:
+            return sms.say("status_unknown", lang, receipt=show_receipt(receipt))
+        return sms.status_reply(
+            receipt, status.status, status.latest_message, status.open_question, lang
+        )
+    if command.name == "answer":
+        code, _, answer = command.rest.partition(" ")
+        receipt = parse_receipt(code)
+        if receipt is None or not answer.strip():
+            return sms.say("status_typo" if looks_like_receipt(code) else "answer_format", lang)
+        status = await tip_status(conn, receipt)
+        if status is None or status.open_question_id is None:
+            return sms.say("answer_none", lang, receipt=show_receipt(receipt))
+        await answer_question(
+            conn, receipt, status.open_question_id, answer.strip()[:1000], f"sms:{message_id}"
+        )
+        log.info("tips.answer_received", channel="sms")
+        return sms.say("answer_sent", lang)
+    if command.name == "check":
+        if not command.rest:
+            return sms.say("check_empty", lang)
+        matches = request.app[keys.REGISTRY].index.search(command.rest)
+        return sms.check_reply(command.rest, matches, datetime.now(WIB).date(), lang)
+    if command.name == "info":
+        return sms.say("info", lang)
+    return sms.say("help", lang)
+
+
+async def _file(
+    request: web.Request, conn: Conn, command: sms.Command, message_id: str, sender: bytes
+) -> str:
+    story = command.rest.strip()
+    if len(story) < 5:
+        return sms.say("report_empty", command.lang)
+    first = story.split(maxsplit=1)[0].lower()
+    category = first if first in CATEGORIES else "lainnya"
+    config = request.app[keys.CONFIG]
+    filed = await file_tip(
+        conn,
+        NewTip(
+            channel="sms",
+            source_ref=f"sms:{message_id}",
+            reporter_key=sender,
+            category=category,
+            description=story[:1000],
+            lang=command.lang,
+        ),
+        new_receipt,
+        per_hour=config.tips_per_hour,
+        flag_threshold=config.agency_flag_per_day,
+    )
+    if isinstance(filed, Limited):
+        log.info("tips.rate_limited", channel="sms")
+        return sms.say("report_limited", command.lang, limit=filed.limit)
+    log.info("tips.filed", channel="sms", category=category, created=filed.created)
+    return sms.report_filed(filed.receipt, command.lang)
