@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import asdict
 
 import asyncpg
 import structlog
@@ -22,7 +23,9 @@ from gateway.identity import Identity
 from gateway.middleware import request_context
 from gateway.sms_inbound import sms_inbound_callback
 from gateway.ussd import TipRules, UssdService, ussd_callback
+from gateway.ussd_events import ussd_events_callback
 from storage.regions import load_kecamatan
+from storage.tips import purge
 from storage.ussd_sessions import purge_free_text
 from ussd_menus.model import Kecamatan
 from ussd_menus.tree import build_machine
@@ -62,7 +65,7 @@ def create_app(config: Config, database_url: str) -> web.Application:
         )
         tasks = [
             asyncio.create_task(watcher.run(), name="registry-watcher"),
-            asyncio.create_task(_housekeeping(pool), name="housekeeping"),
+            asyncio.create_task(_housekeeping(pool, config), name="housekeeping"),
         ]
         yield
         for task in tasks:
@@ -74,18 +77,21 @@ def create_app(config: Config, database_url: str) -> web.Application:
 
     app.cleanup_ctx.append(services)
     app.router.add_post("/at/ussd", ussd_callback)
+    app.router.add_post("/at/ussd/events", ussd_events_callback)
     app.router.add_post("/at/sms/inbound", sms_inbound_callback)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     return app
 
 
-async def _housekeeping(pool: asyncpg.Pool) -> None:
-    """Hourly: drop free-text boundaries of sessions long over."""
+async def _housekeeping(pool: asyncpg.Pool, config: Config) -> None:
+    """Hourly: drop free-text boundaries of finished sessions, and apply tip retention."""
     while True:
         try:
             removed = await purge_free_text(pool, older_than_hours=24)
-            log.info("housekeeping.free_text_purged", rows=removed)
+            async with pool.acquire() as conn:
+                purged = await purge(conn, config.tip_retention_days, config.draft_minutes)
+            log.info("housekeeping.purged", free_text=removed, **asdict(purged))
         except (OSError, asyncpg.PostgresError) as error:
             log.warning("housekeeping.failed", error=str(error))
         await asyncio.sleep(HOUSEKEEPING_INTERVAL_S)

@@ -12,7 +12,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import asyncpg
@@ -29,6 +29,8 @@ from storage.migrate import migrate
 from storage.registry import diff, load_agencies, replace_registry
 from storage.registry_csv import format_agencies, parse_agencies
 from storage.sample import sample_agencies
+from storage.tips import purge, read_tip
+from ussd_menus.receipts import parse_receipt, show_receipt
 
 log = structlog.get_logger()
 
@@ -63,6 +65,18 @@ def _parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=_serve)
 
     commands.add_parser("migrate", help="apply database migrations").set_defaults(run=_migrate)
+
+    commands.add_parser(
+        "purge", help="apply tip retention (HOTLINE_TIP_RETENTION_DAYS) now"
+    ).set_defaults(run=_purge)
+
+    tip = commands.add_parser("tip", help="read a tip (the read is audited)")
+    tip_commands = tip.add_subparsers(required=True, metavar="ACTION")
+    show = tip_commands.add_parser("show", help="print a tip's content")
+    show.add_argument("receipt")
+    show.add_argument("--reader", required=True, help="who is reading (written to the audit log)")
+    show.add_argument("--purpose", default="", help="why (written to the audit log)")
+    show.set_defaults(run=_tip_show)
 
     registry = commands.add_parser("registry", help="agency registry")
     registry_commands = registry.add_subparsers(required=True, metavar="ACTION")
@@ -128,6 +142,41 @@ def _serve(config: Config, args: argparse.Namespace) -> None:
         print=None,
         handle_signals=True,
     )
+
+
+def _purge(config: Config, args: argparse.Namespace) -> None:
+    async def run() -> None:
+        conn = await _connect(config)
+        try:
+            purged = await purge(conn, config.tip_retention_days, config.draft_minutes)
+        finally:
+            await conn.close()
+        print(
+            f"retention {config.tip_retention_days} days: {purged.tips} tips anonymised,"
+            f" {purged.messages} messages, {purged.drafts} drafts, {purged.inbound} inbound SMS,"
+            f" {purged.outbox} outbound SMS cleared"
+        )
+
+    asyncio.run(run())
+
+
+def _tip_show(config: Config, args: argparse.Namespace) -> None:
+    receipt = parse_receipt(args.receipt)
+    if receipt is None:
+        sys.exit("error: not a valid receipt code (check digit mismatch)")
+
+    async def run() -> None:
+        conn = await _connect(config)
+        try:
+            tip = await read_tip(conn, receipt, args.reader, args.purpose)
+        finally:
+            await conn.close()
+        if tip is None:
+            sys.exit(f"error: no tip {show_receipt(receipt)}")
+        for field_name, value in asdict(tip).items():
+            print(f"{field_name}: {'' if value is None else value}")
+
+    asyncio.run(run())
 
 
 def _registry_import(config: Config, args: argparse.Namespace) -> None:

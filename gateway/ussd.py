@@ -138,6 +138,22 @@ class UssdService:
             return hop
         raise RuntimeError("USSD replay did not settle")
 
+    async def last_step(self, session_id: str, path: str) -> str:
+        """The menu step a finished session ended on, replayed without loading or doing anything."""
+        spans = dict(self._cached(session_id))
+        env = Env(
+            agencies=self.agencies(),
+            today=datetime.now(WIB).date(),
+            kecamatan=self.kecamatan,
+            session_id=session_id,
+            facts=_Unknown(),
+        )
+        hop = self.machine.hop(path, env, spans, spans_complete=False)
+        if isinstance(hop, Need):  # only spans can be missing here
+            spans.update(await self._db(free_text_spans(self.pool, session_id)))
+            hop = self.machine.hop(path, env, spans, spans_complete=True)
+        return hop.node if isinstance(hop, Hop) else "unknown"
+
     async def _record(self, session_id: str, span: tuple[int, int]) -> bool:
         """Store a free-text boundary; False if another process stored a different one."""
         start, end = span
@@ -237,6 +253,16 @@ class UssdService:
             if len(self._spans) > _SESSIONS_CACHED:
                 self._spans.popitem(last=False)
         return spans
+
+
+class _Unknown(dict[tuple[str, str], object]):
+    """Facts for a replay that must not load anything: nothing is known, an effect succeeded."""
+
+    def __missing__(self, key: tuple[str, str]) -> object:
+        return "000000000" if key == ("outcome", "") else None
+
+    def __contains__(self, key: object) -> bool:
+        return True
 
 
 async def ussd_callback(request: web.Request) -> web.Response:

@@ -243,3 +243,54 @@ async def read_tip(conn: Conn, receipt: str, reader: str, purpose: str) -> TipCo
             purpose,
         )
     return TipContent(**{k: v for k, v in row.items() if k != "id"})
+
+
+@dataclass(frozen=True, slots=True)
+class Purged:
+    """What a retention run removed."""
+
+    tips: int
+    messages: int
+    drafts: int
+    inbound: int
+    outbox: int
+
+
+async def purge(conn: Conn, retention_days: int, draft_minutes: int) -> Purged:
+    """Drop reporter keys, drafts and free text past retention; anonymous counts stay."""
+    async with conn.transaction():
+        tips = await conn.fetch(
+            "UPDATE tips SET reporter_key = NULL, description = NULL, desa = NULL,"
+            " agency_name = NULL, purged_at = now()"
+            " WHERE created_at < now() - make_interval(days => $1) AND purged_at IS NULL"
+            " RETURNING id",
+            retention_days,
+        )
+        messages = await conn.execute(
+            "UPDATE tip_messages SET body = NULL WHERE body IS NOT NULL"
+            " AND tip_id IN (SELECT id FROM tips WHERE purged_at IS NOT NULL)"
+        )
+        drafts = await conn.execute(
+            "DELETE FROM report_drafts WHERE updated_at < now() - make_interval(mins => $1)",
+            draft_minutes,
+        )
+        inbound = await conn.execute(
+            "DELETE FROM sms_inbound WHERE received_at < now() - make_interval(days => $1)",
+            retention_days,
+        )
+        outbox = await conn.execute(
+            "UPDATE outbox SET recipient_sealed = '', body = '' WHERE recipient_sealed <> ''"
+            " AND created_at < now() - make_interval(days => $1)",
+            retention_days,
+        )
+    return Purged(
+        tips=len(tips),
+        messages=_count(messages),
+        drafts=_count(drafts),
+        inbound=_count(inbound),
+        outbox=_count(outbox),
+    )
+
+
+def _count(status: str) -> int:
+    return int(status.split()[-1])
