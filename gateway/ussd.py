@@ -25,7 +25,7 @@ from gateway import keys
 from gateway.agency_index import name_key
 from gateway.forms import read_form
 from gateway.identity import Identity
-from storage.drafts import load_draft, save_draft
+from storage.drafts import report_context, save_draft
 from storage.errors import StorageError
 from storage.outbox import QueuedSms
 from storage.tips import (
@@ -33,7 +33,6 @@ from storage.tips import (
     NewTip,
     answer_question,
     file_tip,
-    recent_tip_count,
     tip_status,
 )
 from storage.ussd_sessions import free_text_spans, record_free_text
@@ -51,7 +50,13 @@ from ussd_menus.model import (
     SubmitReport,
 )
 from ussd_menus.receipts import new_receipt, show_receipt
-from ussd_menus.report import frames_to_json, load_report, report_frames, resume_frames
+from ussd_menus.report import (
+    ReportContext,
+    frames_to_json,
+    load_report,
+    report_frames,
+    resume_frames,
+)
 
 log = structlog.get_logger()
 T = TypeVar("T")
@@ -162,22 +167,26 @@ class UssdService:
     async def _load(self, need: Need, reporter: bytes | None, session_id: str) -> object:
         if need.kind == "tip":
             return await self._db(tip_status(self.pool, need.key))
+        if need.kind != "report":
+            raise ValueError(f"unknown fact {need.kind!r}")
         if reporter is None:  # no usable number: no limit to count, no draft to resume
-            return 0 if need.kind == "limited" else None
-        if need.kind == "limited":
-            count = await self._db(recent_tip_count(self.pool, reporter, 1))
-            return self.rules.per_hour if count >= self.rules.per_hour else 0
-        if need.kind == "resume":
-            draft = await self._db(load_draft(self.pool, reporter, self.rules.draft_minutes))
-            if draft is None:
-                return None
-            return resume_frames(draft.session_id, draft.base_state, draft.state, session_id)
-        raise ValueError(f"unknown fact {need.kind!r}")
+            return ReportContext(resume=None, filed_receipt=None, limited_at=None)
+        found = await self._db(
+            report_context(self.pool, reporter, _source(session_id), self.rules.draft_minutes)
+        )
+        draft = found.draft
+        return ReportContext(
+            resume=resume_frames(draft.session_id, draft.base_state, draft.state, session_id)
+            if draft
+            else None,
+            filed_receipt=found.filed_receipt,
+            limited_at=self.rules.per_hour if found.recent_tips >= self.rules.per_hour else None,
+        )
 
     async def _perform(
         self, effect: Effect, session_id: str, phone: str, reporter: bytes | None, lang: Lang
     ) -> str:
-        source = f"ussd:{session_id}"
+        source = _source(session_id)
         if isinstance(effect, AnswerQuestion):
             done = await self._db(
                 answer_question(self.pool, effect.receipt, effect.question_id, effect.text, source)
@@ -239,8 +248,9 @@ class UssdService:
         frames = report_frames(hop.stack)
         if frames is None:
             return
-        resumed = facts.get(("resume", ""))
-        base = frames_to_json(resumed) if isinstance(resumed, tuple) else None
+        context = facts.get(("report", ""))
+        resumed = context.resume if isinstance(context, ReportContext) else None
+        base = frames_to_json(resumed) if resumed else None
         await self._db(save_draft(self.pool, reporter, session_id, base, frames_to_json(frames)))
 
     async def _db(self, query: Awaitable[T]) -> T:
@@ -255,10 +265,17 @@ class UssdService:
         return spans
 
 
+def _source(session_id: str) -> str:
+    """What makes a USSD session's tip (and answers) idempotent."""
+    return f"ussd:{session_id}"
+
+
 class _Unknown(dict[tuple[str, str], object]):
     """Facts for a replay that must not load anything: nothing is known, an effect succeeded."""
 
     def __missing__(self, key: tuple[str, str]) -> object:
+        if key == ("report", ""):
+            return ReportContext(resume=None, filed_receipt=None, limited_at=None)
         return "000000000" if key == ("outcome", "") else None
 
     def __contains__(self, key: object) -> bool:

@@ -22,20 +22,6 @@ class Draft:
     state: Any
 
 
-async def load_draft(conn: Queryable, reporter_key: bytes, max_age_minutes: int) -> Draft | None:
-    """The reporter's draft if it is fresh enough."""
-    row = await conn.fetchrow(
-        "SELECT session_id, base_state, state FROM report_drafts WHERE reporter_key = $1"
-        " AND updated_at > now() - make_interval(mins => $2)",
-        reporter_key,
-        max_age_minutes,
-    )
-    if row is None:
-        return None
-    base = json.loads(row["base_state"]) if row["base_state"] is not None else None
-    return Draft(row["session_id"], base, json.loads(row["state"]))
-
-
 async def save_draft(
     conn: Queryable,
     reporter_key: bytes,
@@ -59,3 +45,39 @@ async def save_draft(
 async def delete_draft(conn: Queryable, reporter_key: bytes) -> None:
     """Forget the reporter's draft (start over)."""
     await conn.execute("DELETE FROM report_drafts WHERE reporter_key = $1", reporter_key)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportContext:
+    """What starting a report depends on, read in one round trip."""
+
+    draft: Draft | None
+    filed_receipt: str | None
+    recent_tips: int
+
+
+async def report_context(
+    conn: Queryable,
+    reporter_key: bytes,
+    source_ref: str,
+    draft_minutes: int,
+) -> ReportContext:
+    """The reporter's fresh draft, the tip this session already filed, and their tips this hour
+    (not counting this session's own)."""
+    row = await conn.fetchrow(
+        "SELECT d.session_id, d.base_state, d.state,"
+        " (SELECT receipt FROM tips WHERE source_ref = $2) AS filed,"
+        " (SELECT count(*) FROM tips WHERE reporter_key = $1 AND source_ref <> $2"
+        "  AND created_at > now() - interval '1 hour') AS recent"
+        " FROM (SELECT 1) AS one LEFT JOIN report_drafts d ON d.reporter_key = $1"
+        " AND d.updated_at > now() - make_interval(mins => $3)",
+        reporter_key,
+        source_ref,
+        draft_minutes,
+    )
+    assert row is not None  # the outer SELECT always yields one row
+    draft = None
+    if row["session_id"] is not None:
+        base = json.loads(row["base_state"]) if row["base_state"] is not None else None
+        draft = Draft(row["session_id"], base, json.loads(row["state"]))
+    return ReportContext(draft, row["filed"], row["recent"])

@@ -10,6 +10,7 @@ Nothing here asks for, shows or stores who the reporter is.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from ussd_menus.model import (
@@ -93,6 +94,15 @@ def report_frames(stack: tuple[Frame, ...]) -> tuple[Frame, ...] | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class ReportContext:
+    """The 'report' fact: what this session may resume, what it already filed, the limit."""
+
+    resume: tuple[Frame, ...] | None
+    filed_receipt: str | None
+    limited_at: int | None
+
+
 def _category_view(report: dict[str, Any], ctx: Context) -> View:
     return View(
         body=t("report.category", ctx.lang),
@@ -107,13 +117,18 @@ class ReportEntry(ChoiceNode):
     """Start a report: refuse politely when over the limit, offer to resume a dropped one."""
 
     def view(self, frame: Frame, ctx: Context) -> View:
-        """The limit message, the resume question, or the categories."""
-        limit = ctx.env.fact("limited")
-        if isinstance(limit, int) and limit > 0:
-            return View(body=t("report.limited", ctx.lang, limit=limit), end=True)
+        """The receipt (a retried final hop), the limit, the resume question, or categories."""
         report = load_report(frame.arg)
-        resume = None if report else ctx.env.fact("resume")
-        if isinstance(resume, tuple) and resume:
+        if report:  # started from an agency check: nothing to resume
+            return _category_view(report, ctx)
+        context = ctx.env.fact("report")
+        assert isinstance(context, ReportContext)
+        if context.filed_receipt:  # this session filed already: the final hop came again
+            return _receipt_view(context.filed_receipt, None, ctx)
+        if context.limited_at:
+            return View(body=t("report.limited", ctx.lang, limit=context.limited_at), end=True)
+        resume = context.resume
+        if resume:
             return View(
                 body=t("report.resume", ctx.lang),
                 options=(
@@ -305,6 +320,9 @@ class ReportDone(ChoiceNode):
         outcome = str(ctx.env.fact("outcome"))
         if outcome.startswith("limited:"):
             return View(body=t("report.limited", ctx.lang, limit=outcome[8:]), end=True)
-        urgent = load_report(frame.arg).get("c") == "bahaya"
-        key = "report.done_urgent" if urgent else "report.done"
-        return View(body=t(key, ctx.lang, receipt=show_receipt(outcome)), end=True)
+        return _receipt_view(outcome, load_report(frame.arg).get("c"), ctx)
+
+
+def _receipt_view(receipt: str, category: object, ctx: Context) -> View:
+    key = "report.done_urgent" if category == "bahaya" else "report.done"
+    return View(body=t(key, ctx.lang, receipt=show_receipt(receipt)), end=True)

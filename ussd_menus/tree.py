@@ -34,6 +34,7 @@ from ussd_menus.report import (
     ReportAgencyPick,
     ReportCategory,
     ReportConfirm,
+    ReportContext,
     ReportDesa,
     ReportDescription,
     ReportDone,
@@ -95,7 +96,10 @@ def build_machine(kecamatan: tuple[Kecamatan, ...] = ()) -> Machine:
 
 
 # Facts for the start-up walk: no limit reached, nothing to resume, a filed report.
-_WALK_FACTS = {("limited", ""): 0, ("resume", ""): None, ("outcome", ""): "123456780"}
+_WALK_FACTS = {
+    ("report", ""): ReportContext(resume=None, filed_receipt=None, limited_at=None),
+    ("outcome", ""): "123456780",
+}
 
 
 def check(nodes: dict[str, Node], kecamatan: tuple[Kecamatan, ...] = ()) -> None:
