@@ -8,6 +8,7 @@ the same transaction as the tip and the reply it causes, so a retry creates noth
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import structlog
@@ -100,8 +101,8 @@ async def _file(
     story = command.rest.strip()
     if len(story) < 5:
         return sms.say("report_empty", command.lang)
-    first = story.split(maxsplit=1)[0].lower()
-    category = first if first in CATEGORIES else "lainnya"
+    first = re.match(r"[a-z]*", story.lower())
+    category = first.group(0) if first and first.group(0) in CATEGORIES else "lainnya"
     config = request.app[keys.CONFIG]
     filed = await file_tip(
         conn,

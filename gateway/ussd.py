@@ -36,6 +36,7 @@ from storage.tips import (
     tip_status,
 )
 from storage.ussd_sessions import free_text_spans, record_free_text
+from ussd_menus import sms
 from ussd_menus.machine import Act, Hop, Machine, Need
 from ussd_menus.model import (
     AgencyLookup,
@@ -216,8 +217,7 @@ class UssdService:
             return QueuedSms(
                 recipient_sealed=self.identity.seal(phone),
                 recipient_kind="resident",
-                body=f"Nomor laporan Anda: {show_receipt(receipt)}. Cek status: menu 3, atau SMS"
-                f" STATUS {receipt}. Simpan nomor ini, jangan bagikan.",
+                body=sms.say("receipt", lang, receipt=show_receipt(receipt), code=receipt),
                 cause=f"receipt:{source}",
             )
 

@@ -25,7 +25,11 @@ from storage.migrate import migrate
 from storage.registry import replace_registry
 from storage.sample import sample_agencies
 
-TEMPLATE = "hotline_test_template"
+# Per process: test runs side by side (CI, an editor's runner) never drop each other's template.
+TEMPLATE = f"hotline_test_template_{os.getpid()}"
+# The embedded server lives in the repository's var/ (ignored by git), so a run does not depend
+# on pytest's temporary directories, which a concurrent run may clean up.
+EMBEDDED_DIR = Path(__file__).resolve().parent.parent / "var" / "test-postgres"
 _numbers = itertools.count()
 
 
@@ -36,16 +40,16 @@ def with_database(url: str, name: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def server_url() -> str:
     """An administrative URL of the PostgreSQL server the tests use."""
     configured = os.environ.get("DATABASE_URL")
     if configured:
         return configured
-    return embedded_database_url(tmp_path_factory.mktemp("pg"))
+    return embedded_database_url(EMBEDDED_DIR)
 
 
 @pytest.fixture(scope="session")
-async def template_url(server_url: str) -> str:
+async def template_url(server_url: str) -> AsyncIterator[str]:
     """A migrated database that every test database is copied from."""
     admin = await asyncpg.connect(server_url)
     try:
@@ -59,7 +63,12 @@ async def template_url(server_url: str) -> str:
         await migrate(conn)
     finally:
         await conn.close()
-    return url
+    yield url
+    admin = await asyncpg.connect(server_url)
+    try:
+        await admin.execute(f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)")
+    finally:
+        await admin.close()
 
 
 @pytest.fixture

@@ -57,7 +57,9 @@ class CheckList(ChoiceNode):
         return View(
             body=t("check.list", ctx.lang, page=frame.page + 1, pages=pages),
             options=tuple(
-                Option(plain(a.name, 34), Push(Frame("check_detail", a.licence_number)))
+                Option(
+                    plain(_without_pt(a.name), 32), Push(Frame("check_detail", a.licence_number))
+                )
                 for a in shown
             ),
             more=Push(following) if start + PAGE_SIZE < len(matches) else None,
@@ -74,16 +76,22 @@ class CheckDetail(ChoiceNode):
             return View(body=t("check.none", ctx.lang, query=plain(frame.arg, 20)))
         lang = ctx.lang
         lines = [
-            plain(agency.name, 36),
+            plain(agency.name, 34),
             status_line(agency, ctx),
-            t("detail.head_office", lang, city=plain(agency.head_office_city or "-", 18)),
+            t("detail.head_office", lang, city=plain(agency.head_office_city or "-", 13)),
             t("detail.branch_yes" if agency.has_serang_branch else "detail.branch_no", lang),
-            t("detail.reminder", lang),
         ]
         report = Frame("report", dump_report({}, l=agency.licence_number, a=agency.name))
         return View(
-            body="\n".join(lines), options=(Option(t("detail.report", lang), Push(report)),)
+            body="\n".join(lines),
+            note=t("detail.reminder", lang),
+            options=(Option(t("detail.report", lang), Push(report)),),
         )
+
+
+def _without_pt(name: str) -> str:
+    """The list's title says PT already; every character counts on a list screen."""
+    return name[3:] if name[:3].upper() == "PT " else name
 
 
 def status_line(agency: AgencyRecord, ctx: Context) -> str:
@@ -111,5 +119,6 @@ class CheckNone(ChoiceNode):
         """The warning, and a way to search again."""
         return View(
             body=t("check.none", ctx.lang, query=plain(frame.arg, 24)),
+            note=t("check.warning", ctx.lang),
             options=(Option(t("check.again", ctx.lang), Push(Frame("check"))),),
         )

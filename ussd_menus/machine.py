@@ -212,6 +212,8 @@ def render(view: View, lang: Lang, problem: str | None = None) -> Screen:
     """A view as the caller sees it: problem, body, numbered options, paging and navigation."""
     lines = [t(problem, lang)] if problem else []
     lines.append(view.body)
+    if not problem:
+        lines.append(view.note)
     lines += [f"{n} {option.label}" for n, option in enumerate(view.options, start=1)]
     if view.more is not None:
         lines.append(t("nav.more", lang))

@@ -130,6 +130,8 @@ class View:
 
     body: str
     options: tuple[Option, ...] = ()
+    # A last body line that a problem line replaces, so a re-prompt still fits the screen.
+    note: str = ""
     more: Action | None = None
     end: bool = False
     free_text: bool = False

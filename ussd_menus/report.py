@@ -118,16 +118,14 @@ class ReportEntry(ChoiceNode):
 
     def view(self, frame: Frame, ctx: Context) -> View:
         """The receipt (a retried final hop), the limit, the resume question, or categories."""
-        report = load_report(frame.arg)
-        if report:  # started from an agency check: nothing to resume
-            return _category_view(report, ctx)
         context = ctx.env.fact("report")
         assert isinstance(context, ReportContext)
         if context.filed_receipt:  # this session filed already: the final hop came again
             return _receipt_view(context.filed_receipt, None, ctx)
         if context.limited_at:
             return View(body=t("report.limited", ctx.lang, limit=context.limited_at), end=True)
-        resume = context.resume
+        report = load_report(frame.arg)
+        resume = None if report else context.resume  # from an agency check: a fresh report
         if resume:
             return View(
                 body=t("report.resume", ctx.lang),

@@ -76,6 +76,12 @@ SMS_TEXTS: dict[str, tuple[str, str]] = {
         "Legal work abroad: register at your village and Disnakertrans, go through a licensed"
         " P3MI, work visa, no placement fee. Avoid calo. Ask: KP2MI 0800-1000.",
     ),
+    "receipt": (
+        "Nomor laporan: {receipt}. Cek status: menu 3, atau SMS STATUS {code}."
+        " Simpan nomor ini, jangan bagikan.",
+        "Report number: {receipt}. Check its status: menu 3, or SMS STATUS {code}."
+        " Keep it, do not share it.",
+    ),
     "report_empty": (
         "Tulis cerita setelah LAPOR, mis: LAPOR calo minta biaya 10 juta di desa X."
         " Identitas Anda dirahasiakan.",
@@ -143,7 +149,7 @@ def report_filed(receipt: str, lang: Lang) -> str:
 def check_reply(query: str, matches: Sequence[AgencyRecord], today: date, lang: Lang) -> str:
     """The agency check, as the USSD result screen says it, in one SMS."""
     if not matches:
-        return t("check.none", lang, query=plain(query, 30))
+        return t("check.none", lang, query=plain(query, 30)) + " " + t("check.warning", lang)
     if len(matches) > 1:
         names = "; ".join(plain(a.name, 34) for a in matches[:3])
         return say("check_many", lang, names=names)

@@ -44,27 +44,27 @@ TEXTS: dict[str, Text] = {
         "Ketik nama perusahaan atau nomor izin (SIP3MI):",
         "Type the agency name or licence number (SIP3MI):",
     ),
-    "check.list": Text("Pilih perusahaan ({page}/{pages}):", "Choose an agency ({page}/{pages}):"),
+    "check.list": Text("Pilih PT ({page}/{pages}):", "Pick an agency ({page}/{pages}):"),
     "check.none": Text(
-        '"{query}" TIDAK ditemukan di daftar P3MI berizin. Jangan bayar/serahkan dokumen.'
-        " Tanya Disnaker/Kades atau telp 0800-1000.",
-        '"{query}" NOT found among licensed P3MI. Do not pay or hand over documents.'
-        " Ask Disnaker/village head or call 0800-1000.",
+        '"{query}" TIDAK ditemukan di daftar P3MI berizin.',
+        '"{query}" NOT found among licensed P3MI.',
+    ),
+    "check.warning": Text(
+        "Jangan bayar/serahkan dokumen. Tanya Disnaker, telp 0800-1000.",
+        "Do not pay or hand over papers. Ask Disnaker, call 0800-1000.",
     ),
     "check.again": Text("Cari lagi", "Search again"),
     "status.aktif": Text("BERIZIN s/d {valid_until}", "LICENSED until {valid_until}"),
     "status.aktif_open": Text("BERIZIN", "LICENSED"),
-    "status.dihentikan_sementara": Text(
-        "IZIN DIHENTIKAN SEMENTARA {until}", "LICENCE SUSPENDED {until}"
-    ),
-    "status.dicabut": Text("IZIN DICABUT {since}", "LICENCE REVOKED {since}"),
-    "status.kedaluwarsa": Text("IZIN HABIS {valid_until}", "LICENCE EXPIRED {valid_until}"),
+    "status.dihentikan_sementara": Text("IZIN DIHENTIKAN {until}", "SUSPENDED {until}"),
+    "status.dicabut": Text("IZIN DICABUT {since}", "REVOKED {since}"),
+    "status.kedaluwarsa": Text("IZIN HABIS {valid_until}", "EXPIRED {valid_until}"),
     "status.until": Text("s/d {day}", "until {day}"),
-    "detail.head_office": Text("Pusat: {city}", "Head office: {city}"),
-    "detail.branch_yes": Text("Cabang Kab. Serang: ada", "Branch in Serang: yes"),
-    "detail.branch_no": Text("Cabang Kab. Serang: tidak", "Branch in Serang: no"),
-    "detail.reminder": Text("Izin bukan jaminan kerja.", "A licence is no job guarantee."),
-    "detail.report": Text("Laporkan PT ini", "Report this agency"),
+    "detail.head_office": Text("Pusat: {city}", "HQ: {city}"),
+    "detail.branch_yes": Text("Cabang Serang: ada", "Serang branch: yes"),
+    "detail.branch_no": Text("Cabang Serang: tidak", "Serang branch: no"),
+    "detail.reminder": Text("Izin bukan jaminan kerja.", "Licence is no job guarantee."),
+    "detail.report": Text("Laporkan", "Report it"),
     "problem.receipt_typo": Text("Nomor salah ketik, cek lagi.", "Mistyped number, check it."),
     "problem.describe": Text("Ceritakan sedikit lebih.", "Please tell a little more."),
     "report.limited": Text(

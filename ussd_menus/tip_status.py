@@ -65,19 +65,19 @@ class StatusView(ChoiceNode):
                 options=(Option(t("status.again", ctx.lang), Push(Frame("status"))),),
             )
         assert isinstance(tip, TipView)  # the gateway loads storage.tips.TipStatus
-        lines = [
-            t("status.line", ctx.lang, receipt=shown, status=t(f"status.{tip.status}", ctx.lang))
-        ]
-        options: tuple[Option, ...] = ()
+        status = t(f"status.{tip.status}", ctx.lang)
+        body = t("status.line", ctx.lang, receipt=shown, status=status)
         if tip.open_question_id is not None:
-            lines.append(
-                t("status.question", ctx.lang, question=plain(tip.open_question or "", 60))
-            )
+            question = t("status.question", ctx.lang, question=plain(tip.open_question or "", 50))
             answer = Frame("status_answer", f"{frame.arg}:{tip.open_question_id}")
-            options = (Option(t("status.answer", ctx.lang), Push(answer)),)
-        elif tip.latest_message:
-            lines.append(t("status.message", ctx.lang, message=plain(tip.latest_message, 80)))
-        return View(body="\n".join(lines), options=options)
+            return View(
+                body=body,
+                note=question,
+                options=(Option(t("status.answer", ctx.lang), Push(answer)),),
+            )
+        message = tip.latest_message
+        note = t("status.message", ctx.lang, message=plain(message, 80)) if message else ""
+        return View(body=body, note=note)
 
 
 class StatusAnswer:
