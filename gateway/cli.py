@@ -90,6 +90,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def read_csv_file(path: Path) -> str:
+    """A CSV file's text; a file that is not UTF-8 stops with a message saying so."""
+    try:
+        return path.read_text("utf-8")
+    except UnicodeDecodeError:
+        sys.exit(f"error: {path} is not UTF-8 text; save it as 'CSV UTF-8' and try again")
+
+
 def database_url(config: Config) -> str:
     """DATABASE_URL, or the embedded server's (started on demand)."""
     return config.database_url or embedded_database_url(config.data_dir)
@@ -180,7 +188,7 @@ def _tip_show(config: Config, args: argparse.Namespace) -> None:
 
 
 def _registry_import(config: Config, args: argparse.Namespace) -> None:
-    agencies = parse_agencies(args.file.read_text("utf-8"))
+    agencies = parse_agencies(read_csv_file(args.file))
 
     async def run() -> None:
         conn = await _connect(config)

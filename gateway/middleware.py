@@ -4,8 +4,8 @@ Request middleware: fresh log context per request, one summary line, and no unha
 
 from __future__ import annotations
 
+import os
 import time
-import uuid
 
 import structlog
 from aiohttp import web
@@ -20,7 +20,7 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
     structlog.contextvars.clear_contextvars()
     route = request.match_info.route.resource
     structlog.contextvars.bind_contextvars(
-        request_id=uuid.uuid4().hex[:16],
+        request_id=os.urandom(8).hex(),
         route=route.canonical if route is not None else "unmatched",
     )
     started = time.perf_counter()

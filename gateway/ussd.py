@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TypeVar
 
@@ -45,6 +45,7 @@ from ussd_menus.model import (
     Effect,
     End,
     Env,
+    Frame,
     Kecamatan,
     Lang,
     Screen,
@@ -73,6 +74,7 @@ MAX_PATH_INPUTS = 200
 # Each replay round loads one missing thing; a handful always suffices.
 MAX_ROUNDS = 8
 _SESSIONS_CACHED = 20_000
+_ANSWERS_CACHED = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,30 +106,47 @@ class UssdService:
         self.identity = identity
         self.rules = rules
         self.db_timeout_s = db_timeout_s
-        # Free-text boundaries of recent sessions; a miss (another process served it) reads them.
-        self._spans: OrderedDict[str, dict[int, int]] = OrderedDict()
+        # Recent sessions as this process saw them; a miss (another process served the previous
+        # hop) costs one read of the stored spans, and only when the path is ambiguous.
+        self._sessions: OrderedDict[str, _Session] = OrderedDict()
+        # Answers that depend on nothing but the path: a radio campaign sends thousands of callers
+        # down the same menus, so most hops are answered without replaying at all.
+        self._answers: OrderedDict[tuple[object, ...], Hop] = OrderedDict()
+        self._answers_for: object = None
 
     async def answer(self, session_id: str, phone: str, text: str) -> Hop:
         """The screen for this hop."""
-        reporter = self.identity.reporter_key(phone)
-        spans = self._cached(session_id)
+        session = self._session(session_id)
+        current = session.start_of(text)
+        spans = session.spans
+        agencies = self.agencies()
+        today = datetime.now(WIB).date()
+        if agencies is not self._answers_for:
+            self._answers.clear()
+            self._answers_for = agencies
+        key = (text, current, tuple(sorted(spans.items())), today)
+        known = self._answers.get(key)
+        if known is not None:
+            session.last_text, session.current_start = text, current
+            return known
         complete = False
         facts: dict[tuple[str, str], object] = {}
+        reporter = _Lazy(lambda: self.identity.reporter_key(phone))
         for _ in range(MAX_ROUNDS):
             env = Env(
-                agencies=self.agencies(),
-                today=datetime.now(WIB).date(),
+                agencies=agencies,
+                today=today,
                 kecamatan=self.kecamatan,
                 session_id=session_id,
                 facts=facts,
             )
-            hop = self.machine.hop(text, env, spans, spans_complete=complete)
+            hop = self.machine.hop(text, env, spans, spans_complete=complete, current_start=current)
             if isinstance(hop, Need):
                 if hop.kind == "spans":
                     spans.update(await self._db(free_text_spans(self.pool, session_id)))
                     complete = True
                 else:
-                    facts[(hop.kind, hop.key)] = await self._load(hop, reporter, session_id)
+                    facts[(hop.kind, hop.key)] = await self._load(hop, reporter(), session_id)
                 continue
             if hop.new_span is not None and not await self._record(session_id, hop.new_span):
                 spans.update(await self._db(free_text_spans(self.pool, session_id)))
@@ -136,17 +155,24 @@ class UssdService:
             spans.update([hop.new_span] if hop.new_span else [])
             if isinstance(hop, Act):
                 facts[("outcome", "")] = await self._perform(
-                    hop.effect, session_id, phone, reporter, hop.lang
+                    hop.effect, session_id, phone, reporter(), hop.lang
                 )
                 continue
-            if reporter is not None:
-                await self._keep_draft(hop, reporter, session_id, facts)
+            frames = report_frames(hop.stack)
+            pseudonym = reporter() if frames is not None else None
+            if frames is not None and pseudonym is not None:
+                await self._keep_draft(frames, pseudonym, session_id, facts)
+            if not facts and not complete and hop.new_span is None and frames is None:
+                self._answers[key] = hop
+                if len(self._answers) > _ANSWERS_CACHED:
+                    self._answers.popitem(last=False)
+            session.last_text, session.current_start = text, current
             return hop
         raise RuntimeError("USSD replay did not settle")
 
     async def last_step(self, session_id: str, path: str) -> str:
         """The menu step a finished session ended on, replayed without loading or doing anything."""
-        spans = dict(self._cached(session_id))
+        spans = dict(self._session(session_id).spans)
         env = Env(
             agencies=self.agencies(),
             today=datetime.now(WIB).date(),
@@ -240,14 +266,11 @@ class UssdService:
 
     async def _keep_draft(
         self,
-        hop: Hop,
+        frames: tuple[Frame, ...],
         reporter: bytes,
         session_id: str,
         facts: dict[tuple[str, str], object],
     ) -> None:
-        frames = report_frames(hop.stack)
-        if frames is None:
-            return
         context = facts.get(("report", ""))
         resumed = context.resume if isinstance(context, ReportContext) else None
         base = frames_to_json(resumed) if resumed else None
@@ -256,13 +279,48 @@ class UssdService:
     async def _db(self, query: Awaitable[T]) -> T:
         return await asyncio.wait_for(query, timeout=self.db_timeout_s)
 
-    def _cached(self, session_id: str) -> dict[int, int]:
-        spans = self._spans.get(session_id)
-        if spans is None:
-            spans = self._spans[session_id] = {}
-            if len(self._spans) > _SESSIONS_CACHED:
-                self._spans.popitem(last=False)
-        return spans
+    def _session(self, session_id: str) -> _Session:
+        session = self._sessions.get(session_id)
+        if session is None:
+            session = self._sessions[session_id] = _Session()
+            if len(self._sessions) > _SESSIONS_CACHED:
+                self._sessions.popitem(last=False)
+        return session
+
+
+@dataclass(slots=True)
+class _Session:
+    """What this process saw of a session: recorded spans and the previous hop's path."""
+
+    spans: dict[int, int] = field(default_factory=dict)
+    last_text: str | None = None
+    current_start: int | None = None
+
+    def start_of(self, text: str) -> int | None:
+        """Where this hop's own input begins, if the previous hop came through here."""
+        if self.last_text is None:
+            return None
+        if text == self.last_text:  # AT resent the hop
+            return self.current_start
+        if self.last_text == "":
+            return 0
+        if text.startswith(self.last_text + "*"):
+            return len(self.last_text) + 1
+        return None
+
+
+class _Lazy:
+    """A reporter key computed on first use: most hops never need it."""
+
+    def __init__(self, compute: Callable[[], bytes | None]) -> None:
+        self._compute = compute
+        self._done = False
+        self._value: bytes | None = None
+
+    def __call__(self) -> bytes | None:
+        if not self._done:
+            self._value, self._done = self._compute(), True
+        return self._value
 
 
 def _source(session_id: str) -> str:

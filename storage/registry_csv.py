@@ -8,13 +8,12 @@ named. List fields are ';'-separated, dates YYYY-MM-DD, blank means unknown.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from datetime import date
 from typing import cast
 
-from storage.errors import CsvProblem, InvalidCsv
+from storage.csv_files import parse_csv, split_list, write_csv
+from storage.errors import CsvProblem
 from storage.registry import STATUSES, Agency, Status, normalize_licence
 
 REQUIRED = (
@@ -40,46 +39,9 @@ _MAX_TEXT = 200
 
 def parse_agencies(text: str) -> list[Agency]:
     """Parse and validate a registry CSV; raises InvalidCsv listing every problem."""
-    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
-    header = [h.strip() for h in reader.fieldnames or []]
-    problems = _check_header(header)
-    if problems:
-        raise InvalidCsv(problems)
-    reader.fieldnames = header
-    agencies: list[Agency] = []
-    seen: dict[str, int] = {}
-    for row in reader:
-        line = reader.line_num
-        if None in row:
-            problems.append(CsvProblem(line, "", "more fields than the header"))
-            continue
-        agency, row_problems = _parse_row(row, line)
-        problems.extend(row_problems)
-        if agency is None:
-            continue
-        if agency.licence_number in seen:
-            message = f"duplicate of line {seen[agency.licence_number]}"
-            problems.append(CsvProblem(line, "licence_number", message))
-        seen.setdefault(agency.licence_number, line)
-        agencies.append(agency)
-    if not agencies and not problems:
-        problems.append(CsvProblem(1, "", "no rows"))
-    if problems:
-        raise InvalidCsv(problems)
-    return agencies
-
-
-def _check_header(header: list[str]) -> list[CsvProblem]:
-    problems = [CsvProblem(1, name, "missing column") for name in REQUIRED if name not in header]
-    problems += [
-        CsvProblem(1, name, "unknown column") for name in header if name not in REQUIRED + OPTIONAL
-    ]
-    problems += [
-        CsvProblem(1, name, "column appears twice")
-        for name in sorted(set(header))
-        if header.count(name) > 1
-    ]
-    return problems
+    return parse_csv(
+        text, REQUIRED, OPTIONAL, _parse_row, lambda a: a.licence_number, "licence_number"
+    )
 
 
 def _parse_row(row: dict[str, str], line: int) -> tuple[Agency | None, list[CsvProblem]]:
@@ -88,7 +50,7 @@ def _parse_row(row: dict[str, str], line: int) -> tuple[Agency | None, list[CsvP
     def bad(column: str, message: str) -> None:
         problems.append(CsvProblem(line, column, message))
 
-    values = {k: (v or "").strip() for k, v in row.items()}
+    values = row
     for column, value in values.items():
         if len(value) > _MAX_TEXT and column not in _LISTS:
             bad(column, f"longer than {_MAX_TEXT} characters")
@@ -127,9 +89,9 @@ def _parse_row(row: dict[str, str], line: int) -> tuple[Agency | None, list[CsvP
             valid_until=dates["valid_until"],
             head_office_city=values["head_office_city"],
             head_office_province=values["head_office_province"],
-            branch_cities=_split(values["branch_cities"]),
-            destination_countries=_split(values["destination_countries"]),
-            job_types=_split(values["job_types"]),
+            branch_cities=split_list(values["branch_cities"]),
+            destination_countries=split_list(values["destination_countries"]),
+            job_types=split_list(values["job_types"]),
             source=values["source"],
             snapshot_date=dates["snapshot_date"],
         ),
@@ -137,16 +99,10 @@ def _parse_row(row: dict[str, str], line: int) -> tuple[Agency | None, list[CsvP
     )
 
 
-def _split(value: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in value.split(";") if part.strip())
-
-
 def format_agencies(agencies: Iterable[Agency]) -> str:
     """Write agencies in the import format (with status_until), so an export imports unchanged."""
-    out = io.StringIO()
     columns = [*REQUIRED[:4], "status_until", *REQUIRED[4:]]
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
+    rows = []
     for a in agencies:
         values = {
             "licence_number": a.licence_number,
@@ -161,5 +117,5 @@ def format_agencies(agencies: Iterable[Agency]) -> str:
             values[column] = day.isoformat() if day else ""
         for column in _LISTS:
             values[column] = ";".join(getattr(a, column))
-        writer.writerow([values[c] for c in columns])
-    return out.getvalue()
+        rows.append(values)
+    return write_csv(columns, rows)

@@ -2,10 +2,12 @@
 The USSD engine: a pure function from (menu tree, AT's '*'-joined input path) to the next screen.
 
 Africa's Talking resends the whole path on every hop, so replaying it rebuilds the caller's place
-without stored state. Two things replay cannot derive, and asks the gateway for instead of
-guessing: where a free-text input containing '*' ended (`spans`, recorded by the gateway on the
-hop that typed it), and facts from the database (`Needed`). Effects such as filing a report are
-returned, carried out by the gateway, and their outcome read back on a second replay.
+without stored state. The one ambiguity is free text containing '*'. The gateway knows where the
+current hop's input starts when it served the previous hop (`current_start`); a typed text that
+contains '*' is recorded (`spans`) so every later replay, in any process, keeps it whole; any
+other input ends at the next '*'. Facts from the database are asked for (`Needed`), not guessed.
+Effects such as filing a report are returned, carried out by the gateway, and their outcome read
+back on a second replay.
 """
 
 from __future__ import annotations
@@ -96,15 +98,27 @@ class Machine:
         spans: Mapping[int, int] | None = None,
         *,
         spans_complete: bool = False,
+        current_start: int | None = None,
     ) -> Hop | Need | Act:
-        """Answer a hop whose full input path is `text`."""
+        """Answer a hop whose full input path is `text`.
+
+        `current_start` is where this hop's own input begins, when the gateway knows it; without
+        it, an unrecorded span can only be ruled out by the complete stored spans.
+        """
+        if current_start is None and "*" not in text:
+            current_start = 0
         try:
-            return self._replay(text, env, spans or {}, spans_complete)
+            return self._replay(text, env, spans or {}, spans_complete, current_start)
         except Needed as needed:
             return Need(needed.kind, needed.key)
 
     def _replay(
-        self, text: str, env: Env, spans: Mapping[int, int], spans_complete: bool
+        self,
+        text: str,
+        env: Env,
+        spans: Mapping[int, int],
+        spans_complete: bool,
+        current_start: int | None,
     ) -> Hop | Need | Act:
         state = _State([ROOT], self.default_lang)
         new_span: tuple[int, int] | None = None
@@ -115,13 +129,13 @@ class Machine:
             view = self.nodes[frame.node].view(frame, ctx)
             last = False
             if view.free_text:
-                end = _free_text_end(text, pos, view, spans, spans_complete)
+                end = _free_text_end(text, pos, spans, spans_complete, current_start)
                 if end is None:
                     return SPANS
                 token = text[pos:end]
                 last = end == len(text)
                 typed = self._apply(state, view, frame, token, ctx)
-                if last and typed and pos not in spans:
+                if last and typed and "*" in token and pos not in spans:
                     new_span = (pos, end)
             else:
                 end = text.find("*", pos)
@@ -183,29 +197,26 @@ class Machine:
             state.stack.append(action.then)
 
 
-def _is_key(token: str, view: View) -> bool:
-    key = token.strip()
-    if key in (BACK, HOME) or (key == MORE and view.more is not None):
-        return True
-    return key.isdigit() and 1 <= int(key) <= len(view.options)
-
-
 def _free_text_end(
-    text: str, pos: int, view: View, spans: Mapping[int, int], spans_complete: bool
+    text: str,
+    pos: int,
+    spans: Mapping[int, int],
+    spans_complete: bool,
+    current_start: int | None,
 ) -> int | None:
     """Where the input starting at pos on a free-text step ends; None if only stored spans tell."""
     stored = spans.get(pos)
     if stored is not None and stored <= len(text):
         return stored
-    remainder = text[pos:]
-    if "*" not in remainder:
+    following = text.find("*", pos)
+    if following < 0:
         return len(text)
-    if not spans_complete:
+    if current_start is not None and pos >= current_start:
+        return len(text)  # this hop's own input, '*' and all
+    if current_start is None and not spans_complete:
         return None
-    # Every typed text is recorded on its hop, so an unrecorded input here was a key (a choice or
-    # navigation) followed by more input; anything else is this hop's own text, '*' and all.
-    first = remainder.split("*", 1)[0]
-    return pos + len(first) if _is_key(first, view) else len(text)
+    # An earlier input: one holding '*' would have been recorded, so this one ends at the '*'.
+    return following
 
 
 def render(view: View, lang: Lang, problem: str | None = None) -> Screen:

@@ -1,0 +1,195 @@
+"""
+The officials directory: who is alerted for which kecamatan and categories, at which tier.
+
+An import updates officials by phone number and deactivates those missing from the file (they
+keep their history of alerts); nothing is deleted. Phone numbers arrive normalised to E.164 by a
+function the caller passes in, since normalising is not storage's business.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
+
+import asyncpg
+
+from storage.csv_files import parse_csv, split_list, write_csv
+from storage.db import Conn, Queryable
+from storage.errors import CsvProblem
+
+COLUMNS = ("name", "role", "phone", "office", "kecamatan_codes", "categories", "tier", "active")
+ALL = "*"
+_TRUE = {"true", "ya", "yes", "1"}
+_FALSE = {"false", "tidak", "no", "0"}
+
+
+@dataclass(frozen=True, slots=True)
+class Official:
+    """One official who receives alerts."""
+
+    name: str
+    role: str
+    phone: str
+    office: str
+    kecamatan_codes: tuple[str, ...]
+    categories: tuple[str, ...]
+    tier: int
+    active: bool = True
+    is_sample: bool = False
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryDiff:
+    """What an import changed, by name."""
+
+    added: tuple[str, ...]
+    changed: tuple[str, ...]
+    deactivated: tuple[str, ...]
+
+
+def parse_officials(
+    text: str,
+    normalize_phone: Callable[[str], str | None],
+    kecamatan_codes: Collection[str],
+    categories: Collection[str],
+) -> list[Official]:
+    """Parse and validate an officials CSV; raises InvalidCsv listing every problem."""
+
+    def parse_row(row: dict[str, str], line: int) -> tuple[Official | None, list[CsvProblem]]:
+        problems: list[CsvProblem] = []
+
+        def bad(column: str, message: str) -> None:
+            problems.append(CsvProblem(line, column, message))
+
+        if not row["name"] or len(row["name"]) > 120:
+            bad("name", "required, at most 120 characters")
+        phone = normalize_phone(row["phone"])
+        if phone is None:
+            bad("phone", f"not a phone number: {row['phone']!r}")
+        codes = split_list(row["kecamatan_codes"])
+        unknown = [c for c in codes if c != ALL and c not in kecamatan_codes]
+        if not codes or unknown:
+            bad("kecamatan_codes", f"unknown kecamatan code(s) {unknown}" if codes else "required")
+        keys = split_list(row["categories"])
+        wrong = [c for c in keys if c != ALL and c not in categories]
+        if not keys or wrong:
+            bad("categories", f"unknown category key(s) {wrong}" if keys else "required")
+        tier = row["tier"]
+        if tier not in ("1", "2", "3"):
+            bad("tier", "must be 1, 2 or 3")
+        active = row["active"].lower()
+        if active not in _TRUE | _FALSE:
+            bad("active", "must be true or false")
+        if problems or phone is None:
+            return None, problems
+        official = Official(
+            name=" ".join(row["name"].split()),
+            role=row["role"],
+            phone=phone,
+            office=row["office"],
+            kecamatan_codes=codes,
+            categories=keys,
+            tier=int(tier),
+            active=active in _TRUE,
+        )
+        return official, []
+
+    return parse_csv(text, COLUMNS, (), parse_row, lambda o: o.phone, "phone")
+
+
+def format_officials(officials: Iterable[Official]) -> str:
+    """Officials in the import format."""
+    rows = [
+        {
+            "name": o.name,
+            "role": o.role,
+            "phone": o.phone,
+            "office": o.office,
+            "kecamatan_codes": ";".join(o.kecamatan_codes),
+            "categories": ";".join(o.categories),
+            "tier": str(o.tier),
+            "active": "true" if o.active else "false",
+        }
+        for o in officials
+    ]
+    return write_csv(list(COLUMNS), rows)
+
+
+_SELECT = (
+    "SELECT id, name, role, phone, office, kecamatan_codes, categories, tier, active, is_sample"
+    " FROM officials"
+)
+
+
+async def load_officials(conn: Queryable) -> list[Official]:
+    """Every official, by tier and name."""
+    return [_official(r) for r in await conn.fetch(_SELECT + " ORDER BY tier, name, id")]
+
+
+async def official_by_phone(conn: Queryable, phone: str) -> Official | None:
+    """The active official with this E.164 number."""
+    row = await conn.fetchrow(_SELECT + " WHERE phone = $1 AND active", phone)
+    return _official(row) if row else None
+
+
+def _official(r: asyncpg.Record) -> Official:
+    return Official(
+        id=r["id"],
+        name=r["name"],
+        role=r["role"],
+        phone=r["phone"],
+        office=r["office"],
+        kecamatan_codes=tuple(r["kecamatan_codes"]),
+        categories=tuple(r["categories"]),
+        tier=r["tier"],
+        active=r["active"],
+        is_sample=r["is_sample"],
+    )
+
+
+def _same(a: Official, b: Official) -> bool:
+    fields = ("name", "role", "office", "kecamatan_codes", "categories", "tier", "active")
+    return all(getattr(a, f) == getattr(b, f) for f in fields)
+
+
+async def import_officials(conn: Conn, officials: list[Official], *, sample: bool) -> DirectoryDiff:
+    """Make the directory match the file: update by phone, add new, deactivate the missing."""
+    async with conn.transaction():
+        await conn.execute("LOCK TABLE officials IN SHARE ROW EXCLUSIVE MODE")
+        before = {o.phone: o for o in await load_officials(conn)}
+        after = {o.phone: o for o in officials}
+        diff = DirectoryDiff(
+            added=tuple(o.name for p, o in after.items() if p not in before),
+            changed=tuple(
+                o.name for p, o in after.items() if p in before and not _same(before[p], o)
+            ),
+            deactivated=tuple(o.name for p, o in before.items() if p not in after and o.active),
+        )
+        await conn.executemany(
+            "INSERT INTO officials (name, role, phone, office, kecamatan_codes, categories,"
+            " tier, active, is_sample) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+            " ON CONFLICT (phone) DO UPDATE SET name = excluded.name, role = excluded.role,"
+            " office = excluded.office, kecamatan_codes = excluded.kecamatan_codes,"
+            " categories = excluded.categories, tier = excluded.tier, active = excluded.active,"
+            " is_sample = excluded.is_sample",
+            [
+                (
+                    o.name,
+                    o.role,
+                    o.phone,
+                    o.office,
+                    list(o.kecamatan_codes),
+                    list(o.categories),
+                    o.tier,
+                    o.active,
+                    sample,
+                )
+                for o in officials
+            ],
+        )
+        await conn.execute(
+            "UPDATE officials SET active = false WHERE NOT (phone = ANY($1::text[]))",
+            list(after),
+        )
+    return diff
