@@ -28,7 +28,10 @@ WORD_CUTOFF = 80
 # A name matches when its words cover this share of the query's words (a missing word counts 0),
 # so one extra word such as a town name is forgiven but one shared word such as 'Jaya' is not.
 MATCH_CUTOFF = 75
-MAX_RESULTS = 9
+MAX_RESULTS = 15  # five pages of three on a USSD screen
+# A word typed short ('samu' for 'samudra') counts this much when it begins a name word.
+PREFIX_SCORE = 90
+MIN_PREFIX = 3
 _LEGAL_FORM = re.compile(r"^(?:p\s*t|c\s*v)\b\s*|\s*\b(?:tbk|persero)$")
 _LICENCE_LIKE = re.compile(r"^[\d\s.\-/]{6,}$")
 
@@ -75,9 +78,14 @@ class AgencyIndex:
         # Best similarity of each query word within each candidate name.
         best: dict[int, list[float]] = {}
         for position, word in enumerate(words):
-            for similar, score, _ in process.extract(
+            similar_words = process.extract(
                 word, self._vocabulary, scorer=fuzz.ratio, limit=None, score_cutoff=WORD_CUTOFF
-            ):
+            )
+            if len(word) >= MIN_PREFIX:
+                similar_words += [
+                    (v, PREFIX_SCORE, 0) for v in self._vocabulary if v.startswith(word)
+                ]
+            for similar, score, _ in similar_words:
                 for i in self._postings[similar]:
                     scores = best.setdefault(i, [0.0] * len(words))
                     scores[position] = max(scores[position], score)

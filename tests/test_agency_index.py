@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from gateway.agency_index import MAX_RESULTS, AgencyIndex, name_key
+from storage.registry import Agency
 from storage.sample import sample_agencies
 
 SEARCHES = json.loads((Path(__file__).parent / "data" / "agency_search.json").read_text())
@@ -51,8 +52,19 @@ class TestSearch:
         assert len(INDEX.search(query)) <= MAX_RESULTS
 
     def test_broad_query_is_cut_at_the_limit(self) -> None:
-        """With more matching names than MAX_RESULTS (14 'Contoh'), MAX_RESULTS come back."""
-        assert MAX_RESULTS == len(INDEX.search("contoh"))
+        """With more matching names than MAX_RESULTS, MAX_RESULTS come back."""
+        many = AgencyIndex(
+            [Agency(f"99{i:015d}", f"PT Contoh Nama {i}", "aktif") for i in range(MAX_RESULTS + 5)]
+        )
+        assert MAX_RESULTS == len(many.search("contoh"))
+
+    def test_every_marker_match_is_reachable(self) -> None:
+        """All 14 sample 'Contoh' agencies are listed (the cap leaves room for them)."""
+        assert 14 == len(INDEX.search("contoh"))
+
+    def test_a_word_typed_short_finds_the_name(self) -> None:
+        """The start of a name word ('samu') finds 'Samudra'."""
+        assert "PT Contoh Samudra Karya" == INDEX.search("contoh samu")[0].name
 
     def test_exact_words_rank_first(self) -> None:
         """The name made of just the typed words ranks above a longer name holding them too."""
