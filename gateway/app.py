@@ -17,11 +17,16 @@ from aiohttp import web
 
 from gateway import keys
 from gateway.agency_index import RegistryWatcher
+from gateway.alerting import alert_text
 from gateway.config import Config, ConfigError
+from gateway.fake_at import create_fake_at
 from gateway.health import healthz, readyz
 from gateway.identity import Identity
 from gateway.middleware import request_context
+from gateway.outbox_worker import OutboxWorker
+from gateway.sms_delivery import sms_delivery_callback
 from gateway.sms_inbound import sms_inbound_callback
+from gateway.sms_outbound import AtSender
 from gateway.ussd import TipRules, UssdService, ussd_callback
 from gateway.ussd_events import ussd_events_callback
 from storage.regions import load_kecamatan
@@ -63,11 +68,16 @@ def create_app(config: Config, database_url: str) -> web.Application:
             TipRules(config.tips_per_hour, config.agency_flag_per_day, config.draft_minutes),
             config.db_timeout_s,
         )
+        sender = make_sender(config)
+        app[keys.WORKER] = OutboxWorker(pool, sender, identity, config, alert_text)
         tasks = [
             asyncio.create_task(watcher.run(), name="registry-watcher"),
             asyncio.create_task(_housekeeping(pool, config), name="housekeeping"),
         ]
+        if config.run_worker:
+            tasks.append(asyncio.create_task(app[keys.WORKER].run(), name="outbox-worker"))
         yield
+        sender.close()
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -79,9 +89,38 @@ def create_app(config: Config, database_url: str) -> web.Application:
     app.router.add_post("/at/ussd", ussd_callback)
     app.router.add_post("/at/ussd/events", ussd_events_callback)
     app.router.add_post("/at/sms/inbound", sms_inbound_callback)
+    app.router.add_post("/at/sms/delivery", sms_delivery_callback)
+    if config.local_gateway:
+        # No Africa's Talking account: the demo's SMS go to this built-in stand-in, visible at
+        # /local-at/fake-at/messages; it posts delivery reports back like AT does.
+        app.add_subapp(LOCAL_GATEWAY, create_fake_at(None, _local_url(config, "/at/sms/delivery")))
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     return app
+
+
+LOCAL_GATEWAY = "/local-at"
+
+
+def _local_url(config: Config, path: str) -> str:
+    token = f"?token={config.callback_token}" if config.callback_token else ""
+    return f"http://127.0.0.1:{config.port}{path}{token}"
+
+
+def make_sender(config: Config) -> AtSender:
+    """The SDK sender for this configuration (the local gateway when no account is set)."""
+    if config.local_gateway:
+        return AtSender(
+            "sandbox", "local", _local_url(config, LOCAL_GATEWAY), None, config.send_concurrency
+        )
+    assert config.at_username is not None and config.at_api_key is not None
+    return AtSender(
+        config.at_username,
+        config.at_api_key,
+        config.at_api_url,
+        config.at_sender_id,
+        config.send_concurrency,
+    )
 
 
 async def _housekeeping(pool: asyncpg.Pool, config: Config) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -20,16 +21,28 @@ import structlog
 from aiohttp import web
 
 from gateway import logs
-from gateway.app import create_app
+from gateway.alerting import alert_text
+from gateway.app import create_app, make_sender
 from gateway.config import Config, ConfigError
-from gateway.identity import local_secret
+from gateway.identity import Identity, local_secret
+from gateway.outbox_worker import OutboxWorker
+from gateway.phones import normalize
 from storage.embedded import embedded_database_url
 from storage.errors import InvalidCsv, StorageError
 from storage.migrate import migrate
+from storage.officials import (
+    Official,
+    format_officials,
+    import_officials,
+    load_officials,
+    parse_officials,
+)
+from storage.outbox import retry_dead, set_paused
+from storage.regions import load_kecamatan
 from storage.registry import diff, load_agencies, replace_registry
 from storage.registry_csv import format_agencies, parse_agencies
-from storage.sample import sample_agencies
-from storage.tips import purge, read_tip
+from storage.sample import sample_agencies, sample_officials_csv
+from storage.tips import CATEGORIES, purge, read_tip
 from ussd_menus.receipts import parse_receipt, show_receipt
 
 log = structlog.get_logger()
@@ -78,6 +91,31 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--purpose", default="", help="why (written to the audit log)")
     show.set_defaults(run=_tip_show)
 
+    commands.add_parser(
+        "worker", help="send queued SMS and escalate alerts (beside `serve`, or several)"
+    ).set_defaults(run=_worker)
+
+    officials = commands.add_parser("officials", help="officials directory")
+    officials_commands = officials.add_subparsers(required=True, metavar="ACTION")
+    load_officials_cmd = officials_commands.add_parser(
+        "import", help="update the directory from a CSV (missing officials are deactivated)"
+    )
+    load_officials_cmd.add_argument("file", type=Path)
+    load_officials_cmd.add_argument("--dry-run", action="store_true")
+    load_officials_cmd.set_defaults(run=_officials_import)
+    dump_officials = officials_commands.add_parser("export", help="write the directory as CSV")
+    dump_officials.add_argument("-o", "--output", type=Path)
+    dump_officials.set_defaults(run=_officials_export)
+
+    outbox = commands.add_parser("outbox", help="outbound SMS")
+    outbox_commands = outbox.add_subparsers(required=True, metavar="ACTION")
+    retry = outbox_commands.add_parser("retry", help="send a dead letter or failed SMS again")
+    retry.add_argument("id", type=int)
+    retry.set_defaults(run=_outbox_retry)
+    outbox_commands.add_parser(
+        "resume", help="lift an account-level pause after fixing its cause"
+    ).set_defaults(run=_outbox_resume)
+
     registry = commands.add_parser("registry", help="agency registry")
     registry_commands = registry.add_subparsers(required=True, metavar="ACTION")
     load = registry_commands.add_parser("import", help="replace the registry with a CSV snapshot")
@@ -121,14 +159,19 @@ def _migrate(config: Config, args: argparse.Namespace) -> None:
     asyncio.run(run())
 
 
+def _with_secret(config: Config) -> Config:
+    if config.secret is not None:
+        return config
+    if config.database_url:
+        sys.exit(
+            "HOTLINE_SECRET must be set when DATABASE_URL is set: it keys the reporters'"
+            " pseudonyms and must stay the same across restarts and processes."
+        )
+    return replace(config, secret=local_secret(config.data_dir))
+
+
 def _serve(config: Config, args: argparse.Namespace) -> None:
-    if config.secret is None:
-        if config.database_url:
-            sys.exit(
-                "HOTLINE_SECRET must be set when DATABASE_URL is set: it keys the reporters'"
-                " pseudonyms and must stay the same across restarts and processes."
-            )
-        config = replace(config, secret=local_secret(config.data_dir))
+    config = _with_secret(config)
     url = database_url(config)
 
     async def prepare() -> None:
@@ -137,6 +180,11 @@ def _serve(config: Config, args: argparse.Namespace) -> None:
             if args.demo and not await load_agencies(conn):
                 changes = await replace_registry(conn, sample_agencies(), "sample:agencies.csv")
                 log.info("demo.sample_registry_loaded", agencies=len(changes.added))
+            if args.demo and not await load_officials(conn):
+                codes = {k.code for k in await load_kecamatan(conn)}
+                sample = parse_officials(sample_officials_csv(), normalize, codes, CATEGORIES)
+                await import_officials(conn, sample, sample=True)
+                log.info("demo.sample_officials_loaded", officials=len(sample))
         finally:
             await conn.close()
 
@@ -185,6 +233,97 @@ def _tip_show(config: Config, args: argparse.Namespace) -> None:
             print(f"{field_name}: {'' if value is None else value}")
 
     asyncio.run(run())
+
+
+def _worker(config: Config, args: argparse.Namespace) -> None:
+    config = _with_secret(config)
+    url = database_url(config)
+
+    async def run() -> None:
+        conn = await _connect(config)
+        await conn.close()
+        pool = await asyncpg.create_pool(url, min_size=1, max_size=config.db_pool_size)
+        assert config.secret is not None
+        sender = make_sender(config)
+        worker = OutboxWorker(pool, sender, Identity(config.secret), config, alert_text)
+        log.info("sms.worker_started", gateway=sender.base_url)
+        try:
+            await worker.run()
+        finally:
+            sender.close()
+            await pool.close()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
+
+
+async def _parse_officials_file(conn: asyncpg.Connection, path: Path) -> list[Official]:
+    codes = {k.code for k in await load_kecamatan(conn)}
+    return parse_officials(read_csv_file(path), normalize, codes, CATEGORIES)
+
+
+def _officials_import(config: Config, args: argparse.Namespace) -> None:
+    async def run() -> None:
+        conn = await _connect(config)
+        try:
+            officials = await _parse_officials_file(conn, args.file)
+            if args.dry_run:
+                before = {o.phone for o in await load_officials(conn)}
+                gone = before - {o.phone for o in officials}
+                print(f"would import {len(officials)} officials, {len(gone)} deactivated")
+                return
+            changes = await import_officials(conn, officials, sample=False)
+        finally:
+            await conn.close()
+        print(f"imported {len(officials)} officials from {args.file}")
+        for label, names in (
+            ("added", changes.added),
+            ("changed", changes.changed),
+            ("deactivated", changes.deactivated),
+        ):
+            print(f"{label}: {len(names)}" + "".join(f"\n  {name}" for name in names))
+
+    asyncio.run(run())
+
+
+def _officials_export(config: Config, args: argparse.Namespace) -> None:
+    async def run() -> str:
+        conn = await _connect(config)
+        try:
+            return format_officials(await load_officials(conn))
+        finally:
+            await conn.close()
+
+    text = asyncio.run(run())
+    if args.output:
+        args.output.write_text(text, "utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+def _outbox_retry(config: Config, args: argparse.Namespace) -> None:
+    async def run() -> bool:
+        conn = await _connect(config)
+        try:
+            return await retry_dead(conn, args.id)
+        finally:
+            await conn.close()
+
+    if not asyncio.run(run()):
+        sys.exit(f"error: SMS {args.id} is not a dead letter or failed message")
+    print(f"SMS {args.id} queued again")
+
+
+def _outbox_resume(config: Config, args: argparse.Namespace) -> None:
+    async def run() -> None:
+        conn = await _connect(config)
+        try:
+            await set_paused(conn, False, "")
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+    print("sending resumed")
 
 
 def _registry_import(config: Config, args: argparse.Namespace) -> None:

@@ -43,6 +43,21 @@ class Config:
     agency_flag_per_day: int = 5
     draft_minutes: int = 10
     tip_retention_days: int = 180
+    at_username: str | None = None
+    at_api_key: str | None = field(default=None, repr=False)
+    at_sender_id: str | None = None
+    at_api_url: str | None = None
+    callback_token: str | None = field(default=None, repr=False)
+    send_concurrency: int = 16
+    max_attempts: int = 8
+    retry_base_s: float = 30.0
+    escalation_check_s: float = 30.0
+    run_worker: bool = True
+
+    @property
+    def local_gateway(self) -> bool:
+        """No Africa's Talking account configured: SMS go to the built-in local gateway."""
+        return self.at_username is None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Config:
@@ -82,7 +97,25 @@ class Config:
             tip_retention_days=get(
                 "HOTLINE_TIP_RETENTION_DAYS", _int_between(1, 3650), d.tip_retention_days
             ),
+            at_username=get("AT_USERNAME", str, d.at_username),
+            at_api_key=get("AT_API_KEY", str, d.at_api_key),
+            at_sender_id=get("AT_SENDER_ID", str, d.at_sender_id),
+            at_api_url=get("AT_API_URL", _http_url, d.at_api_url),
+            callback_token=get("HOTLINE_CALLBACK_TOKEN", _secret, d.callback_token),
+            send_concurrency=get(
+                "HOTLINE_SEND_CONCURRENCY", _int_between(1, 256), d.send_concurrency
+            ),
+            max_attempts=get("HOTLINE_MAX_ATTEMPTS", _int_between(1, 50), d.max_attempts),
+            retry_base_s=get("HOTLINE_RETRY_BASE_S", _float_between(0.01, 3600), d.retry_base_s),
+            escalation_check_s=get(
+                "HOTLINE_ESCALATION_CHECK_S", _float_between(0.05, 3600), d.escalation_check_s
+            ),
+            run_worker=get("HOTLINE_WORKER", _on_off, d.run_worker),
         )
+        if (config.at_username is None) != (config.at_api_key is None):
+            problems.append(
+                "AT_USERNAME and AT_API_KEY: set both, or neither for the local gateway"
+            )
         if config.database_url and not config.database_url.startswith(
             ("postgres://", "postgresql://")
         ):
@@ -116,6 +149,20 @@ def _secret(raw: str) -> str:
     if len(raw) < 16:
         raise ValueError("must be at least 16 characters (the value is not shown)")
     return raw
+
+
+def _http_url(raw: str) -> str:
+    if not raw.startswith(("http://", "https://")):
+        raise ValueError(f"must be an http(s) URL, got {raw!r}")
+    return raw
+
+
+def _on_off(raw: str) -> bool:
+    if raw.lower() in ("on", "true", "1", "yes"):
+        return True
+    if raw.lower() in ("off", "false", "0", "no"):
+        return False
+    raise ValueError(f"must be on or off, got {raw!r}")
 
 
 def _one_of(*choices: str) -> Callable[[str], str]:

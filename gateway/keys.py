@@ -14,6 +14,7 @@ from gateway.config import Config
 if TYPE_CHECKING:
     from gateway.agency_index import RegistryWatcher
     from gateway.identity import Identity
+    from gateway.outbox_worker import OutboxWorker
     from gateway.ussd import UssdService
 
 CONFIG = web.AppKey("config", Config)
@@ -22,3 +23,4 @@ POOL = web.AppKey("pool", asyncpg.Pool)
 REGISTRY: web.AppKey[RegistryWatcher] = web.AppKey("registry")
 USSD: web.AppKey[UssdService] = web.AppKey("ussd")
 IDENTITY: web.AppKey[Identity] = web.AppKey("identity")
+WORKER: web.AppKey[OutboxWorker] = web.AppKey("worker")

@@ -4,12 +4,15 @@ Request middleware: fresh log context per request, one summary line, and no unha
 
 from __future__ import annotations
 
+import hmac
 import os
 import time
 
 import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
+
+from gateway.keys import CONFIG
 
 log = structlog.get_logger()
 
@@ -26,6 +29,14 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
     started = time.perf_counter()
     status = 500
     try:
+        token = request.config_dict[CONFIG].callback_token
+        if (
+            token
+            and request.path.startswith("/at/")
+            and not hmac.compare_digest(request.query.get("token", "").encode(), token.encode())
+        ):
+            log.warning("http.callback_token_refused")
+            raise web.HTTPForbidden(text="callback token missing or wrong\n")
         response = await handler(request)
         status = response.status
         return response

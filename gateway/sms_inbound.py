@@ -15,11 +15,23 @@ import structlog
 from aiohttp import web
 
 from gateway import keys
+from gateway.alerting import alert_text
 from gateway.forms import read_form
+from gateway.phones import normalize
 from gateway.ussd import WIB
+from storage.alerts import acknowledge, resend, tip_id_by_receipt
 from storage.db import Conn
-from storage.outbox import QueuedSms, enqueue_sms, record_inbound
-from storage.tips import Limited, NewTip, answer_question, file_tip, tip_status
+from storage.officials import official_by_phone
+from storage.outbox import QueuedSms, enqueue_sms, opt_out, record_inbound
+from storage.tips import (
+    Limited,
+    NewTip,
+    add_official_message,
+    answer_question,
+    file_tip,
+    set_status,
+    tip_status,
+)
 from ussd_menus import sms
 from ussd_menus.receipts import looks_like_receipt, new_receipt, parse_receipt, show_receipt
 from ussd_menus.report import CATEGORIES
@@ -41,13 +53,27 @@ async def sms_inbound_callback(request: web.Request) -> web.Response:
         log.warning("sms.inbound_rejected", reason="from is not a phone number")
         return web.Response(status=400, text="from: not a phone number\n")
     message_id = form["id"].strip()[:100]
-    command = sms.parse(form["text"])
-    structlog.contextvars.bind_contextvars(sms_id=message_id, keyword=command.name)
+    text = form["text"]
+    phone = normalize(form["from"]) or form["from"]
     async with request.app[keys.POOL].acquire() as conn, conn.transaction():
-        if not await record_inbound(conn, message_id, sender, command.name):
+        official = await official_by_phone(conn, phone)
+        order = sms.parse_official(text) if official else None
+        command = sms.parse(text)
+        keyword = (
+            "stop" if sms.is_stop(text) else (f"official:{order.name}" if order else command.name)
+        )
+        structlog.contextvars.bind_contextvars(sms_id=message_id, keyword=keyword)
+        if not await record_inbound(conn, message_id, sender, keyword):
             log.info("sms.inbound_duplicate")
             return web.Response(text="")
-        reply = await _reply(request, conn, command, message_id, sender)
+        if sms.is_stop(text):
+            await opt_out(conn, sender)
+            log.info("sms.opted_out")
+            reply = sms.official_reply("stopped", "")
+        elif official is not None and order is not None and official.id is not None:
+            reply = await _official(request, conn, order, official.id, message_id)
+        else:
+            reply = await _reply(request, conn, command, message_id, sender)
         await enqueue_sms(
             conn,
             QueuedSms(identity.seal(form["from"]), "resident", reply, f"reply:{message_id}"),
@@ -95,6 +121,33 @@ async def _reply(
     return sms.say("help", lang)
 
 
+async def _official(
+    request: web.Request, conn: Conn, order: sms.Command, official_id: int, message_id: str
+) -> str:
+    """OK / TANYA / SELESAI / INFO from a registered official."""
+    code, _, rest = order.rest.partition(" ")
+    receipt = parse_receipt(code)
+    tip_id = await tip_id_by_receipt(conn, receipt) if receipt else None
+    if receipt is None or tip_id is None:
+        return sms.official_reply("unknown" if code else "format", receipt or code)
+    log.info("alerts.official_command", command=order.name, tip_id=tip_id)
+    if order.name == "ok":
+        await acknowledge(conn, tip_id, official_id)
+        return sms.official_reply("ok", receipt)
+    if order.name == "info":
+        await resend(conn, tip_id, official_id, alert_text)
+        return sms.official_reply("ok", receipt)
+    if not rest.strip():
+        return sms.official_reply("format", receipt)
+    await acknowledge(conn, tip_id, official_id)
+    if order.name == "ask":
+        await add_official_message(conn, receipt, "question", rest.strip()[:1000])
+        return sms.official_reply("asked", receipt)
+    await add_official_message(conn, receipt, "note", rest.strip()[:1000])
+    await set_status(conn, receipt, "ditutup")
+    return sms.official_reply("closed", receipt)
+
+
 async def _file(
     request: web.Request, conn: Conn, command: sms.Command, message_id: str, sender: bytes
 ) -> str:
@@ -117,6 +170,7 @@ async def _file(
         new_receipt,
         per_hour=config.tips_per_hour,
         flag_threshold=config.agency_flag_per_day,
+        alert=alert_text,
     )
     if isinstance(filed, Limited):
         log.info("tips.rate_limited", channel="sms")

@@ -23,6 +23,7 @@ from aiohttp import web
 
 from gateway import keys
 from gateway.agency_index import name_key
+from gateway.alerting import alert_text
 from gateway.forms import read_form
 from gateway.identity import Identity
 from storage.drafts import report_context, save_draft
@@ -256,6 +257,7 @@ class UssdService:
                     per_hour=self.rules.per_hour,
                     flag_threshold=self.rules.agency_flag_per_day,
                     sms=receipt_sms,
+                    alert=alert_text,
                 )
             )
         if isinstance(filed, Limited):

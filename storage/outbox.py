@@ -14,12 +14,14 @@ from storage.db import Conn, Queryable
 
 @dataclass(frozen=True, slots=True)
 class QueuedSms:
-    """An SMS to queue."""
+    """An SMS to queue: to a sealed resident number, or to an official by id."""
 
-    recipient_sealed: bytes
+    recipient_sealed: bytes | None
     recipient_kind: str
     body: str
     cause: str
+    official_id: int | None = None
+    is_sample: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,13 +38,16 @@ class OutboxRow:
 async def enqueue_sms(conn: Conn, sms: QueuedSms, tip_id: int | None = None) -> int:
     """Queue one outbound SMS; call inside the transaction of its cause."""
     sms_id: int = await conn.fetchval(
-        "INSERT INTO outbox (recipient_sealed, recipient_kind, body, cause, tip_id)"
-        " VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        "INSERT INTO outbox"
+        " (recipient_sealed, recipient_kind, body, cause, tip_id, official_id, is_sample)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         sms.recipient_sealed,
         sms.recipient_kind,
         sms.body,
         sms.cause,
         tip_id,
+        sms.official_id,
+        sms.is_sample,
     )
     return sms_id
 
@@ -65,3 +70,211 @@ async def record_inbound(conn: Conn, message_id: str, sender_key: bytes, keyword
         keyword,
     )
     return bool(inserted)
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """An outbound SMS claimed by a worker for one attempt."""
+
+    id: int
+    recipient_sealed: bytes | None
+    official_phone: str | None
+    recipient_kind: str
+    body: str
+    cause: str
+    is_sample: bool
+    attempts: int
+
+
+async def claim_due(conn: Queryable, limit: int, lease_seconds: int) -> list[Claimed]:
+    """Claim up to `limit` due messages; SKIP LOCKED keeps two workers off the same row."""
+    rows = await conn.fetch(
+        "UPDATE outbox o SET status = 'sending', attempts = o.attempts + 1,"
+        " claimed_until = now() + make_interval(secs => $2), updated_at = now()"
+        " WHERE o.id IN (SELECT id FROM outbox WHERE status = 'queued'"
+        "  AND next_attempt_at <= now() ORDER BY next_attempt_at, id LIMIT $1"
+        "  FOR UPDATE SKIP LOCKED)"
+        " RETURNING o.id, o.recipient_sealed, o.recipient_kind, o.body, o.cause, o.is_sample,"
+        " o.attempts, (SELECT phone FROM officials f WHERE f.id = o.official_id) AS official_phone",
+        limit,
+        lease_seconds,
+    )
+    return [Claimed(**dict(r)) for r in rows]
+
+
+async def reclaim_stale(conn: Queryable) -> int:
+    """Put back messages whose worker died mid-attempt (its lease ran out)."""
+    status: str = await conn.execute(
+        "UPDATE outbox SET status = 'queued', claimed_until = NULL, updated_at = now()"
+        " WHERE status = 'sending' AND claimed_until < now()"
+    )
+    return int(status.split()[-1])
+
+
+async def record_event(conn: Queryable, outbox_id: int, kind: str, detail: str = "") -> None:
+    """Add a step to a message's timeline."""
+    await conn.execute(
+        "INSERT INTO sms_events (outbox_id, kind, detail) VALUES ($1, $2, $3)",
+        outbox_id,
+        kind,
+        detail,
+    )
+
+
+async def mark_accepted(conn: Conn, outbox_id: int, provider_id: str, detail: str) -> None:
+    """AT accepted the message; apply any delivery report that arrived before we knew its id."""
+    async with conn.transaction():
+        await conn.execute(
+            "UPDATE outbox SET status = 'sent', provider_id = $2, claimed_until = NULL,"
+            " last_error = '', updated_at = now() WHERE id = $1",
+            outbox_id,
+            provider_id,
+        )
+        await record_event(conn, outbox_id, "accepted", detail)
+        early = await conn.fetch(
+            "SELECT status, failure_reason FROM delivery_reports WHERE provider_id = $1"
+            " ORDER BY received_at",
+            provider_id,
+        )
+        for report in early:
+            await _apply_report(conn, outbox_id, report["status"], report["failure_reason"])
+
+
+async def mark_retry(
+    conn: Conn, outbox_id: int, reason: str, delay_seconds: float, max_attempts: int
+) -> str:
+    """A retryable failure: back off, or give up into a dead letter; returns the new status."""
+    async with conn.transaction():
+        status: str = await conn.fetchval(
+            "UPDATE outbox SET status = CASE WHEN attempts >= $4 THEN 'dead' ELSE 'queued' END,"
+            " next_attempt_at = now() + make_interval(secs => $3), claimed_until = NULL,"
+            " last_error = $2, updated_at = now() WHERE id = $1 RETURNING status",
+            outbox_id,
+            reason,
+            delay_seconds,
+            max_attempts,
+        )
+        await record_event(conn, outbox_id, "dead" if status == "dead" else "retry", reason)
+    return status
+
+
+async def mark_failed(conn: Conn, outbox_id: int, reason: str) -> None:
+    """A permanent failure: never retried."""
+    async with conn.transaction():
+        await conn.execute(
+            "UPDATE outbox SET status = 'failed', claimed_until = NULL, last_error = $2,"
+            " updated_at = now() WHERE id = $1",
+            outbox_id,
+            reason,
+        )
+        await record_event(conn, outbox_id, "failed", reason)
+
+
+async def release_unsent(conn: Conn, outbox_ids: list[int], reason: str) -> None:
+    """Sending is paused: put claimed messages back without counting the attempt."""
+    async with conn.transaction():
+        await conn.execute(
+            "UPDATE outbox SET status = 'queued', attempts = greatest(attempts - 1, 0),"
+            " claimed_until = NULL, updated_at = now() WHERE id = ANY($1::bigint[])",
+            outbox_ids,
+        )
+        await conn.executemany(
+            "INSERT INTO sms_events (outbox_id, kind, detail) VALUES ($1, 'paused', $2)",
+            [(i, reason) for i in outbox_ids],
+        )
+
+
+# AT's delivery statuses: final ones never give way to a later, lesser report.
+DELIVERED = "Success"
+FAILED_FINAL = frozenset({"Rejected", "Failed", "AbsentSubscriber", "Expired"})
+IN_FLIGHT = frozenset({"Sent", "Submitted", "Buffered"})
+DELIVERY_STATUSES = (*sorted(IN_FLIGHT), DELIVERED, *sorted(FAILED_FINAL))
+
+
+async def record_delivery_report(
+    conn: Conn, provider_id: str, status: str, failure_reason: str
+) -> tuple[bool, int | None]:
+    """Store a report once; returns (new, outbox id if the message is known)."""
+    async with conn.transaction():
+        new = await conn.fetchval(
+            "INSERT INTO delivery_reports (provider_id, status, failure_reason)"
+            " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING true",
+            provider_id,
+            status,
+            failure_reason,
+        )
+        outbox_id: int | None = await conn.fetchval(
+            "SELECT id FROM outbox WHERE provider_id = $1", provider_id
+        )
+        if new and outbox_id is not None:
+            await _apply_report(conn, outbox_id, status, failure_reason)
+    return bool(new), outbox_id
+
+
+async def _apply_report(conn: Conn, outbox_id: int, status: str, failure_reason: str) -> None:
+    detail = f"{status} {failure_reason}".strip()
+    await record_event(conn, outbox_id, "report", detail)
+    if status == DELIVERED:
+        new_status = "delivered"
+    elif status in FAILED_FINAL:
+        new_status = "failed"
+    else:
+        return
+    await conn.execute(
+        "UPDATE outbox SET status = $2, last_error = CASE WHEN $2 = 'failed' THEN $3"
+        " ELSE last_error END, updated_at = now()"
+        " WHERE id = $1 AND status NOT IN ('delivered', 'failed', 'dead')",
+        outbox_id,
+        new_status,
+        detail,
+    )
+
+
+async def retry_dead(conn: Conn, outbox_id: int) -> bool:
+    """An operator sends a dead letter (or failed message) again."""
+    async with conn.transaction():
+        done = await conn.fetchval(
+            "UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = now(),"
+            " updated_at = now() WHERE id = $1 AND status IN ('dead', 'failed') RETURNING true",
+            outbox_id,
+        )
+        if done:
+            await record_event(conn, outbox_id, "requeued", "by operator")
+    return bool(done)
+
+
+@dataclass(frozen=True, slots=True)
+class SenderState:
+    """Whether sending is paused by an account-level problem, and why."""
+
+    paused: bool
+    reason: str
+
+
+async def sender_state(conn: Queryable) -> SenderState:
+    """The account-level pause."""
+    row = await conn.fetchrow("SELECT paused, reason FROM sender_state")
+    assert row is not None  # seeded by its migration
+    return SenderState(row["paused"], row["reason"])
+
+
+async def set_paused(conn: Queryable, paused: bool, reason: str) -> None:
+    """Pause or resume all sending."""
+    await conn.execute(
+        "UPDATE sender_state SET paused = $1, reason = $2, changed_at = now()", paused, reason
+    )
+
+
+async def opted_out(conn: Queryable, phone_keys: list[bytes]) -> set[bytes]:
+    """Which of these numbers sent STOP."""
+    rows = await conn.fetch(
+        "SELECT phone_key FROM opt_outs WHERE phone_key = ANY($1::bytea[])", phone_keys
+    )
+    return {r["phone_key"] for r in rows}
+
+
+async def opt_out(conn: Queryable, phone_key: bytes) -> None:
+    """Remember a STOP."""
+    await conn.execute(
+        "INSERT INTO opt_outs (phone_key) VALUES ($1) ON CONFLICT DO NOTHING", phone_key
+    )

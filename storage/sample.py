@@ -20,3 +20,8 @@ def sample_agencies() -> list[Agency]:
     """The sample registry, marked as sample."""
     text = (resources.files("storage") / "sample" / SAMPLE_FILE).read_text("utf-8")
     return [replace(a, is_sample=True) for a in parse_agencies(text)]
+
+
+def sample_officials_csv() -> str:
+    """The fictional officials directory (real roles, fictional people, sample numbers)."""
+    return (resources.files("storage") / "sample" / "officials.csv").read_text("utf-8")

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from storage.alerts import AlertText, route_tip
 from storage.db import Conn, Queryable
 from storage.outbox import QueuedSms, enqueue_sms
 
@@ -71,6 +72,7 @@ async def file_tip(
     per_hour: int,
     flag_threshold: int,
     sms: Callable[[str], QueuedSms | None] = lambda receipt: None,
+    alert: AlertText | None = None,
 ) -> Filed | Limited:
     """File a tip once per source; a retried source returns the first tip's receipt.
 
@@ -113,6 +115,8 @@ async def file_tip(
         queued = sms(row["receipt"])
         if queued is not None:
             await enqueue_sms(conn, queued, tip_id=row["id"])
+        if alert is not None:
+            await route_tip(conn, row["id"], alert)
         return Filed(row["id"], row["receipt"], created=True)
 
 

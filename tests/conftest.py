@@ -103,7 +103,11 @@ async def sample_db(database_url: str, conn: asyncpg.Connection) -> str:
 def config(tmp_path: Path) -> Config:
     """A test configuration; the database comes separately."""
     return Config(
-        data_dir=tmp_path, log_format="json", db_timeout_s=2.0, secret="test-secret-0123456789"
+        data_dir=tmp_path,
+        log_format="json",
+        db_timeout_s=2.0,
+        secret="test-secret-0123456789",
+        run_worker=False,  # tests that send drive the worker themselves, against tests' fake AT
     )
 
 

@@ -188,3 +188,68 @@ class _Nothing:
 
     def get(self, licence_number: str) -> AgencyRecord | None:
         return None
+
+
+ALERT_LIMIT = 160  # one GSM-7 segment
+
+
+def alert_text(
+    receipt: str,
+    category: str,
+    kecamatan: str | None,
+    desa: str | None,
+    agency: str | None,
+    description: str | None,
+) -> str:
+    """An alert to officials in one SMS segment: what, where, who, the story's start, how to
+    reply. Nothing about the reporter: there is nothing about them to say."""
+    urgent = "DARURAT! " if category == "bahaya" else ""
+    label = t(f"cat.{category}", "id")
+    place = ", ".join(
+        p for p in (f"Kec. {kecamatan}" if kecamatan else "", f"Ds. {desa}" if desa else "") if p
+    )
+    head = f"{urgent}LAPORAN {show_receipt(receipt)} {label}."
+    if place:
+        head += f" {plain(place, 40)}."
+    if agency:
+        head += f" {plain(agency, 30)}."
+    tail = f" Balas: OK {receipt} / TANYA {receipt} <isi>"
+    room = ALERT_LIMIT - len(head) - len(tail) - 1
+    story = plain(description or "", max(room, 0)) if room >= 12 else ""
+    return f"{head} {story}{tail}" if story else f"{head}{tail}"
+
+
+def official_reply(key: str, receipt: str) -> str:
+    """Replies to officials' commands (Indonesian: the officials' working language)."""
+    texts = {
+        "ok": "Terima kasih. Laporan {r} dicatat sedang ditangani.",
+        "asked": "Pertanyaan dikirim. Pelapor membacanya lewat nomor laporan {r}; identitasnya"
+        " tetap rahasia.",
+        "closed": "Laporan {r} ditutup. Terima kasih.",
+        "unknown": "Nomor laporan {r} tidak dikenal. Cek lagi nomornya.",
+        "format": "Format: OK <nomor> | TANYA <nomor> <pertanyaan> | SELESAI <nomor> <catatan>"
+        " | INFO <nomor>",
+        "stopped": "Anda tidak akan menerima SMS dari layanan ini lagi.",
+    }
+    return texts[key].format(r=show_receipt(receipt) if receipt else "")
+
+
+OFFICIAL_COMMANDS = {"OK": "ok", "OKE": "ok", "TANYA": "ask", "SELESAI": "close", "INFO": "info"}
+STOP_WORDS = frozenset({"BERHENTI", "STOP", "UNREG"})
+
+
+def parse_official(text: str) -> Command | None:
+    """An official's command (OK/TANYA/SELESAI/INFO <code> ...), or None if it is not one."""
+    match = _FIRST_WORD.match(text)
+    if match is None:
+        return None
+    word, rest = match.group(1).upper(), match.group(2).strip()
+    best = min(OFFICIAL_COMMANDS, key=lambda k: DamerauLevenshtein.distance(word, k))
+    if word != best and (len(word) < 4 or DamerauLevenshtein.distance(word, best) > 1):
+        return None
+    return Command(OFFICIAL_COMMANDS[best], "id", rest)
+
+
+def is_stop(text: str) -> bool:
+    """BERHENTI, STOP or UNREG, alone."""
+    return text.strip().upper().rstrip(".!") in STOP_WORDS

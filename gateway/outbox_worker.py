@@ -1,0 +1,183 @@
+"""
+The outbox worker: sends queued SMS, records each outcome, and escalates unacknowledged alerts.
+
+Runs inside `hotline serve` and as `hotline worker`; several can share one database. Rows are
+claimed with FOR UPDATE SKIP LOCKED and a lease, so no row goes to two workers, and a worker that
+dies mid-send only delays its rows until the lease runs out. Retryable failures back off
+exponentially with jitter up to HOTLINE_MAX_ATTEMPTS, then become dead letters; account-level
+failures pause all sending (an operator-visible alarm) instead of burning retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable
+
+import asyncpg
+import structlog
+
+from gateway.config import Config
+from gateway.identity import Identity
+from gateway.sms_outbound import Accepted, AccountProblem, AtSender, Outcome, Permanent, Retryable
+from storage.alerts import TipForAlert, escalate_due
+from storage.outbox import (
+    Claimed,
+    claim_due,
+    mark_accepted,
+    mark_failed,
+    mark_retry,
+    opted_out,
+    reclaim_stale,
+    release_unsent,
+    sender_state,
+    set_paused,
+)
+
+log = structlog.get_logger()
+LEASE_S = 120
+IDLE_S = 0.25
+PAUSED_PROBE_S = 60.0
+MAX_BACKOFF_S = 3600.0
+
+
+class OutboxWorker:
+    """Drains the outbox through one sender."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        sender: AtSender,
+        identity: Identity,
+        config: Config,
+        alert_text: Callable[[TipForAlert], str],
+    ) -> None:
+        self.pool = pool
+        self.sender = sender
+        self.identity = identity
+        self.config = config
+        self.alert_text = alert_text
+        self._batch = max(1, config.send_concurrency * 2)
+
+    async def run(self) -> None:
+        """Send and escalate until cancelled; database outages are waited out."""
+        tasks = [
+            asyncio.create_task(self._send_forever(), name="outbox-send"),
+            asyncio.create_task(self._escalate_forever(), name="outbox-escalate"),
+        ]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+
+    async def _send_forever(self) -> None:
+        while True:
+            try:
+                sent = await self.drain_once()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                log.warning("sms.worker_database_error", error=type(error).__name__)
+                sent = 0
+                await asyncio.sleep(1)
+            if not sent:
+                await asyncio.sleep(IDLE_S)
+
+    async def _escalate_forever(self) -> None:
+        while True:
+            try:
+                await self.escalate_once()
+                await reclaim_stale(self.pool)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                log.warning("alerts.escalation_database_error", error=type(error).__name__)
+            await asyncio.sleep(self.config.escalation_check_s)
+
+    async def escalate_once(self) -> int:
+        """Escalate every due alert; returns how many tips moved on."""
+        async with self.pool.acquire() as conn:
+            done = await escalate_due(conn, self.alert_text)
+        for item in done:
+            log.info(
+                "alerts.escalated",
+                tip_id=item.tip_id,
+                from_tier=item.from_tier,
+                to_tier=item.to_tier,
+                officials=item.alerted,
+            )
+        return len(done)
+
+    async def drain_once(self) -> int:
+        """Claim one batch and send it; returns how many were attempted (0: nothing due)."""
+        state = await sender_state(self.pool)
+        if state.paused:
+            await self._probe(state.reason)
+            return 0
+        batch = await claim_due(self.pool, self._batch, LEASE_S)
+        if not batch:
+            return 0
+        blocked = await self._opted_out(batch)
+        await asyncio.gather(*(self._send_one(row, row.id in blocked) for row in batch))
+        return len(batch)
+
+    async def _opted_out(self, batch: list[Claimed]) -> set[int]:
+        officials = {row.id: row.official_phone for row in batch if row.official_phone}
+        keys = {i: self.identity.reporter_key(p) for i, p in officials.items()}
+        stopped = await opted_out(self.pool, [k for k in keys.values() if k])
+        return {i for i, k in keys.items() if k in stopped}
+
+    async def _send_one(self, row: Claimed, blocked: bool) -> None:
+        await self._record(row, await self._attempt(row, blocked))
+
+    async def _attempt(self, row: Claimed, blocked: bool) -> Outcome:
+        if blocked:
+            return Permanent("recipient sent STOP")
+        if row.is_sample and not self.sender.is_local:
+            return Permanent("sample number: never sent to a real gateway")
+        phone = row.official_phone or (
+            self.identity.unseal(row.recipient_sealed) if row.recipient_sealed else ""
+        )
+        if not phone:
+            return Permanent("no recipient (purged)")
+        return await self.sender.send(phone, row.body)
+
+    async def _record(self, row: Claimed, outcome: Outcome) -> None:
+        async with self.pool.acquire() as conn:
+            if isinstance(outcome, Accepted):
+                await mark_accepted(conn, row.id, outcome.message_id, outcome.detail)
+                log.info("sms.sent", outbox_id=row.id, attempt=row.attempts)
+            elif isinstance(outcome, Retryable):
+                delay = self._backoff(row.attempts)
+                status = await mark_retry(
+                    conn, row.id, outcome.reason, delay, self.config.max_attempts
+                )
+                event = "sms.dead_letter" if status == "dead" else "sms.send_retry_scheduled"
+                log.warning(event, outbox_id=row.id, attempt=row.attempts, reason=outcome.reason)
+            elif isinstance(outcome, Permanent):
+                await mark_failed(conn, row.id, outcome.reason)
+                log.warning("sms.send_failed", outbox_id=row.id, reason=outcome.reason)
+            else:
+                assert isinstance(outcome, AccountProblem)
+                await set_paused(conn, True, outcome.reason)
+                await release_unsent(conn, [row.id], outcome.reason)
+                log.error("sms.sending_paused", reason=outcome.reason, alarm=True)
+
+    def _backoff(self, attempts: int) -> float:
+        base = self.config.retry_base_s * 2 ** max(attempts - 1, 0)
+        return float(min(base, MAX_BACKOFF_S) * random.uniform(0.5, 1.5))  # noqa: S311 - jitter
+
+    async def _probe(self, reason: str) -> None:
+        """While paused, try one message now and then; success resumes sending."""
+        await asyncio.sleep(min(PAUSED_PROBE_S, self.config.escalation_check_s * 2))
+        batch = await claim_due(self.pool, 1, LEASE_S)
+        if not batch:
+            return
+        blocked = await self._opted_out(batch)
+        outcome = await self._attempt(batch[0], batch[0].id in blocked)
+        if isinstance(outcome, AccountProblem):
+            async with self.pool.acquire() as conn:
+                await release_unsent(conn, [batch[0].id], outcome.reason)
+            log.error("sms.sending_still_paused", reason=outcome.reason, alarm=True)
+            return
+        async with self.pool.acquire() as conn:
+            await set_paused(conn, False, "")
+        log.info("sms.sending_resumed", after=reason)
+        await self._record(batch[0], outcome)

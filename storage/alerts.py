@@ -1,0 +1,210 @@
+"""
+Alerts to officials: routing a new tip, acknowledgements, and escalation.
+
+Routing is data: the officials directory (kecamatan, categories, tier) and `routing_rules`
+(per category: every tier at once, and how long before escalating). An alert and its outbox row
+are written in the transaction that caused them. Nothing here knows who reported a tip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from storage.db import Conn
+from storage.outbox import QueuedSms, enqueue_sms, record_event
+
+
+@dataclass(frozen=True, slots=True)
+class TipForAlert:
+    """What an alert says about a tip."""
+
+    id: int
+    receipt: str
+    category: str
+    kecamatan_code: str | None
+    kecamatan_name: str | None
+    desa: str | None
+    agency_name: str | None
+    description: str | None
+
+
+AlertText = Callable[[TipForAlert], str]
+
+_MATCHING = (
+    "SELECT id, tier, is_sample FROM officials WHERE active"
+    " AND ('*' = ANY(kecamatan_codes) OR $1::text = ANY(kecamatan_codes))"
+    " AND ('*' = ANY(categories) OR $2::text = ANY(categories))"
+)
+
+
+async def tip_for_alert(conn: Conn, tip_id: int) -> TipForAlert:
+    """A tip as alerts describe it."""
+    row = await conn.fetchrow(
+        "SELECT t.id, t.receipt, t.category, t.kecamatan_code, k.name AS kecamatan_name, t.desa,"
+        " t.agency_name, t.description FROM tips t"
+        " LEFT JOIN kecamatan k ON k.code = t.kecamatan_code WHERE t.id = $1",
+        tip_id,
+    )
+    assert row is not None
+    return TipForAlert(**dict(row))
+
+
+async def route_tip(conn: Conn, tip_id: int, text: AlertText) -> int:
+    """Alert the officials a new tip is for; returns how many. Call in the tip's transaction.
+
+    Urgent categories alert every tier at once; otherwise tier 1 of the tip's kecamatan and
+    category, or, when there is none, the first tier above that has someone.
+    """
+    tip = await tip_for_alert(conn, tip_id)
+    rule = await conn.fetchrow(
+        "SELECT all_tiers, ack_minutes FROM routing_rules WHERE category IN ($1, '*')"
+        " ORDER BY category = '*' LIMIT 1",
+        tip.category,
+    )
+    assert rule is not None  # the '*' rule is seeded by the migration
+    officials = await conn.fetch(_MATCHING, tip.kecamatan_code, tip.category)
+    if not rule["all_tiers"]:
+        tiers = sorted({o["tier"] for o in officials})
+        officials = [o for o in officials if tiers and o["tier"] == tiers[0]]
+    body = text(tip)
+    for official in officials:
+        await _alert(conn, tip.id, official, body, "new", rule["ack_minutes"])
+    if officials:
+        await conn.execute(
+            "UPDATE tips SET status = 'diteruskan', updated_at = now()"
+            " WHERE id = $1 AND status = 'diterima'",
+            tip.id,
+        )
+    return len(officials)
+
+
+async def _alert(
+    conn: Conn, tip_id: int, official: object, body: str, reason: str, ack_minutes: int
+) -> None:
+    sms_id = await enqueue_sms(
+        conn,
+        QueuedSms(
+            recipient_sealed=None,
+            recipient_kind="official",
+            body=body,
+            cause=f"alert:{reason}",
+            official_id=official["id"],  # type: ignore[index]
+            is_sample=official["is_sample"],  # type: ignore[index]
+        ),
+        tip_id=tip_id,
+    )
+    await conn.execute(
+        "INSERT INTO alerts (tip_id, official_id, tier, outbox_id, reason, ack_due_at)"
+        " VALUES ($1, $2, $3, $4, $5, now() + make_interval(mins => $6))",
+        tip_id,
+        official["id"],  # type: ignore[index]
+        official["tier"],  # type: ignore[index]
+        sms_id,
+        reason,
+        ack_minutes,
+    )
+
+
+async def acknowledge(conn: Conn, tip_id: int, official_id: int) -> None:
+    """The official has the tip in hand: their alerts are acknowledged, the tip is in progress."""
+    await conn.execute(
+        "UPDATE alerts SET acknowledged_at = now() WHERE tip_id = $1 AND official_id = $2"
+        " AND acknowledged_at IS NULL",
+        tip_id,
+        official_id,
+    )
+    await conn.execute(
+        "UPDATE tips SET status = 'diproses', updated_at = now()"
+        " WHERE id = $1 AND status IN ('diterima', 'diteruskan')",
+        tip_id,
+    )
+
+
+async def resend(conn: Conn, tip_id: int, official_id: int, text: AlertText) -> None:
+    """Send the tip's alert again to one official (their INFO command)."""
+    official = await conn.fetchrow(
+        "SELECT id, tier, is_sample FROM officials WHERE id = $1", official_id
+    )
+    tip = await tip_for_alert(conn, tip_id)
+    await _alert(conn, tip_id, official, text(tip), "resend", 24 * 60)
+    await conn.execute(  # an explicit request is not an open alert to escalate
+        "UPDATE alerts SET acknowledged_at = now() WHERE tip_id = $1 AND official_id = $2"
+        " AND reason = 'resend' AND acknowledged_at IS NULL",
+        tip_id,
+        official_id,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Escalated:
+    """One tip passed on to the next tier."""
+
+    tip_id: int
+    from_tier: int
+    to_tier: int | None
+    alerted: int
+
+
+async def escalate_due(conn: Conn, text: AlertText, limit: int = 100) -> list[Escalated]:
+    """Pass on tips whose alerts went unacknowledged past their time, or failed to deliver.
+
+    Runs in one transaction under an advisory lock, so several workers never escalate twice.
+    """
+    done: list[Escalated] = []
+    async with conn.transaction():
+        if not await conn.fetchval("SELECT pg_try_advisory_xact_lock(7366)"):
+            return done
+        due = await conn.fetch(
+            "SELECT a.tip_id, max(a.tier) AS tier FROM alerts a"
+            " JOIN tips t ON t.id = a.tip_id LEFT JOIN outbox o ON o.id = a.outbox_id"
+            " WHERE a.acknowledged_at IS NULL AND a.escalated_at IS NULL"
+            " AND t.status <> 'ditutup'"
+            " AND (a.ack_due_at < now() OR o.status IN ('failed', 'dead'))"
+            " AND NOT EXISTS (SELECT 1 FROM alerts x WHERE x.tip_id = a.tip_id"
+            "  AND x.acknowledged_at IS NOT NULL)"
+            " GROUP BY a.tip_id ORDER BY a.tip_id LIMIT $1",
+            limit,
+        )
+        for row in due:
+            done.append(await _escalate(conn, row["tip_id"], row["tier"], text))
+    return done
+
+
+async def _escalate(conn: Conn, tip_id: int, tier: int, text: AlertText) -> Escalated:
+    tip = await tip_for_alert(conn, tip_id)
+    open_alerts = await conn.fetch(
+        "UPDATE alerts SET escalated_at = now() WHERE tip_id = $1 AND acknowledged_at IS NULL"
+        " AND escalated_at IS NULL RETURNING outbox_id",
+        tip_id,
+    )
+    rule = await conn.fetchrow(
+        "SELECT ack_minutes FROM routing_rules WHERE category IN ($1, '*')"
+        " ORDER BY category = '*' LIMIT 1",
+        tip.category,
+    )
+    assert rule is not None
+    candidates = await conn.fetch(
+        _MATCHING + " AND tier > $3 AND id NOT IN (SELECT official_id FROM alerts"
+        " WHERE tip_id = $4) ORDER BY tier",
+        tip.kecamatan_code,
+        tip.category,
+        tier,
+        tip_id,
+    )
+    next_tier = candidates[0]["tier"] if candidates else None
+    chosen = [c for c in candidates if c["tier"] == next_tier]
+    body = text(tip)
+    for official in chosen:
+        await _alert(conn, tip_id, official, body, "escalated", rule["ack_minutes"])
+    detail = f"to tier {next_tier}" if next_tier else "no higher tier left"
+    for alert in open_alerts:
+        if alert["outbox_id"] is not None:
+            await record_event(conn, alert["outbox_id"], "escalated", detail)
+    return Escalated(tip_id, tier, next_tier, len(chosen))
+
+
+async def tip_id_by_receipt(conn: Conn, receipt: str) -> int | None:
+    """A tip's id."""
+    tip_id: int | None = await conn.fetchval("SELECT id FROM tips WHERE receipt = $1", receipt)
+    return tip_id
