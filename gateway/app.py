@@ -19,6 +19,7 @@ from gateway import keys
 from gateway.agency_index import RegistryWatcher
 from gateway.alerting import alert_text
 from gateway.config import Config, ConfigError
+from gateway.console.setup import setup_console
 from gateway.fake_at import create_fake_at
 from gateway.health import healthz, readyz
 from gateway.identity import Identity
@@ -90,6 +91,7 @@ def create_app(config: Config, database_url: str) -> web.Application:
     app.router.add_post("/at/ussd/events", ussd_events_callback)
     app.router.add_post("/at/sms/inbound", sms_inbound_callback)
     app.router.add_post("/at/sms/delivery", sms_delivery_callback)
+    setup_console(app)
     if config.local_gateway:
         # No Africa's Talking account: the demo's SMS go to this built-in stand-in, visible at
         # /local-at/fake-at/messages; it posts delivery reports back like AT does.

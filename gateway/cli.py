@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import getpass
 import os
+import secrets
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict, replace
@@ -24,6 +26,7 @@ from gateway import logs
 from gateway.alerting import alert_text
 from gateway.app import create_app, make_sender
 from gateway.config import Config, ConfigError
+from gateway.console.auth import hash_password
 from gateway.identity import Identity, local_secret
 from gateway.outbox_worker import OutboxWorker
 from gateway.phones import normalize
@@ -43,6 +46,7 @@ from storage.registry import diff, load_agencies, replace_registry
 from storage.registry_csv import format_agencies, parse_agencies
 from storage.sample import sample_agencies, sample_officials_csv
 from storage.tips import CATEGORIES, purge, read_tip
+from storage.users import ROLES, add_api_token, add_user
 from ussd_menus.receipts import parse_receipt, show_receipt
 
 log = structlog.get_logger()
@@ -90,6 +94,22 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--reader", required=True, help="who is reading (written to the audit log)")
     show.add_argument("--purpose", default="", help="why (written to the audit log)")
     show.set_defaults(run=_tip_show)
+
+    user = commands.add_parser("user", help="console accounts")
+    user_commands = user.add_subparsers(required=True, metavar="ACTION")
+    add = user_commands.add_parser("add", help="create an account (password prompted)")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    add.set_defaults(run=_user_add)
+
+    token = commands.add_parser("api-token", help="tokens for the JSON API")
+    token_commands = token.add_subparsers(required=True, metavar="ACTION")
+    token_add = token_commands.add_parser("add", help="create a token and print it once")
+    token_add.add_argument("label")
+    token_add.set_defaults(run=_api_token_add)
 
     commands.add_parser(
         "worker", help="send queued SMS and escalate alerts (beside `serve`, or several)"
@@ -233,6 +253,41 @@ def _tip_show(config: Config, args: argparse.Namespace) -> None:
             print(f"{field_name}: {'' if value is None else value}")
 
     asyncio.run(run())
+
+
+def _user_add(config: Config, args: argparse.Namespace) -> None:
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            sys.exit("error: the passwords differ")
+    if len(password) < 10:
+        sys.exit("error: a password needs at least 10 characters")
+
+    async def run() -> None:
+        conn = await _connect(config)
+        try:
+            await add_user(conn, args.name.lower(), args.role, hash_password(password))
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+    print(f"user {args.name.lower()} added as {args.role}")
+
+
+def _api_token_add(config: Config, args: argparse.Namespace) -> None:
+    token = secrets.token_urlsafe(32)
+
+    async def run() -> None:
+        conn = await _connect(config)
+        try:
+            await add_api_token(conn, token, args.label)
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+    print(token)
 
 
 def _worker(config: Config, args: argparse.Namespace) -> None:

@@ -1,0 +1,35 @@
+"""
+Rendering console pages: one autoescaping jinja2 environment, and the values every page gets.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jinja2
+from aiohttp import web
+
+from gateway.console.auth import SESSION_KEY
+from gateway.console.texts import ct
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("gateway.console", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+)
+
+
+def render(request: web.Request, template: str, status: int = 200, **values: Any) -> web.Response:
+    """A page, with the session's user, language, CSRF token and the string lookup `t`."""
+    session = request.get(SESSION_KEY)
+    lang = session.lang if session else request.cookies.get("console_lang", "id")
+    lang = lang if lang in ("id", "en") else "id"
+    html = _ENV.get_template(template).render(
+        user=session.user if session else None,
+        csrf=session.csrf_token if session else "",
+        lang=lang,
+        t=lambda key: ct(key, lang),
+        path=request.path,
+        **values,
+    )
+    return web.Response(text=html, status=status, content_type="text/html")
