@@ -18,6 +18,7 @@ import asyncpg
 import structlog
 from rapidfuzz import fuzz, process, utils
 
+from storage.db import DATABASE_ERRORS
 from storage.registry import REGISTRY_CHANNEL, Agency, load_agencies, normalize_licence
 
 log = structlog.get_logger()
@@ -118,7 +119,7 @@ class RegistryWatcher:
         while True:
             try:
                 conn = await asyncpg.connect(self.database_url)
-            except (OSError, asyncpg.PostgresError) as error:
+            except DATABASE_ERRORS as error:
                 log.warning("registry.listen_failed", error=str(error), retry_in_s=delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30)
@@ -129,7 +130,7 @@ class RegistryWatcher:
                 await self.load()  # anything imported while we were not listening
                 async for _ in self._changes(conn):
                     await self.load()
-            except (OSError, asyncpg.PostgresError) as error:
+            except DATABASE_ERRORS as error:
                 log.warning("registry.listen_lost", error=str(error))
             finally:
                 conn.terminate()

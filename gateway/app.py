@@ -18,18 +18,22 @@ from aiohttp import web
 from gateway import keys
 from gateway.agency_index import RegistryWatcher
 from gateway.alerting import alert_text
+from gateway.api import setup_api
 from gateway.config import Config, ConfigError
 from gateway.console.setup import setup_console
 from gateway.fake_at import create_fake_at
 from gateway.health import healthz, readyz
 from gateway.identity import Identity
+from gateway.metrics import Metrics, metrics_endpoint
 from gateway.middleware import request_context
 from gateway.outbox_worker import OutboxWorker
+from gateway.simulator import setup_simulator
 from gateway.sms_delivery import sms_delivery_callback
 from gateway.sms_inbound import sms_inbound_callback
 from gateway.sms_outbound import AtSender
 from gateway.ussd import TipRules, UssdService, ussd_callback
 from gateway.ussd_events import ussd_events_callback
+from storage.db import DATABASE_ERRORS
 from storage.regions import load_kecamatan
 from storage.tips import purge
 from storage.ussd_sessions import purge_free_text
@@ -48,10 +52,17 @@ def create_app(config: Config, database_url: str) -> web.Application:
     app = web.Application(client_max_size=config.max_body_bytes, middlewares=[request_context])
     app[keys.CONFIG] = config
     app[keys.DATABASE_URL] = database_url
+    app[keys.METRICS] = Metrics()  # this app's own registry, served at /metrics
 
     async def services(app: web.Application) -> AsyncIterator[None]:
         pool = await asyncpg.create_pool(
             database_url, min_size=1, max_size=config.db_pool_size, command_timeout=30
+        )
+        state_pool = await asyncpg.create_pool(
+            database_url,
+            min_size=1,
+            max_size=max(2, config.db_pool_size // 2),
+            server_settings={"synchronous_commit": "off"},
         )
         kecamatan = tuple(Kecamatan(k.code, k.name) for k in await load_kecamatan(pool))
         machine = build_machine(kecamatan)
@@ -68,9 +79,12 @@ def create_app(config: Config, database_url: str) -> web.Application:
             identity,
             TipRules(config.tips_per_hour, config.agency_flag_per_day, config.draft_minutes),
             config.db_timeout_s,
+            metrics=app[keys.METRICS],
+            state_pool=state_pool,
         )
         sender = make_sender(config)
         app[keys.WORKER] = OutboxWorker(pool, sender, identity, config, alert_text)
+        app[keys.WORKER].metrics = app[keys.METRICS]
         tasks = [
             asyncio.create_task(watcher.run(), name="registry-watcher"),
             asyncio.create_task(_housekeeping(pool, config), name="housekeeping"),
@@ -84,6 +98,7 @@ def create_app(config: Config, database_url: str) -> web.Application:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await state_pool.close()
         await pool.close()
 
     app.cleanup_ctx.append(services)
@@ -92,12 +107,16 @@ def create_app(config: Config, database_url: str) -> web.Application:
     app.router.add_post("/at/sms/inbound", sms_inbound_callback)
     app.router.add_post("/at/sms/delivery", sms_delivery_callback)
     setup_console(app)
+    if config.demo:
+        setup_simulator(app)  # the phone simulator at /simulator, only in `serve --demo`
     if config.local_gateway:
         # No Africa's Talking account: the demo's SMS go to this built-in stand-in, visible at
         # /local-at/fake-at/messages; it posts delivery reports back like AT does.
         app.add_subapp(LOCAL_GATEWAY, create_fake_at(None, _local_url(config, "/at/sms/delivery")))
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_endpoint)  # no auth: firewall it
+    setup_api(app)
     return app
 
 
@@ -105,6 +124,8 @@ LOCAL_GATEWAY = "/local-at"
 
 
 def _local_url(config: Config, path: str) -> str:
+    if not path.startswith("/at/"):  # only callbacks take the token; the SDK appends to a base URL
+        return f"http://127.0.0.1:{config.port}{path}"
     token = f"?token={config.callback_token}" if config.callback_token else ""
     return f"http://127.0.0.1:{config.port}{path}{token}"
 
@@ -133,6 +154,6 @@ async def _housekeeping(pool: asyncpg.Pool, config: Config) -> None:
             async with pool.acquire() as conn:
                 purged = await purge(conn, config.tip_retention_days, config.draft_minutes)
             log.info("housekeeping.purged", free_text=removed, **asdict(purged))
-        except (OSError, asyncpg.PostgresError) as error:
+        except DATABASE_ERRORS as error:
             log.warning("housekeeping.failed", error=str(error))
         await asyncio.sleep(HOUSEKEEPING_INTERVAL_S)

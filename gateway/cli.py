@@ -192,6 +192,7 @@ def _with_secret(config: Config) -> Config:
 
 def _serve(config: Config, args: argparse.Namespace) -> None:
     config = _with_secret(config)
+    config = replace(config, demo=args.demo)  # the phone simulator at /simulator
     url = database_url(config)
 
     async def prepare() -> None:

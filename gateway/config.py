@@ -53,6 +53,8 @@ class Config:
     retry_base_s: float = 30.0
     escalation_check_s: float = 30.0
     run_worker: bool = True
+    # Not from the environment: `hotline serve --demo` sets it; it mounts the phone simulator.
+    demo: bool = False
 
     @property
     def local_gateway(self) -> bool:

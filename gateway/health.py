@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import asyncio
 
-import asyncpg
 from aiohttp import web
 
 from gateway import keys
+from storage.db import DATABASE_ERRORS
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -24,6 +24,6 @@ async def readyz(request: web.Request) -> web.Response:
             request.app[keys.POOL].fetchval("SELECT 1"),
             timeout=request.app[keys.CONFIG].db_timeout_s,
         )
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+    except DATABASE_ERRORS:
         return web.Response(status=503, text="database unavailable\n")
     return web.Response(text="ready\n")

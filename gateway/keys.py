@@ -14,6 +14,7 @@ from gateway.config import Config
 if TYPE_CHECKING:
     from gateway.agency_index import RegistryWatcher
     from gateway.identity import Identity
+    from gateway.metrics import Metrics
     from gateway.outbox_worker import OutboxWorker
     from gateway.ussd import UssdService
 
@@ -24,3 +25,4 @@ REGISTRY: web.AppKey[RegistryWatcher] = web.AppKey("registry")
 USSD: web.AppKey[UssdService] = web.AppKey("ussd")
 IDENTITY: web.AppKey[Identity] = web.AppKey("identity")
 WORKER: web.AppKey[OutboxWorker] = web.AppKey("worker")
+METRICS: web.AppKey[Metrics] = web.AppKey("metrics")

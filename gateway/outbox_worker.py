@@ -19,8 +19,10 @@ import structlog
 
 from gateway.config import Config
 from gateway.identity import Identity
+from gateway.metrics import Metrics
 from gateway.sms_outbound import Accepted, AccountProblem, AtSender, Outcome, Permanent, Retryable
 from storage.alerts import TipForAlert, escalate_due
+from storage.db import DATABASE_ERRORS
 from storage.outbox import (
     Claimed,
     claim_due,
@@ -51,6 +53,7 @@ class OutboxWorker:
         identity: Identity,
         config: Config,
         alert_text: Callable[[TipForAlert], str],
+        metrics: Metrics | None = None,
     ) -> None:
         self.pool = pool
         self.sender = sender
@@ -58,6 +61,8 @@ class OutboxWorker:
         self.config = config
         self.alert_text = alert_text
         self._batch = max(1, config.send_concurrency * 2)
+        # Where outcomes are counted; the app gives it the registry it serves at /metrics.
+        self.metrics = metrics if metrics is not None else Metrics()
 
     async def run(self) -> None:
         """Send and escalate until cancelled; database outages are waited out."""
@@ -75,7 +80,7 @@ class OutboxWorker:
         while True:
             try:
                 sent = await self.drain_once()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            except DATABASE_ERRORS as error:
                 log.warning("sms.worker_database_error", error=type(error).__name__)
                 sent = 0
                 await asyncio.sleep(1)
@@ -87,7 +92,7 @@ class OutboxWorker:
             try:
                 await self.escalate_once()
                 await reclaim_stale(self.pool)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            except DATABASE_ERRORS as error:
                 log.warning("alerts.escalation_database_error", error=type(error).__name__)
             await asyncio.sleep(self.config.escalation_check_s)
 
@@ -103,6 +108,7 @@ class OutboxWorker:
                 to_tier=item.to_tier,
                 officials=item.alerted,
             )
+            self.metrics.escalations.labels(str(item.to_tier or "none")).inc()
         return len(done)
 
     async def drain_once(self) -> int:
@@ -144,6 +150,7 @@ class OutboxWorker:
             if isinstance(outcome, Accepted):
                 await mark_accepted(conn, row.id, outcome.message_id, outcome.detail)
                 log.info("sms.sent", outbox_id=row.id, attempt=row.attempts)
+                self.metrics.sms_send_outcomes.labels("accepted").inc()
             elif isinstance(outcome, Retryable):
                 delay = self._backoff(row.attempts)
                 status = await mark_retry(
@@ -151,14 +158,17 @@ class OutboxWorker:
                 )
                 event = "sms.dead_letter" if status == "dead" else "sms.send_retry_scheduled"
                 log.warning(event, outbox_id=row.id, attempt=row.attempts, reason=outcome.reason)
+                self.metrics.sms_send_outcomes.labels("dead" if status == "dead" else "retry").inc()
             elif isinstance(outcome, Permanent):
                 await mark_failed(conn, row.id, outcome.reason)
                 log.warning("sms.send_failed", outbox_id=row.id, reason=outcome.reason)
+                self.metrics.sms_send_outcomes.labels("failed").inc()
             else:
                 assert isinstance(outcome, AccountProblem)
                 await set_paused(conn, True, outcome.reason)
                 await release_unsent(conn, [row.id], outcome.reason)
                 log.error("sms.sending_paused", reason=outcome.reason, alarm=True)
+                self.metrics.sms_send_outcomes.labels("paused").inc()
 
     def _backoff(self, attempts: int) -> float:
         base = self.config.retry_base_s * 2 ** max(attempts - 1, 0)
@@ -176,6 +186,7 @@ class OutboxWorker:
             async with self.pool.acquire() as conn:
                 await release_unsent(conn, [batch[0].id], outcome.reason)
             log.error("sms.sending_still_paused", reason=outcome.reason, alarm=True)
+            self.metrics.sms_send_outcomes.labels("paused").inc()
             return
         async with self.pool.acquire() as conn:
             await set_paused(conn, False, "")

@@ -22,7 +22,7 @@ def normalize(raw: str) -> str | None:
         parsed = phonenumbers.parse(raw.strip(), _REGION)
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_possible_number(parsed):
+    if not phonenumbers.is_valid_number(parsed):
         return None
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 

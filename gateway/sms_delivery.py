@@ -33,6 +33,8 @@ async def sms_delivery_callback(request: web.Request) -> web.Response:
     reason = form.get("failureReason", "").strip()[:60]
     async with request.app[keys.POOL].acquire() as conn:
         new, outbox_id = await record_delivery_report(conn, provider_id, status, reason)
+    if new:
+        request.app[keys.METRICS].sms_delivery_reports.labels(status).inc()
     if outbox_id is None:
         log.info("sms.delivery_report_unknown_id", provider_id=provider_id, status=status)
     else:

@@ -176,4 +176,6 @@ async def _file(
         log.info("tips.rate_limited", channel="sms")
         return sms.say("report_limited", command.lang, limit=filed.limit)
     log.info("tips.filed", channel="sms", category=category, created=filed.created)
+    if filed.created:
+        request.app[keys.METRICS].tips_filed.labels(category, "sms").inc()
     return sms.report_filed(filed.receipt, command.lang)

@@ -11,7 +11,8 @@ report, answering a question), and this module does exactly that, then replays a
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
+import time
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -26,6 +27,10 @@ from gateway.agency_index import name_key
 from gateway.alerting import alert_text
 from gateway.forms import read_form
 from gateway.identity import Identity
+from gateway.metrics import Metrics
+from gateway.phones import PHONE_PATTERN
+from storage.agency_checks import record_agency_check
+from storage.db import DATABASE_ERRORS
 from storage.drafts import report_context, save_draft
 from storage.errors import StorageError
 from storage.outbox import QueuedSms
@@ -69,6 +74,12 @@ APOLOGY = End(
     "Maaf, layanan sedang gangguan. Coba lagi nanti.\n"
     "Sorry, the service has a problem. Please try again later."
 )
+FLOODED = End(
+    "Terlalu banyak permintaan dari nomor ini. Coba lagi beberapa menit lagi.\n"
+    "Too many requests from this number. Please try again in a few minutes."
+)
+# A person answers a hop every few seconds; far more from one number is a script or a fault.
+FLOOD_HOPS_PER_MINUTE = 60
 # A real session is at most a few dozen hops; longer paths are abuse or a broken client.
 MAX_PATH_CHARS = 2000
 MAX_PATH_INPUTS = 200
@@ -76,6 +87,8 @@ MAX_PATH_INPUTS = 200
 MAX_ROUNDS = 8
 _SESSIONS_CACHED = 20_000
 _ANSWERS_CACHED = 10_000
+# Where a typed agency check lands; the name typed is recorded for the console's charts.
+CHECK_RESULTS = frozenset({"check_none", "check_list", "check_detail"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,17 +112,24 @@ class UssdService:
         identity: Identity,
         rules: TipRules,
         db_timeout_s: float,
+        metrics: Metrics | None = None,
+        state_pool: asyncpg.Pool | None = None,
     ) -> None:
         self.machine = machine
         self.pool = pool
+        # Session state (free-text boundaries, drafts) is written without waiting for the disk:
+        # it lives minutes, and a hop must answer fast. Tips use `pool`, fully durable.
+        self.state_pool = state_pool or pool
         self.agencies = agencies
         self.kecamatan = kecamatan
         self.identity = identity
         self.rules = rules
         self.db_timeout_s = db_timeout_s
+        self.metrics = metrics if metrics is not None else Metrics()
         # Recent sessions as this process saw them; a miss (another process served the previous
         # hop) costs one read of the stored spans, and only when the path is ambiguous.
         self._sessions: OrderedDict[str, _Session] = OrderedDict()
+        self.flood_guard = FloodGuard(FLOOD_HOPS_PER_MINUTE, 60.0)
         # Answers that depend on nothing but the path: a radio campaign sends thousands of callers
         # down the same menus, so most hops are answered without replaying at all.
         self._answers: OrderedDict[tuple[object, ...], Hop] = OrderedDict()
@@ -118,6 +138,7 @@ class UssdService:
     async def answer(self, session_id: str, phone: str, text: str) -> Hop:
         """The screen for this hop."""
         session = self._session(session_id)
+        resent = text == session.last_text
         current = session.start_of(text)
         spans = session.spans
         agencies = self.agencies()
@@ -129,6 +150,8 @@ class UssdService:
         known = self._answers.get(key)
         if known is not None:
             session.last_text, session.current_start = text, current
+            if known.node in CHECK_RESULTS and not resent:
+                await self._note_check(known, text, current, agencies)
             return known
         complete = False
         facts: dict[tuple[str, str], object] = {}
@@ -168,6 +191,8 @@ class UssdService:
                 if len(self._answers) > _ANSWERS_CACHED:
                     self._answers.popitem(last=False)
             session.last_text, session.current_start = text, current
+            if hop.node in CHECK_RESULTS and not resent:
+                await self._note_check(hop, text, current, agencies)
             return hop
         raise RuntimeError("USSD replay did not settle")
 
@@ -187,10 +212,37 @@ class UssdService:
             hop = self.machine.hop(path, env, spans, spans_complete=True)
         return hop.node if isinstance(hop, Hop) else "unknown"
 
+    async def _note_check(
+        self, hop: Hop, text: str, current: int | None, agencies: AgencyLookup
+    ) -> None:
+        """Record the name a resident has just typed into the agency check, and whether it was
+        found. Only the hop that typed it counts (not paging, a wrong key or AT's resend); a
+        phone number typed by mistake is not kept. A database problem never fails the check."""
+        if len(hop.stack) < 2 or hop.stack[-2].node != "check":
+            return
+        typed = text[current:] if current is not None else text.rsplit("*", 1)[-1]
+        query = " ".join(typed.split())
+        arg = hop.stack[-1].arg
+        if hop.node == "check_detail":
+            matches = agencies.search(query)
+            fresh = len(matches) == 1 and matches[0].licence_number == arg
+        else:
+            fresh = query == arg
+        if not fresh or PHONE_PATTERN.search(query):
+            return
+        found = hop.node != "check_none"
+        try:
+            await self._db(
+                record_agency_check(self.state_pool, name_key(query) or query, query, found)
+            )
+        except DATABASE_ERRORS as error:
+            log.warning("ussd.check_not_recorded", error=type(error).__name__)
+
     async def _record(self, session_id: str, span: tuple[int, int]) -> bool:
         """Store a free-text boundary; False if another process stored a different one."""
         start, end = span
-        return await self._db(record_free_text(self.pool, session_id, start, end)) == end
+        stored = await self._db(record_free_text(self.state_pool, session_id, start, end))
+        return stored == end
 
     async def _load(self, need: Need, reporter: bytes | None, session_id: str) -> object:
         if need.kind == "tip":
@@ -264,6 +316,8 @@ class UssdService:
             log.info("tips.rate_limited", channel="ussd")
             return f"limited:{filed.limit}"
         log.info("tips.filed", channel="ussd", category=tip.category, created=filed.created)
+        if filed.created:
+            self.metrics.tips_filed.labels(tip.category, "ussd").inc()
         return filed.receipt
 
     async def _keep_draft(
@@ -276,7 +330,9 @@ class UssdService:
         context = facts.get(("report", ""))
         resumed = context.resume if isinstance(context, ReportContext) else None
         base = frames_to_json(resumed) if resumed else None
-        await self._db(save_draft(self.pool, reporter, session_id, base, frames_to_json(frames)))
+        await self._db(
+            save_draft(self.state_pool, reporter, session_id, base, frames_to_json(frames))
+        )
 
     async def _db(self, query: Awaitable[T]) -> T:
         return await asyncio.wait_for(query, timeout=self.db_timeout_s)
@@ -304,11 +360,36 @@ class _Session:
             return None
         if text == self.last_text:  # AT resent the hop
             return self.current_start
-        if self.last_text == "":
-            return 0
+        if self.last_text == "":  # the first input follows the dial directly, or hops were missed
+            return 0 if "*" not in text else None
         if text.startswith(self.last_text + "*"):
-            return len(self.last_text) + 1
+            # Exactly one new input; a '*' in it could also mean hops served elsewhere.
+            start = len(self.last_text) + 1
+            return start if "*" not in text[start:] else None
         return None
+
+
+class FloodGuard:
+    """Hops per number in a sliding window, in this process's memory only (never stored)."""
+
+    def __init__(self, limit: int, window_s: float, tracked: int = 50_000) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self.tracked = tracked
+        self._seen: OrderedDict[str, deque[float]] = OrderedDict()
+
+    def allow(self, phone: str) -> bool:
+        """Count a hop from this number; False once it is over the limit."""
+        now = time.monotonic()
+        times = self._seen.get(phone)
+        if times is None:
+            times = self._seen[phone] = deque()
+            if len(self._seen) > self.tracked:
+                self._seen.popitem(last=False)
+        while times and now - times[0] > self.window_s:
+            times.popleft()
+        times.append(now)
+        return len(times) <= self.limit
 
 
 class _Lazy:
@@ -342,19 +423,24 @@ class _Unknown(dict[tuple[str, str], object]):
         return True
 
 
+_UNAVAILABLE: tuple[type[BaseException], ...] = (StorageError, *DATABASE_ERRORS)
+
+
 async def ussd_callback(request: web.Request) -> web.Response:
     """POST /at/ussd: one hop of a USSD session."""
+    started = time.perf_counter()
     try:
         screen = await _hop(request)
     except web.HTTPRequestEntityTooLarge:
         raise
-    except (StorageError, OSError, asyncpg.PostgresError, TimeoutError) as error:
+    except _UNAVAILABLE as error:
         log.warning("ussd.database_unavailable", error=type(error).__name__)
         screen = APOLOGY
     except Exception:
         log.exception("ussd.hop_failed")
         screen = APOLOGY
     prefix = "CON " if isinstance(screen, Continue) else "END "
+    request.app[keys.METRICS].ussd_hop_seconds.observe(time.perf_counter() - started)
     return web.Response(text=prefix + screen.text, content_type="text/plain")
 
 
@@ -373,6 +459,11 @@ async def _hop(request: web.Request) -> Screen:
         return End(
             "Sesi terlalu panjang. Silakan mulai lagi.\nSession too long. Please dial again."
         )
-    hop = await request.app[keys.USSD].answer(session_id, form.get("phoneNumber", ""), text)
+    service = request.app[keys.USSD]
+    phone = form.get("phoneNumber", "")
+    if not service.flood_guard.allow(phone):
+        log.warning("ussd.flood_limited")
+        return FLOODED
+    hop = await service.answer(session_id, phone, text)
     structlog.contextvars.bind_contextvars(ussd_node=hop.node)
     return hop.screen

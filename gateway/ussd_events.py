@@ -44,6 +44,8 @@ async def ussd_events_callback(request: web.Request) -> web.Response:
     )
     new = await record_session_event(request.app[keys.POOL], event)
     log.info("ussd.session_ended", status=status, last_step=last_step, duplicate=not new)
+    if new:
+        request.app[keys.METRICS].ussd_sessions_ended.labels(status, last_step).inc()
     return web.Response(text="")
 
 

@@ -122,17 +122,22 @@ async def acknowledge(conn: Conn, tip_id: int, official_id: int) -> None:
 
 
 async def resend(conn: Conn, tip_id: int, official_id: int, text: AlertText) -> None:
-    """Send the tip's alert again to one official (their INFO command)."""
-    official = await conn.fetchrow(
-        "SELECT id, tier, is_sample FROM officials WHERE id = $1", official_id
-    )
+    """Send the tip's alert again to one official (their INFO command). It is an answer to a
+    request, not a new alert: it opens nothing to acknowledge or escalate."""
+    official = await conn.fetchrow("SELECT is_sample FROM officials WHERE id = $1", official_id)
+    assert official is not None
     tip = await tip_for_alert(conn, tip_id)
-    await _alert(conn, tip_id, official, text(tip), "resend", 24 * 60)
-    await conn.execute(  # an explicit request is not an open alert to escalate
-        "UPDATE alerts SET acknowledged_at = now() WHERE tip_id = $1 AND official_id = $2"
-        " AND reason = 'resend' AND acknowledged_at IS NULL",
-        tip_id,
-        official_id,
+    await enqueue_sms(
+        conn,
+        QueuedSms(
+            recipient_sealed=None,
+            recipient_kind="official",
+            body=text(tip),
+            cause="alert:resend",
+            official_id=official_id,
+            is_sample=official["is_sample"],
+        ),
+        tip_id=tip_id,
     )
 
 

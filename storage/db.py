@@ -13,3 +13,13 @@ from asyncpg.pool import PoolConnectionProxy
 Conn: TypeAlias = asyncpg.Connection | PoolConnectionProxy
 # ... or anything that runs a single statement.
 Queryable: TypeAlias = Conn | asyncpg.Pool
+
+# Everything that means "the database is unreachable or the connection broke": callers wait it
+# out or answer politely; one tuple so every caller agrees.
+DATABASE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+)

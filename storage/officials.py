@@ -153,19 +153,22 @@ def _same(a: Official, b: Official) -> bool:
     return all(getattr(a, f) == getattr(b, f) for f in fields)
 
 
+def directory_diff(current: list[Official], officials: list[Official]) -> DirectoryDiff:
+    """What importing `officials` would change in the `current` directory, matched by phone."""
+    before = {o.phone: o for o in current}
+    after = {o.phone: o for o in officials}
+    return DirectoryDiff(
+        added=tuple(o.name for p, o in after.items() if p not in before),
+        changed=tuple(o.name for p, o in after.items() if p in before and not _same(before[p], o)),
+        deactivated=tuple(o.name for p, o in before.items() if p not in after and o.active),
+    )
+
+
 async def import_officials(conn: Conn, officials: list[Official], *, sample: bool) -> DirectoryDiff:
     """Make the directory match the file: update by phone, add new, deactivate the missing."""
     async with conn.transaction():
         await conn.execute("LOCK TABLE officials IN SHARE ROW EXCLUSIVE MODE")
-        before = {o.phone: o for o in await load_officials(conn)}
-        after = {o.phone: o for o in officials}
-        diff = DirectoryDiff(
-            added=tuple(o.name for p, o in after.items() if p not in before),
-            changed=tuple(
-                o.name for p, o in after.items() if p in before and not _same(before[p], o)
-            ),
-            deactivated=tuple(o.name for p, o in before.items() if p not in after and o.active),
-        )
+        diff = directory_diff(await load_officials(conn), officials)
         await conn.executemany(
             "INSERT INTO officials (name, role, phone, office, kecamatan_codes, categories,"
             " tier, active, is_sample) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
@@ -190,6 +193,6 @@ async def import_officials(conn: Conn, officials: list[Official], *, sample: boo
         )
         await conn.execute(
             "UPDATE officials SET active = false WHERE NOT (phone = ANY($1::text[]))",
-            list(after),
+            [o.phone for o in officials],
         )
     return diff

@@ -124,6 +124,9 @@ async def record_event(conn: Queryable, outbox_id: int, kind: str, detail: str =
 async def mark_accepted(conn: Conn, outbox_id: int, provider_id: str, detail: str) -> None:
     """AT accepted the message; apply any delivery report that arrived before we knew its id."""
     async with conn.transaction():
+        # Serialised with record_delivery_report on the same id: a report that races the send's
+        # answer is then either seen here or finds the message there, never missed by both.
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", provider_id)
         await conn.execute(
             "UPDATE outbox SET status = 'sent', provider_id = $2, claimed_until = NULL,"
             " last_error = '', updated_at = now() WHERE id = $1",
@@ -196,6 +199,7 @@ async def record_delivery_report(
 ) -> tuple[bool, int | None]:
     """Store a report once; returns (new, outbox id if the message is known)."""
     async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", provider_id)
         new = await conn.fetchval(
             "INSERT INTO delivery_reports (provider_id, status, failure_reason)"
             " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING true",

@@ -9,6 +9,7 @@ import io
 import itertools
 import os
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -17,13 +18,19 @@ import pytest
 import structlog
 from aiohttp.test_utils import TestClient
 
-from gateway import logs
+from gateway import keys, logs
 from gateway.app import create_app
 from gateway.config import Config
+from gateway.fake_at import FAKE_AT, FakeAtState, create_fake_at
+from gateway.outbox_worker import OutboxWorker
+from gateway.phones import normalize
 from storage.embedded import embedded_database_url
 from storage.migrate import migrate
+from storage.officials import import_officials, parse_officials
+from storage.regions import load_kecamatan
 from storage.registry import replace_registry
-from storage.sample import sample_agencies
+from storage.sample import sample_agencies, sample_officials_csv
+from storage.tips import CATEGORIES
 
 # Per process: test runs side by side (CI, an editor's runner) never drop each other's template.
 TEMPLATE = f"hotline_test_template_{os.getpid()}"
@@ -130,3 +137,49 @@ def log_output(config: Config) -> io.StringIO:
 async def client(sample_db: str, config: Config, aiohttp_client) -> TestClient:  # type: ignore[no-untyped-def]
     """The real app, on the sample registry, behind a real HTTP client."""
     return await aiohttp_client(create_app(config, sample_db))
+
+
+@dataclass
+class Gateway:
+    """The service wired to a running fake Africa's Talking, and the fake's state."""
+
+    client: TestClient
+    fake: FakeAtState
+    fake_url: str
+
+    @property
+    def worker(self) -> OutboxWorker:
+        """The service's outbox worker (tests drive it: HOTLINE_WORKER is off)."""
+        return self.client.server.app[keys.WORKER]
+
+
+FAKE_API_KEY = "at-test-key-0123456789"
+
+
+@pytest.fixture
+async def gateway(sample_db: str, config: Config, aiohttp_server, aiohttp_client) -> Gateway:  # type: ignore[no-untyped-def]
+    """The service on the sample registry and sample officials, sending to a fake AT that
+    posts delivery reports back to it."""
+    connection = await asyncpg.connect(sample_db)
+    try:
+        codes = {k.code for k in await load_kecamatan(connection)}
+        officials = parse_officials(sample_officials_csv(), normalize, codes, CATEGORIES)
+        await import_officials(connection, officials, sample=True)
+    finally:
+        await connection.close()
+    fake_app = create_fake_at(FAKE_API_KEY, None)
+    fake_server = await aiohttp_server(fake_app)
+    fake_url = str(fake_server.make_url("/"))
+    settings = replace(
+        config,
+        at_username="sandbox",
+        at_api_key=FAKE_API_KEY,
+        at_api_url=fake_url,
+        retry_base_s=0.05,
+        escalation_check_s=0.1,
+    )
+    client = await aiohttp_client(create_app(settings, sample_db))
+    state = fake_app[FAKE_AT]
+    state.report_url = str(client.make_url("/at/sms/delivery"))
+    state.report_delay_s = 0.01
+    return Gateway(client, state, fake_url)

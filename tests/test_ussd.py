@@ -167,3 +167,19 @@ class TestLogging:
         assert output
         for form in (PHONE, PHONE[1:], "0" + PHONE[3:]):
             assert form not in output
+
+
+class TestFloods:
+    async def test_a_flood_from_one_number_is_refused_politely(self, client: TestClient) -> None:
+        """Past 60 hops a minute from one number, the answer is a polite END."""
+        form = {"sessionId": "flood", "phoneNumber": "+6281200000777", "text": ""}
+        bodies = [await (await client.post("/at/ussd", data=form)).text() for _ in range(61)]
+        assert bodies[59].startswith("CON ")
+        assert bodies[60].startswith("END Terlalu banyak permintaan")
+
+    async def test_other_numbers_are_not_affected(self, client: TestClient) -> None:
+        """One number's flood does not limit anyone else."""
+        form = {"sessionId": "flood2", "phoneNumber": "+6281200000778", "text": ""}
+        for _ in range(61):
+            await client.post("/at/ussd", data=form)
+        assert (await hop(client, "")).startswith("CON Layanan")

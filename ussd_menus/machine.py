@@ -2,10 +2,10 @@
 The USSD engine: a pure function from (menu tree, AT's '*'-joined input path) to the next screen.
 
 Africa's Talking resends the whole path on every hop, so replaying it rebuilds the caller's place
-without stored state. The one ambiguity is free text containing '*'. The gateway knows where the
-current hop's input starts when it served the previous hop (`current_start`); a typed text that
-contains '*' is recorded (`spans`) so every later replay, in any process, keeps it whole; any
-other input ends at the next '*'. Facts from the database are asked for (`Needed`), not guessed.
+without stored state. The one ambiguity is free text containing '*'. Every typed text is recorded
+where it ends (`spans`, one write on the hop that typed it), so any later replay, in any process,
+keeps it whole; a process that served the previous hop also knows where this hop's input starts
+(`current_start`) and needs no read. Facts from the database are asked for (`Needed`), not guessed.
 Effects such as filing a report are returned, carried out by the gateway, and their outcome read
 back on a second replay.
 """
@@ -129,13 +129,13 @@ class Machine:
             view = self.nodes[frame.node].view(frame, ctx)
             last = False
             if view.free_text:
-                end = _free_text_end(text, pos, spans, spans_complete, current_start)
+                end = _free_text_end(text, pos, view, spans, spans_complete, current_start)
                 if end is None:
                     return SPANS
                 token = text[pos:end]
                 last = end == len(text)
                 typed = self._apply(state, view, frame, token, ctx)
-                if last and typed and "*" in token and pos not in spans:
+                if last and typed and pos not in spans:
                     new_span = (pos, end)
             else:
                 end = text.find("*", pos)
@@ -197,9 +197,17 @@ class Machine:
             state.stack.append(action.then)
 
 
+def _is_key(token: str, view: View) -> bool:
+    key = token.strip()
+    if key in (BACK, HOME) or (key == MORE and view.more is not None):
+        return True
+    return key.isdigit() and 1 <= int(key) <= len(view.options)
+
+
 def _free_text_end(
     text: str,
     pos: int,
+    view: View,
     spans: Mapping[int, int],
     spans_complete: bool,
     current_start: int | None,
@@ -211,12 +219,16 @@ def _free_text_end(
     following = text.find("*", pos)
     if following < 0:
         return len(text)
-    if current_start is not None and pos >= current_start:
-        return len(text)  # this hop's own input, '*' and all
-    if current_start is None and not spans_complete:
+    if current_start is not None:
+        # This hop's own input starts at current_start and holds no '*' (else the gateway
+        # would not know where it starts); an unrecorded earlier input was a key.
+        return len(text) if pos >= current_start else following
+    if not spans_complete:
         return None
-    # An earlier input: one holding '*' would have been recorded, so this one ends at the '*'.
-    return following
+    # Every typed text is recorded on its hop, so an unrecorded input here was a key (a choice
+    # or navigation) followed by more input; anything else is this hop's own text, '*' and all.
+    first = text[pos:following]
+    return following if _is_key(first, view) else len(text)
 
 
 def render(view: View, lang: Lang, problem: str | None = None) -> Screen:

@@ -208,12 +208,11 @@ def alert_text(
     place = ", ".join(
         p for p in (f"Kec. {kecamatan}" if kecamatan else "", f"Ds. {desa}" if desa else "") if p
     )
-    head = f"{urgent}LAPORAN {show_receipt(receipt)} {label}."
-    if place:
-        head += f" {plain(place, 40)}."
-    if agency:
-        head += f" {plain(agency, 30)}."
     tail = f" Balas: OK {receipt} / TANYA {receipt} <isi>"
+    head = f"{urgent}LAPORAN {show_receipt(receipt)} {label}."
+    for extra, limit in ((place, 40), (agency, 30)):
+        if extra and len(head) + len(tail) + limit + 2 <= ALERT_LIMIT:
+            head += f" {plain(extra, limit)}."
     room = ALERT_LIMIT - len(head) - len(tail) - 1
     story = plain(description or "", max(room, 0)) if room >= 12 else ""
     return f"{head} {story}{tail}" if story else f"{head}{tail}"

@@ -34,9 +34,14 @@ async def login(request: web.Request) -> web.StreamResponse:
         problem = "login_slowed" if outcome == "locked" else "login_failed"
         return render(request, "login.html", status=401, problem=problem, next=target)
     assert not isinstance(outcome, str)
-    response = web.HTTPSeeOther(target)
+    response = see_other(target)
     await open_session(request, response, outcome)
     return response
+
+
+def see_other(target: str) -> web.Response:
+    """A 303 redirect that can carry cookies (a returned HTTPException is deprecated)."""
+    return web.Response(status=303, headers={"Location": target})
 
 
 def _safe_next(target: str | None) -> str:
@@ -49,7 +54,7 @@ def _safe_next(target: str | None) -> str:
 @require(ROLES_ALL)
 async def logout(request: web.Request) -> web.StreamResponse:
     """POST /console/logout."""
-    response = web.HTTPSeeOther("/console/login")
+    response = see_other("/console/login")
     await close_session(request, response)
     return response
 
@@ -61,7 +66,7 @@ async def language(request: web.Request) -> web.StreamResponse:
     lang = "en" if form.get("lang") == "en" else "id"
     token = request.cookies.get("hotline_session", "")
     await set_session_lang(request.app[keys.POOL], token, lang)
-    return web.HTTPSeeOther(_safe_next(str(form.get("next", ""))))
+    return see_other(_safe_next(str(form.get("next", ""))))
 
 
 @require(ROLES_ALL)

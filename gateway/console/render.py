@@ -4,6 +4,7 @@ Rendering console pages: one autoescaping jinja2 environment, and the values eve
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import jinja2
@@ -17,6 +18,19 @@ _ENV = jinja2.Environment(
     autoescape=True,
     undefined=jinja2.StrictUndefined,
 )
+WIB = timezone(timedelta(hours=7), "WIB")  # Kabupaten Serang's time
+
+
+def when(value: datetime | date | None) -> str:
+    """A moment in Serang's time ('2026-11-30 08:05'), a day as ISO, nothing as '-'."""
+    if value is None:
+        return "-"
+    if isinstance(value, datetime):
+        return value.astimezone(WIB).strftime("%Y-%m-%d %H:%M")
+    return value.isoformat()
+
+
+_ENV.filters["when"] = when
 
 
 def render(request: web.Request, template: str, status: int = 200, **values: Any) -> web.Response:

@@ -6,9 +6,17 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from gateway.console.charts import setup_charts
+from gateway.console.delivery import setup_delivery
 from gateway.console.pages import setup_pages
+from gateway.console.tips import setup_tips
+from gateway.console.uploads import setup_uploads
 
 
 def setup_console(app: web.Application) -> None:
     """Register every console route."""
     setup_pages(app)
+    setup_delivery(app)
+    setup_tips(app)
+    setup_uploads(app)
+    setup_charts(app)

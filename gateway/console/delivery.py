@@ -1,0 +1,199 @@
+"""
+The delivery log pages: every outbound SMS with its filters and CSV export, one message's
+timeline, and sending a dead letter or failed message again.
+
+A resident is only ever "warga" here: no number, no message text (it may hold a receipt). An
+official alert's text holds part of a tip, so only roles that may read tips see it, and that
+view is written to the tip's audit log like any other read. Phone-like numbers in provider errors
+are masked.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import replace
+from datetime import datetime
+from urllib.parse import urlencode
+
+import structlog
+from aiohttp import web
+
+from gateway import keys
+from gateway.console.auth import ROLES_ALL, ROLES_TIPS, SESSION_KEY, require
+from gateway.console.params import query_choice, query_date, query_flag, query_int
+from gateway.console.render import WIB, render
+from gateway.console.texts import ct
+from gateway.phones import mask
+from storage.console_queries import (
+    DeliveryFilter,
+    DeliveryRow,
+    delivery_row,
+    delivery_rows,
+    delivery_timeline,
+)
+from storage.officials import load_officials
+from storage.outbox import retry_dead
+from storage.tips import read_tip
+from ussd_menus.receipts import show_receipt
+
+log = structlog.get_logger()
+ROLES_RETRY = frozenset({"operator", "admin"})
+STATUSES = ("queued", "sending", "sent", "delivered", "failed", "dead")
+PAGE_ROWS = 500
+CSV_ROWS = 100_000
+# A spreadsheet runs a cell starting with one of these as a formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CSV_COLUMNS = (
+    "id",
+    "created_at",
+    "updated_at",
+    "status",
+    "recipient",
+    "cause",
+    "attempts",
+    "last_error",
+)
+
+
+def _filters(request: web.Request) -> DeliveryFilter:
+    return DeliveryFilter(
+        status=query_choice(request, "status", STATUSES),
+        official_id=query_int(request, "official"),
+        since=query_date(request, "from"),
+        until=query_date(request, "to"),
+        stuck=query_flag(request, "stuck"),
+        dead=query_flag(request, "dead"),
+    )
+
+
+def _query_string(wanted: DeliveryFilter) -> str:
+    """The filters as GET parameters again (for the CSV link)."""
+    params = {
+        "status": wanted.status or "",
+        "official": str(wanted.official_id or ""),
+        "from": wanted.since.isoformat() if wanted.since else "",
+        "to": wanted.until.isoformat() if wanted.until else "",
+        "stuck": "1" if wanted.stuck else "",
+        "dead": "1" if wanted.dead else "",
+    }
+    return urlencode({k: v for k, v in params.items() if v})
+
+
+@require(ROLES_ALL)
+async def delivery_log(request: web.Request) -> web.Response:
+    """GET /console/delivery: the filtered log, newest first."""
+    pool = request.app[keys.POOL]
+    wanted = _filters(request)
+    rows = await delivery_rows(pool, wanted, PAGE_ROWS)
+    officials = sorted(await load_officials(pool), key=lambda o: o.name.casefold())
+    return render(
+        request,
+        "delivery.html",
+        rows=[_shown(r) for r in rows],
+        wanted=wanted,
+        statuses=STATUSES,
+        officials=officials,
+        query=_query_string(wanted),
+        limit=PAGE_ROWS,
+    )
+
+
+def _shown(row: DeliveryRow) -> DeliveryRow:
+    """The row with phone-like numbers masked in its error."""
+    return replace(row, last_error=mask(row.last_error))
+
+
+@require(ROLES_ALL)
+async def delivery_csv(request: web.Request) -> web.Response:
+    """GET /console/delivery.csv: the filtered log as CSV, safe to open in a spreadsheet."""
+    session = request[SESSION_KEY]
+    rows = await delivery_rows(request.app[keys.POOL], _filters(request), CSV_ROWS)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    resident = ct("resident", session.lang)
+    for row in rows:
+        values: tuple[object, ...] = (
+            row.id,
+            _iso(row.created_at),
+            _iso(row.updated_at),
+            row.status,
+            row.official_name if row.recipient_kind == "official" else resident,
+            row.cause,
+            row.attempts,
+            mask(row.last_error),
+        )
+        writer.writerow([csv_cell(v) for v in values])
+    stamp = datetime.now(WIB).strftime("%Y%m%d-%H%M")
+    return web.Response(
+        text=out.getvalue(),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="sms-delivery-{stamp}.csv"'},
+    )
+
+
+def csv_cell(value: object) -> str:
+    """A cell a spreadsheet shows as text: one that would start a formula gets a quote first."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(WIB).isoformat(timespec="seconds")
+
+
+@require(ROLES_ALL)
+async def delivery_message(request: web.Request) -> web.Response:
+    """GET /console/delivery/{id}: one message and its timeline."""
+    session = request[SESSION_KEY]
+    pool = request.app[keys.POOL]
+    outbox_id = int(request.match_info["id"])
+    row = await delivery_row(pool, outbox_id)
+    if row is None:
+        return render(request, "not_found.html", status=404)
+    body = None
+    if row.body is not None and row.tip_receipt and session.user.role in ROLES_TIPS:
+        async with pool.acquire() as conn:  # the alert quotes the tip: audit the view
+            if await read_tip(conn, row.tip_receipt, session.user.name, "console: alert SMS"):
+                body = row.body
+    elif row.body is not None and row.tip_receipt is None:
+        body = row.body  # an official message that quotes no tip
+    timeline = await delivery_timeline(pool, outbox_id)
+    return render(
+        request,
+        "delivery_message.html",
+        row=_shown(row),
+        body=body,
+        shown_receipt=show_receipt(row.tip_receipt) if row.tip_receipt else "",
+        events=[(e.at, _event_label(e.kind, session.lang), mask(e.detail)) for e in timeline],
+        can_retry=row.status in ("dead", "failed") and session.user.role in ROLES_RETRY,
+        can_read_tips=session.user.role in ROLES_TIPS,
+        outcome=request.query.get("retry", ""),
+    )
+
+
+def _event_label(kind: str, lang: str) -> str:
+    label = ct(f"ev_{kind}", lang)
+    return kind if label == f"ev_{kind}" else label
+
+
+@require(ROLES_RETRY)
+async def retry(request: web.Request) -> web.StreamResponse:
+    """POST /console/delivery/{id}/retry: queue a dead letter or failed message again."""
+    outbox_id = int(request.match_info["id"])
+    async with request.app[keys.POOL].acquire() as conn:
+        done = await retry_dead(conn, outbox_id)
+    user = request[SESSION_KEY].user.name
+    log.info("console.sms_requeued", outbox_id=outbox_id, user=user, requeued=done)
+    outcome = "requeued" if done else "not_retryable"
+    raise web.HTTPSeeOther(f"/console/delivery/{outbox_id}?retry={outcome}")
+
+
+def setup_delivery(app: web.Application) -> None:
+    """Register the delivery log pages."""
+    app.router.add_get("/console/delivery", delivery_log)
+    app.router.add_get("/console/delivery.csv", delivery_csv)
+    app.router.add_get(r"/console/delivery/{id:\d{1,18}}", delivery_message)
+    app.router.add_post(r"/console/delivery/{id:\d{1,18}}/retry", retry)

@@ -1,0 +1,86 @@
+"""
+The tips pages, for investigators and admins only: the list (what each tip is about, never what
+it says) and one tip's page (its content, anonymous thread and its alerts' delivery).
+
+Opening a tip's page reads its content through storage.tips.read_tip, which writes the audit row
+(reader = the user's name, purpose "console") in the same transaction. Other roles are refused
+before anything is read, so they leave no audit row and see nothing. Nothing on these pages says
+who reported a tip.
+"""
+
+from __future__ import annotations
+
+import structlog
+from aiohttp import web
+
+from gateway import keys
+from gateway.console.auth import ROLES_TIPS, SESSION_KEY, require
+from gateway.console.params import query_choice, query_date
+from gateway.console.render import render
+from storage.console_queries import TipFilter, tip_alerts, tip_rows, tip_thread
+from storage.regions import load_kecamatan
+from storage.tips import CATEGORIES, STATUSES, read_tip
+from ussd_menus.receipts import parse_receipt, show_receipt
+
+log = structlog.get_logger()
+PAGE_ROWS = 500
+PURPOSE = "console"
+
+
+@require(ROLES_TIPS)
+async def tips_list(request: web.Request) -> web.Response:
+    """GET /console/tips: tips by the filters, newest first; no content."""
+    pool = request.app[keys.POOL]
+    kecamatan = await load_kecamatan(pool)
+    wanted = TipFilter(
+        status=query_choice(request, "status", STATUSES),
+        category=query_choice(request, "category", CATEGORIES),
+        kecamatan_code=query_choice(request, "kecamatan", {k.code for k in kecamatan}),
+        since=query_date(request, "from"),
+        until=query_date(request, "to"),
+    )
+    rows = await tip_rows(pool, wanted, PAGE_ROWS)
+    return render(
+        request,
+        "tips.html",
+        rows=rows,
+        wanted=wanted,
+        statuses=STATUSES,
+        categories=CATEGORIES,
+        kecamatan=kecamatan,
+        show_receipt=show_receipt,
+        limit=PAGE_ROWS,
+    )
+
+
+@require(ROLES_TIPS)
+async def tip_page(request: web.Request) -> web.Response:
+    """GET /console/tips/{receipt}: the tip's content (an audited read), thread and alerts."""
+    receipt = parse_receipt(request.match_info["receipt"])
+    if receipt is None:
+        return render(request, "not_found.html", status=404)
+    user = request[SESSION_KEY].user
+    pool = request.app[keys.POOL]
+    async with pool.acquire() as conn:
+        tip = await read_tip(conn, receipt, user.name, PURPOSE)
+    if tip is None:
+        return render(request, "not_found.html", status=404)
+    log.info("console.tip_read", user=user.name, role=user.role)
+    names = {k.code: k.name for k in await load_kecamatan(pool)}
+    response = render(
+        request,
+        "tip.html",
+        tip=tip,
+        shown_receipt=show_receipt(tip.receipt),
+        kecamatan_name=names.get(tip.kecamatan_code or "", ""),
+        thread=await tip_thread(pool, receipt),
+        alerts=await tip_alerts(pool, receipt),
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def setup_tips(app: web.Application) -> None:
+    """Register the tips pages."""
+    app.router.add_get("/console/tips", tips_list)
+    app.router.add_get(r"/console/tips/{receipt:[0-9-]{1,20}}", tip_page)

@@ -1,0 +1,125 @@
+"""
+Prometheus metrics: one registry per app (never the global one), served at GET /metrics.
+
+Counters and the hop histogram are updated where things happen; the outbox gauges are read with
+one SQL query at scrape time, so every process reports the shared outbox as it is. The endpoint
+has no authentication: expose it only to the monitoring network (firewall or reverse proxy).
+A standalone `hotline worker` counts its own sends but serves no /metrics; the outbox gauges
+still show its progress.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
+
+from gateway import keys
+from storage.api_queries import OutboxGauges, outbox_gauges
+from storage.db import DATABASE_ERRORS
+from storage.outbox import DELIVERY_STATUSES
+from storage.tips import CATEGORIES
+
+log = structlog.get_logger()
+
+# Most hops are answered from memory in well under a millisecond; a database round trip takes a
+# few; AT gives up on an answer after about ten seconds.
+HOP_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+SEND_OUTCOMES = ("accepted", "retry", "dead", "failed", "paused")
+CHANNELS = ("ussd", "sms")
+
+
+class Metrics:
+    """Every metric of one app, in its own registry."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        registry = self.registry
+        ProcessCollector(registry=registry)
+        self.ussd_hop_seconds = Histogram(
+            "hotline_ussd_hop_seconds",
+            "Time to answer one USSD hop (POST /at/ussd).",
+            buckets=HOP_BUCKETS,
+            registry=registry,
+        )
+        self.ussd_sessions_ended = Counter(
+            "hotline_ussd_sessions_ended",
+            "USSD sessions ended (AT's end-of-session notification), by status and last step.",
+            ["status", "last_step"],
+            registry=registry,
+        )
+        self.tips_filed = Counter(
+            "hotline_tips_filed",
+            "Tips filed (retries of the same session or SMS not counted).",
+            ["category", "channel"],
+            registry=registry,
+        )
+        self.sms_send_outcomes = Counter(
+            "hotline_sms_send_outcomes",
+            "Outbound SMS send attempts by outcome: accepted, retry, dead, failed, paused.",
+            ["outcome"],
+            registry=registry,
+        )
+        self.sms_delivery_reports = Counter(
+            "hotline_sms_delivery_reports",
+            "Delivery reports received from AT (repeats not counted), by AT's status.",
+            ["status"],
+            registry=registry,
+        )
+        self.escalations = Counter(
+            "hotline_alert_escalations",
+            "Tips escalated past unacknowledged or failed alerts, by tier reached ('none': no"
+            " higher tier left).",
+            ["to_tier"],
+            registry=registry,
+        )
+        self.outbox_depth = Gauge(
+            "hotline_outbox_depth",
+            "Outbound SMS not yet handed to AT, by status (read at scrape time).",
+            ["status"],
+            registry=registry,
+        )
+        self.outbox_oldest_queued_age = Gauge(
+            "hotline_outbox_oldest_queued_age_seconds",
+            "Age of the oldest queued outbound SMS, 0 when none (read at scrape time).",
+            registry=registry,
+        )
+        self.sms_sending_paused = Gauge(
+            "hotline_sms_sending_paused",
+            "1 while an account-level problem pauses all sending (read at scrape time).",
+            registry=registry,
+        )
+        for category in CATEGORIES:
+            for channel in CHANNELS:
+                self.tips_filed.labels(category, channel)
+        for outcome in SEND_OUTCOMES:
+            self.sms_send_outcomes.labels(outcome)
+        for status in DELIVERY_STATUSES:
+            self.sms_delivery_reports.labels(status)
+
+    def set_outbox(self, gauges: OutboxGauges | None) -> None:
+        """The outbox gauges from a fresh reading; NaN when the database did not answer."""
+        nan = float("nan")
+        self.outbox_depth.labels("queued").set(gauges.queued if gauges else nan)
+        self.outbox_depth.labels("sending").set(gauges.sending if gauges else nan)
+        self.outbox_oldest_queued_age.set(gauges.oldest_queued_s if gauges else nan)
+        self.sms_sending_paused.set(float(gauges.paused) if gauges else nan)
+
+
+async def metrics_endpoint(request: web.Request) -> web.Response:
+    """GET /metrics: the Prometheus text format (no authentication: firewall it)."""
+    metrics = request.app[keys.METRICS]
+    try:
+        gauges: OutboxGauges | None = await asyncio.wait_for(
+            outbox_gauges(request.app[keys.POOL]), timeout=request.app[keys.CONFIG].db_timeout_s
+        )
+    except DATABASE_ERRORS as error:
+        log.warning("metrics.outbox_unavailable", error=type(error).__name__)
+        gauges = None
+    metrics.set_outbox(gauges)
+    return web.Response(
+        body=generate_latest(metrics.registry), headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4}
+    )
