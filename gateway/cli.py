@@ -46,7 +46,7 @@ from storage.registry import diff, load_agencies, replace_registry
 from storage.registry_csv import format_agencies, parse_agencies
 from storage.sample import sample_agencies, sample_officials_csv
 from storage.tips import CATEGORIES, purge, read_tip
-from storage.users import ROLES, add_api_token, add_user
+from storage.users import ROLES, add_api_token, add_user, list_users
 from ussd_menus.receipts import parse_receipt, show_receipt
 
 log = structlog.get_logger()
@@ -206,6 +206,8 @@ def _serve(config: Config, args: argparse.Namespace) -> None:
                 sample = parse_officials(sample_officials_csv(), normalize, codes, CATEGORIES)
                 await import_officials(conn, sample, sample=True)
                 log.info("demo.sample_officials_loaded", officials=len(sample))
+            if args.demo and not await list_users(conn):
+                await _demo_accounts(conn, config)
         finally:
             await conn.close()
 
@@ -380,6 +382,17 @@ def _outbox_resume(config: Config, args: argparse.Namespace) -> None:
 
     asyncio.run(run())
     print("sending resumed")
+
+
+async def _demo_accounts(conn: asyncpg.Connection, config: Config) -> None:
+    """One console account per role for the demo, with fresh passwords shown once on the
+    terminal (never logged); a database that has accounts already gets none."""
+    lines = [f"demo console: http://127.0.0.1:{config.port}/console  (phone simulator: /simulator)"]
+    for role in ROLES:
+        password = secrets.token_urlsafe(9)
+        await add_user(conn, f"demo-{role}", role, hash_password(password))
+        lines.append(f"  user demo-{role:<13} password {password}")
+    print("\n".join(lines), file=sys.stderr)
 
 
 def _registry_import(config: Config, args: argparse.Namespace) -> None:
