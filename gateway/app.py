@@ -83,8 +83,9 @@ def create_app(config: Config, database_url: str) -> web.Application:
             state_pool=state_pool,
         )
         sender = make_sender(config)
-        app[keys.WORKER] = OutboxWorker(pool, sender, identity, config, alert_text)
-        app[keys.WORKER].metrics = app[keys.METRICS]
+        app[keys.WORKER] = OutboxWorker(
+            pool, sender, identity, config, alert_text, metrics=app[keys.METRICS]
+        )
         tasks = [
             asyncio.create_task(watcher.run(), name="registry-watcher"),
             asyncio.create_task(_housekeeping(pool, config), name="housekeeping"),
