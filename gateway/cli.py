@@ -14,9 +14,10 @@ import getpass
 import os
 import secrets
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import TypeVar
 
 import asyncpg
 import structlog
@@ -34,7 +35,9 @@ from storage.embedded import embedded_database_url
 from storage.errors import InvalidCsv, StorageError
 from storage.migrate import migrate
 from storage.officials import (
+    DirectoryDiff,
     Official,
+    directory_diff,
     format_officials,
     import_officials,
     load_officials,
@@ -42,14 +45,15 @@ from storage.officials import (
 )
 from storage.outbox import retry_dead, set_paused
 from storage.regions import load_kecamatan
-from storage.registry import diff, load_agencies, replace_registry
+from storage.registry import RegistryDiff, diff, load_agencies, replace_registry
 from storage.registry_csv import format_agencies, parse_agencies
 from storage.sample import sample_agencies, sample_officials_csv
-from storage.tips import CATEGORIES, purge, read_tip
+from storage.tips import CATEGORIES, Purged, purge, read_tip
 from storage.users import ROLES, add_api_token, add_user, list_users
 from ussd_menus.receipts import parse_receipt, show_receipt
 
 log = structlog.get_logger()
+T = TypeVar("T")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -167,6 +171,34 @@ async def _connect(config: Config) -> asyncpg.Connection:
     return conn
 
 
+def _on_database(config: Config, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    """Run `work` on a migrated connection of its own, closed afterwards."""
+
+    async def run() -> T:
+        conn = await _connect(config)
+        try:
+            return await work(conn)
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
+def _write(output: Path | None, text: str) -> None:
+    """An export, to a file or to standard output."""
+    if output:
+        output.write_text(text, "utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+def _print_changes(headline: str, changes: Sequence[tuple[str, Sequence[str]]]) -> None:
+    """What an import did (or would do), by name."""
+    print(headline)
+    for label, names in changes:
+        print(f"{label}: {len(names)}" + "".join(f"\n  {name}" for name in names))
+
+
 def _migrate(config: Config, args: argparse.Namespace) -> None:
     async def run() -> None:
         conn = await asyncpg.connect(database_url(config))
@@ -224,38 +256,26 @@ def _serve(config: Config, args: argparse.Namespace) -> None:
 
 
 def _purge(config: Config, args: argparse.Namespace) -> None:
-    async def run() -> None:
-        conn = await _connect(config)
-        try:
-            purged = await purge(conn, config.tip_retention_days, config.draft_minutes)
-        finally:
-            await conn.close()
-        print(
-            f"retention {config.tip_retention_days} days: {purged.tips} tips anonymised,"
-            f" {purged.messages} messages, {purged.drafts} drafts, {purged.inbound} inbound SMS,"
-            f" {purged.outbox} outbound SMS cleared"
-        )
+    async def work(conn: asyncpg.Connection) -> Purged:
+        return await purge(conn, config.tip_retention_days, config.draft_minutes)
 
-    asyncio.run(run())
+    purged = _on_database(config, work)
+    print(
+        f"retention {config.tip_retention_days} days: {purged.tips} tips anonymised,"
+        f" {purged.messages} messages, {purged.drafts} drafts, {purged.inbound} inbound SMS,"
+        f" {purged.outbox} outbound SMS cleared"
+    )
 
 
 def _tip_show(config: Config, args: argparse.Namespace) -> None:
     receipt = parse_receipt(args.receipt)
     if receipt is None:
         sys.exit("error: not a valid receipt code (check digit mismatch)")
-
-    async def run() -> None:
-        conn = await _connect(config)
-        try:
-            tip = await read_tip(conn, receipt, args.reader, args.purpose)
-        finally:
-            await conn.close()
-        if tip is None:
-            sys.exit(f"error: no tip {show_receipt(receipt)}")
-        for field_name, value in asdict(tip).items():
-            print(f"{field_name}: {'' if value is None else value}")
-
-    asyncio.run(run())
+    tip = _on_database(config, lambda conn: read_tip(conn, receipt, args.reader, args.purpose))
+    if tip is None:
+        sys.exit(f"error: no tip {show_receipt(receipt)}")
+    for field_name, value in asdict(tip).items():
+        print(f"{field_name}: {'' if value is None else value}")
 
 
 def _user_add(config: Config, args: argparse.Namespace) -> None:
@@ -268,28 +288,14 @@ def _user_add(config: Config, args: argparse.Namespace) -> None:
     if len(password) < 10:
         sys.exit("error: a password needs at least 10 characters")
 
-    async def run() -> None:
-        conn = await _connect(config)
-        try:
-            await add_user(conn, args.name.lower(), args.role, hash_password(password))
-        finally:
-            await conn.close()
-
-    asyncio.run(run())
+    password_hash = hash_password(password)
+    _on_database(config, lambda conn: add_user(conn, args.name.lower(), args.role, password_hash))
     print(f"user {args.name.lower()} added as {args.role}")
 
 
 def _api_token_add(config: Config, args: argparse.Namespace) -> None:
     token = secrets.token_urlsafe(32)
-
-    async def run() -> None:
-        conn = await _connect(config)
-        try:
-            await add_api_token(conn, token, args.label)
-        finally:
-            await conn.close()
-
-    asyncio.run(run())
+    _on_database(config, lambda conn: add_api_token(conn, token, args.label))
     print(token)
 
 
@@ -321,66 +327,39 @@ async def _parse_officials_file(conn: asyncpg.Connection, path: Path) -> list[Of
 
 
 def _officials_import(config: Config, args: argparse.Namespace) -> None:
-    async def run() -> None:
-        conn = await _connect(config)
-        try:
-            officials = await _parse_officials_file(conn, args.file)
-            if args.dry_run:
-                before = {o.phone for o in await load_officials(conn)}
-                gone = before - {o.phone for o in officials}
-                print(f"would import {len(officials)} officials, {len(gone)} deactivated")
-                return
-            changes = await import_officials(conn, officials, sample=False)
-        finally:
-            await conn.close()
-        print(f"imported {len(officials)} officials from {args.file}")
-        for label, names in (
+    async def work(conn: asyncpg.Connection) -> tuple[list[Official], DirectoryDiff]:
+        officials = await _parse_officials_file(conn, args.file)
+        if args.dry_run:
+            return officials, directory_diff(await load_officials(conn), officials)
+        return officials, await import_officials(conn, officials, sample=False)
+
+    officials, changes = _on_database(config, work)
+    verb = "would import" if args.dry_run else "imported"
+    _print_changes(
+        f"{verb} {len(officials)} officials from {args.file}",
+        [
             ("added", changes.added),
             ("changed", changes.changed),
             ("deactivated", changes.deactivated),
-        ):
-            print(f"{label}: {len(names)}" + "".join(f"\n  {name}" for name in names))
-
-    asyncio.run(run())
+        ],
+    )
 
 
 def _officials_export(config: Config, args: argparse.Namespace) -> None:
-    async def run() -> str:
-        conn = await _connect(config)
-        try:
-            return format_officials(await load_officials(conn))
-        finally:
-            await conn.close()
+    async def work(conn: asyncpg.Connection) -> str:
+        return format_officials(await load_officials(conn))
 
-    text = asyncio.run(run())
-    if args.output:
-        args.output.write_text(text, "utf-8")
-    else:
-        sys.stdout.write(text)
+    _write(args.output, _on_database(config, work))
 
 
 def _outbox_retry(config: Config, args: argparse.Namespace) -> None:
-    async def run() -> bool:
-        conn = await _connect(config)
-        try:
-            return await retry_dead(conn, args.id)
-        finally:
-            await conn.close()
-
-    if not asyncio.run(run()):
+    if not _on_database(config, lambda conn: retry_dead(conn, args.id)):
         sys.exit(f"error: SMS {args.id} is not a dead letter or failed message")
     print(f"SMS {args.id} queued again")
 
 
 def _outbox_resume(config: Config, args: argparse.Namespace) -> None:
-    async def run() -> None:
-        conn = await _connect(config)
-        try:
-            await set_paused(conn, False, "")
-        finally:
-            await conn.close()
-
-    asyncio.run(run())
+    _on_database(config, lambda conn: set_paused(conn, False, ""))
     print("sending resumed")
 
 
@@ -398,37 +377,21 @@ async def _demo_accounts(conn: asyncpg.Connection, config: Config) -> None:
 def _registry_import(config: Config, args: argparse.Namespace) -> None:
     agencies = parse_agencies(read_csv_file(args.file))
 
-    async def run() -> None:
-        conn = await _connect(config)
-        try:
-            if args.dry_run:
-                changes = diff(await load_agencies(conn), agencies)
-            else:
-                changes = await replace_registry(conn, agencies, args.file.name)
-        finally:
-            await conn.close()
-        verb = "would import" if args.dry_run else "imported"
-        print(f"{verb} {len(agencies)} agencies from {args.file}")
-        for label, names in (
-            ("added", changes.added),
-            ("changed", changes.changed),
-            ("removed", changes.removed),
-        ):
-            print(f"{label}: {len(names)}" + "".join(f"\n  {name}" for name in names))
+    async def work(conn: asyncpg.Connection) -> RegistryDiff:
+        if args.dry_run:
+            return diff(await load_agencies(conn), agencies)
+        return await replace_registry(conn, agencies, args.file.name)
 
-    asyncio.run(run())
+    changes = _on_database(config, work)
+    verb = "would import" if args.dry_run else "imported"
+    _print_changes(
+        f"{verb} {len(agencies)} agencies from {args.file}",
+        [("added", changes.added), ("changed", changes.changed), ("removed", changes.removed)],
+    )
 
 
 def _registry_export(config: Config, args: argparse.Namespace) -> None:
-    async def run() -> str:
-        conn = await _connect(config)
-        try:
-            return format_agencies(await load_agencies(conn))
-        finally:
-            await conn.close()
+    async def work(conn: asyncpg.Connection) -> str:
+        return format_agencies(await load_agencies(conn))
 
-    text = asyncio.run(run())
-    if args.output:
-        args.output.write_text(text, "utf-8")
-    else:
-        sys.stdout.write(text)
+    _write(args.output, _on_database(config, work))
