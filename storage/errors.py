@@ -1,8 +1,8 @@
 """
-Errors raised by the storage package; no asyncpg exception leaves it.
+Errors raised by the storage package. A database that is unreachable shows as one of
+storage.db.DATABASE_ERRORS, which callers wait out or answer politely.
 
     StorageError
-    ├── DatabaseUnavailable   the server cannot be reached or went away
     ├── MigrationError        the migration files or the applied history are inconsistent
     └── InvalidCsv            a CSV file failed validation; carries every problem found
 """
@@ -17,10 +17,6 @@ class StorageError(Exception):
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__(message or self.__doc__)
-
-
-class DatabaseUnavailable(StorageError):
-    """The database is unreachable right now."""
 
 
 class MigrationError(StorageError):
