@@ -11,9 +11,9 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from tests.conftest import Gateway
+from tests.ussd_client import RESIDENT, walk
 from ussd_menus.receipts import show_receipt
 
-RESIDENT = "+6281234567890"
 STORY = "Calo minta uang 10 juta untuk ke Taiwan"
 CHOICES = {
     "bahaya": "1",
@@ -35,29 +35,6 @@ POLRES_PPA = "+6281199000038"
 BP3MI = "+6281199000039"
 IMIGRASI = "+6281199000040"
 _ids = itertools.count()
-
-
-async def hop(client: TestClient, text: str, session_id: str, phone: str = RESIDENT) -> str:
-    """Post one USSD hop as AT does; the body."""
-    form = {
-        "sessionId": session_id,
-        "phoneNumber": phone,
-        "networkCode": "51010",
-        "serviceCode": "*123*45#",
-        "text": text,
-    }
-    response = await client.post("/at/ussd", data=form)
-    assert 200 == response.status, await response.text()
-    return await response.text()
-
-
-async def walk(client: TestClient, inputs: list[str], phone: str = RESIDENT) -> str:
-    """Dial and answer each input in turn within one session; the last screen."""
-    session = f"ATUid_routing_{next(_ids)}"
-    body = await hop(client, "", session, phone)
-    for n in range(1, len(inputs) + 1):
-        body = await hop(client, "*".join(inputs[:n]), session, phone)
-    return body
 
 
 def receipt_on(screen: str) -> str:

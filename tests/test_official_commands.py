@@ -12,9 +12,9 @@ from aiohttp.test_utils import TestClient
 
 from gateway.identity import Identity
 from tests.conftest import Gateway
+from tests.ussd_client import walk
 from ussd_menus.receipts import check_digit, show_receipt
 
-RESIDENT = "+6281234567890"
 STRANGER = "+6285711112222"
 STORY = "Calo minta uang 10 juta untuk ke Taiwan"
 SECRET = "test-secret-0123456789"  # the config fixture's HOTLINE_SECRET
@@ -25,29 +25,6 @@ KAPOLSEK_PONTANG = "+6281199000031"
 CAMAT_KRAMATWATU = "+6281199000001"  # an official, but not alerted for Pontang
 STOPPED = "Anda tidak akan menerima SMS dari layanan ini lagi."
 _ids = itertools.count()
-
-
-async def hop(client: TestClient, text: str, session_id: str, phone: str = RESIDENT) -> str:
-    """Post one USSD hop as AT does; the body."""
-    form = {
-        "sessionId": session_id,
-        "phoneNumber": phone,
-        "networkCode": "51010",
-        "serviceCode": "*123*45#",
-        "text": text,
-    }
-    response = await client.post("/at/ussd", data=form)
-    assert 200 == response.status, await response.text()
-    return await response.text()
-
-
-async def walk(client: TestClient, inputs: list[str], phone: str = RESIDENT) -> str:
-    """Dial and answer each input in turn within one session; the last screen."""
-    session = f"ATUid_official_{next(_ids)}"
-    body = await hop(client, "", session, phone)
-    for n in range(1, len(inputs) + 1):
-        body = await hop(client, "*".join(inputs[:n]), session, phone)
-    return body
 
 
 async def file_calo_tip(client: TestClient) -> str:
