@@ -1,5 +1,5 @@
 -- The 29 kecamatan of Kabupaten Serang (Kemendagri codes, Kepmendagri 100.1.1-6117/2022).
--- Public administrative facts, not sample data; see shared/reference/domain-id.md section 7.2.
+-- Public administrative facts, not sample data (codes and names as in that Kepmendagri decision).
 
 INSERT INTO kecamatan (code, name, postcode, desa_count) VALUES
     ('36.04.05', 'Kramatwatu', '42161', 15),
