@@ -31,10 +31,12 @@ from gateway.console.auth import hash_password
 from gateway.identity import Identity, local_secret
 from gateway.outbox_worker import OutboxWorker
 from gateway.phones import normalize
+from storage.csv_files import formula_warnings
 from storage.embedded import embedded_database_url
-from storage.errors import InvalidCsv, StorageError
+from storage.errors import CsvProblem, InvalidCsv, StorageError
 from storage.migrate import migrate
 from storage.officials import (
+    PHONE_COLUMNS,
     DirectoryDiff,
     Official,
     directory_diff,
@@ -192,6 +194,12 @@ def _write(output: Path | None, text: str) -> None:
         sys.stdout.write(text)
 
 
+def _warn(path: Path, warnings: Sequence[CsvProblem]) -> None:
+    """Cells of an imported file a spreadsheet would run, on standard error (stdout stays clean)."""
+    for warning in warnings:
+        print(f"warning: {path}: {warning}", file=sys.stderr)
+
+
 def _print_changes(headline: str, changes: Sequence[tuple[str, Sequence[str]]]) -> None:
     """What an import did (or would do), by name."""
     print(headline)
@@ -323,7 +331,10 @@ def _worker(config: Config, args: argparse.Namespace) -> None:
 
 async def _parse_officials_file(conn: asyncpg.Connection, path: Path) -> list[Official]:
     codes = {k.code for k in await load_kecamatan(conn)}
-    return parse_officials(read_csv_file(path), normalize, codes, CATEGORIES)
+    text = read_csv_file(path)
+    officials = parse_officials(text, normalize, codes, CATEGORIES)
+    _warn(path, formula_warnings(text, PHONE_COLUMNS))
+    return officials
 
 
 def _officials_import(config: Config, args: argparse.Namespace) -> None:
@@ -375,7 +386,9 @@ async def _demo_accounts(conn: asyncpg.Connection, config: Config) -> None:
 
 
 def _registry_import(config: Config, args: argparse.Namespace) -> None:
-    agencies = parse_agencies(read_csv_file(args.file))
+    text = read_csv_file(args.file)
+    agencies = parse_agencies(text)
+    _warn(args.file, formula_warnings(text))
 
     async def work(conn: asyncpg.Connection) -> RegistryDiff:
         if args.dry_run:
