@@ -21,7 +21,6 @@ from typing import TypeVar
 
 import asyncpg
 import structlog
-from aiohttp import web
 
 from gateway import logs
 from gateway.alerting import alert_text
@@ -31,10 +30,13 @@ from gateway.console.auth import hash_password
 from gateway.identity import Identity, local_secret
 from gateway.outbox_worker import OutboxWorker
 from gateway.phones import normalize
+from gateway.serving import serve
+from storage.csv_files import formula_warnings
 from storage.embedded import embedded_database_url
-from storage.errors import InvalidCsv, StorageError
+from storage.errors import CsvProblem, InvalidCsv, StorageError
 from storage.migrate import migrate
 from storage.officials import (
+    PHONE_COLUMNS,
     DirectoryDiff,
     Official,
     directory_diff,
@@ -192,6 +194,12 @@ def _write(output: Path | None, text: str) -> None:
         sys.stdout.write(text)
 
 
+def _warn(path: Path, warnings: Sequence[CsvProblem]) -> None:
+    """Cells of an imported file a spreadsheet would run, on standard error (stdout stays clean)."""
+    for warning in warnings:
+        print(f"warning: {path}: {warning}", file=sys.stderr)
+
+
 def _print_changes(headline: str, changes: Sequence[tuple[str, Sequence[str]]]) -> None:
     """What an import did (or would do), by name."""
     print(headline)
@@ -245,14 +253,7 @@ def _serve(config: Config, args: argparse.Namespace) -> None:
 
     asyncio.run(prepare())
     log.info("http.serving", host=config.host, port=config.port, demo=args.demo)
-    web.run_app(
-        create_app(config, url),
-        host=config.host,
-        port=config.port,
-        access_log=None,
-        print=None,
-        handle_signals=True,
-    )
+    asyncio.run(serve(create_app(config, url), config))
 
 
 def _purge(config: Config, args: argparse.Namespace) -> None:
@@ -323,7 +324,10 @@ def _worker(config: Config, args: argparse.Namespace) -> None:
 
 async def _parse_officials_file(conn: asyncpg.Connection, path: Path) -> list[Official]:
     codes = {k.code for k in await load_kecamatan(conn)}
-    return parse_officials(read_csv_file(path), normalize, codes, CATEGORIES)
+    text = read_csv_file(path)
+    officials = parse_officials(text, normalize, codes, CATEGORIES)
+    _warn(path, formula_warnings(text, PHONE_COLUMNS))
+    return officials
 
 
 def _officials_import(config: Config, args: argparse.Namespace) -> None:
@@ -375,7 +379,9 @@ async def _demo_accounts(conn: asyncpg.Connection, config: Config) -> None:
 
 
 def _registry_import(config: Config, args: argparse.Namespace) -> None:
-    agencies = parse_agencies(read_csv_file(args.file))
+    text = read_csv_file(args.file)
+    agencies = parse_agencies(text)
+    _warn(args.file, formula_warnings(text))
 
     async def work(conn: asyncpg.Connection) -> RegistryDiff:
         if args.dry_run:

@@ -53,6 +53,8 @@ class Config:
     retry_base_s: float = 30.0
     escalation_check_s: float = 30.0
     run_worker: bool = True
+    header_timeout_s: float = 10.0
+    max_connections: int = 1000
     # Not from the environment: `hotline serve --demo` sets it; it mounts the phone simulator.
     demo: bool = False
 
@@ -113,6 +115,12 @@ class Config:
                 "HOTLINE_ESCALATION_CHECK_S", _float_between(0.05, 3600), d.escalation_check_s
             ),
             run_worker=get("HOTLINE_WORKER", _on_off, d.run_worker),
+            header_timeout_s=get(
+                "HOTLINE_HEADER_TIMEOUT_S", _float_between(0.5, 300), d.header_timeout_s
+            ),
+            max_connections=get(
+                "HOTLINE_MAX_CONNECTIONS", _int_between(10, 100_000), d.max_connections
+            ),
         )
         if (config.at_username is None) != (config.at_api_key is None):
             problems.append(

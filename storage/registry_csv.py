@@ -100,7 +100,8 @@ def _parse_row(row: dict[str, str], line: int) -> tuple[Agency | None, list[CsvP
 
 
 def format_agencies(agencies: Iterable[Agency]) -> str:
-    """Write agencies in the import format (with status_until), so an export imports unchanged."""
+    """Write agencies in the import format (with status_until), so an export imports unchanged;
+    a cell that would start a formula gets a leading quote, which the import reads back off."""
     columns = [*REQUIRED[:4], "status_until", *REQUIRED[4:]]
     rows = []
     for a in agencies:

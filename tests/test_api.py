@@ -86,6 +86,12 @@ def template_of(url_path: str) -> str:
     raise AssertionError(f"{url_path} is not in openapi.yaml")
 
 
+def served_at(template: str) -> str:
+    """The URL path a documented path is served at: under its own server, else under /api/v1."""
+    servers = SPEC["paths"][template].get("servers", SPEC["servers"])
+    return servers[0]["url"].rstrip("/") + template
+
+
 def validate(url_path: str, status: int, body: object) -> None:
     """Check a JSON body against the schema documented for this path and status."""
     response = resolve(SPEC["paths"][template_of(url_path)]["get"]["responses"][str(status)])
@@ -279,13 +285,18 @@ class TestSpecification:
         ) == (SPEC["security"], scheme["type"], scheme["scheme"])
 
     async def test_every_route_is_documented(self, api: TestClient) -> None:
-        """The API's routes and the document's paths are the same set."""
+        """The API's routes and callbacks and the document's paths are the same set."""
         routes = {
-            r.canonical.removeprefix(PREFIX)
+            r.canonical
             for r in api.server.app.router.resources()
-            if r.canonical.startswith(PREFIX + "/")
+            if r.canonical.startswith((PREFIX + "/", "/at/"))
         }
-        assert set(SPEC["paths"]) == routes
+        assert {served_at(template) for template in SPEC["paths"]} == routes
+
+    def test_callbacks_are_served_at_the_root(self) -> None:
+        """The /at/ callbacks override the /api/v1 server with the root."""
+        callbacks = [t for t in SPEC["paths"] if t.startswith("/at/")]
+        assert [[{"url": "/"}]] * 4 == [SPEC["paths"][t]["servers"] for t in callbacks]
 
 
 class TestDelivery:

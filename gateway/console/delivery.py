@@ -32,6 +32,7 @@ from storage.console_queries import (
     delivery_rows,
     delivery_timeline,
 )
+from storage.csv_files import csv_cell
 from storage.officials import load_officials
 from storage.outbox import retry_dead
 from storage.tips import read_tip
@@ -42,8 +43,6 @@ ROLES_RETRY = frozenset({"operator", "admin"})
 STATUSES = ("queued", "sending", "sent", "delivered", "failed", "dead")
 PAGE_ROWS = 500
 CSV_ROWS = 100_000
-# A spreadsheet runs a cell starting with one of these as a formula.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CSV_COLUMNS = (
     "id",
     "created_at",
@@ -132,12 +131,6 @@ async def delivery_csv(request: web.Request) -> web.Response:
         charset="utf-8",
         headers={"Content-Disposition": f'attachment; filename="sms-delivery-{stamp}.csv"'},
     )
-
-
-def csv_cell(value: object) -> str:
-    """A cell a spreadsheet shows as text: one that would start a formula gets a quote first."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def _iso(moment: datetime) -> str:

@@ -139,6 +139,14 @@ CONSOLE_TEXTS: dict[str, tuple[str, str]] = {
         "Berkas bermasalah, tidak ada yang diubah. Perbaiki berkas lalu unggah lagi.",
         "The file has problems; nothing was changed. Fix the file and upload it again.",
     ),
+    "formula_warnings": (
+        "Peringatan: sel berikut diawali = + - atau @ dan akan dijalankan spreadsheet sebagai"
+        " rumus. Periksa asal berkas; nilainya disimpan sebagai teks dan diekspor dengan tanda"
+        " kutip di depannya.",
+        "Warning: these cells start with = + - or @ and a spreadsheet would run them as"
+        " formulas. Check where the file came from; the values are kept as text and exported"
+        " with a leading quote.",
+    ),
     "line": ("Baris", "Line"),
     "field": ("Kolom", "Field"),
     "problem": ("Masalah", "Problem"),

@@ -21,9 +21,11 @@ from gateway import keys
 from gateway.console.auth import ROLES_ADMIN, ROLES_ALL, SESSION_KEY, Handler, require
 from gateway.console.render import render
 from gateway.phones import normalize
+from storage.csv_files import formula_warnings
 from storage.db import Conn
 from storage.errors import CsvProblem, InvalidCsv
 from storage.officials import (
+    PHONE_COLUMNS,
     Official,
     directory_diff,
     import_officials,
@@ -45,13 +47,15 @@ MAX_FILE_NAME = 200
 
 @dataclass(frozen=True, slots=True)
 class Preview:
-    """What applying a file would do: its problems, or the names it adds, changes, removes."""
+    """What applying a file would do: its problems, or the names it adds, changes, removes
+    (and the cells a spreadsheet would run as formulas, as warnings)."""
 
     problems: tuple[CsvProblem, ...] = ()
     rows: int = 0
     added: tuple[str, ...] = ()
     changed: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
+    warnings: tuple[CsvProblem, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +81,8 @@ async def _parse_officials(conn: Conn, text: str) -> list[Official]:
 async def _preview_registry(conn: Conn, text: str) -> Preview:
     agencies = await _parse_registry(conn, text)
     changes = diff(await load_agencies(conn), agencies)
-    return Preview((), len(agencies), changes.added, changes.changed, changes.removed)
+    warnings = tuple(formula_warnings(text))
+    return Preview((), len(agencies), changes.added, changes.changed, changes.removed, warnings)
 
 
 async def _apply_registry(conn: Conn, text: str, file_name: str) -> Preview:
@@ -89,7 +94,10 @@ async def _apply_registry(conn: Conn, text: str, file_name: str) -> Preview:
 async def _preview_officials(conn: Conn, text: str) -> Preview:
     officials = await _parse_officials(conn, text)
     changes = directory_diff(await load_officials(conn), officials)
-    return Preview((), len(officials), changes.added, changes.changed, changes.deactivated)
+    warnings = tuple(formula_warnings(text, PHONE_COLUMNS))
+    return Preview(
+        (), len(officials), changes.added, changes.changed, changes.deactivated, warnings
+    )
 
 
 async def _apply_officials(conn: Conn, text: str, file_name: str) -> Preview:

@@ -1,0 +1,102 @@
+"""
+How `hotline serve` listens: aiohttp's runner with a deadline on request heads and a cap on open
+connections, so clients that trickle bytes or never speak cannot pile up sockets.
+
+aiohttp has no header read timeout as such, but its keep-alive timer is armed when a connection
+opens and again after every response, and it closes a connection that has no complete request
+head by then. With `keepalive_timeout` set to HOTLINE_HEADER_TIMEOUT_S, a head sent a byte at a
+time is cut off after that long, as is an idle keep-alive connection (nginx in front closes its
+idle upstream connections sooner, see deploy/nginx.conf). aiohttp has no connection cap either:
+the listening socket's protocol factory counts the server's open connections and answers 503 and
+closes any connection over HOTLINE_MAX_CONNECTIONS. A request body is read by its handler and is
+not under the head deadline; nginx's client_body_timeout covers slow bodies in production.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import structlog
+from aiohttp import web
+
+from gateway.config import Config
+
+log = structlog.get_logger()
+_REFUSAL_BODY = b"too many connections\n"
+REFUSAL = (
+    b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\n"
+    b"Content-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s"
+    % (len(_REFUSAL_BODY), _REFUSAL_BODY)
+)
+REFUSAL_LOG_INTERVAL_S = 10.0
+
+
+class _Refused(asyncio.Protocol):
+    """A connection over the cap: told 503 at once and closed, never parsed."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.WriteTransport)
+        transport.write(REFUSAL)
+        transport.close()
+
+
+class CappedSite(web.BaseSite):
+    """A TCP site that refuses connections beyond `max_connections` open at once."""
+
+    def __init__(self, runner: web.BaseRunner, host: str, port: int, max_connections: int) -> None:
+        super().__init__(runner)
+        self.host = host
+        self.port = port
+        self.max_connections = max_connections
+        self.refused = 0
+        self._last_log = 0.0
+
+    @property
+    def name(self) -> str:
+        """The site's URL, as aiohttp names its sites."""
+        return f"http://{self.host}:{self.port}"
+
+    async def start(self) -> None:
+        """Listen on host:port with the capping protocol factory."""
+        await super().start()
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            self._protocol, self.host, self.port, backlog=self._backlog, reuse_address=True
+        )
+
+    def _protocol(self) -> asyncio.BaseProtocol:
+        server = self._runner.server
+        assert server is not None
+        if len(server.connections) < self.max_connections:
+            return server()
+        self.refused += 1
+        now = asyncio.get_running_loop().time()
+        if now - self._last_log >= REFUSAL_LOG_INTERVAL_S:
+            self._last_log = now
+            log.warning(
+                "http.connections_capped", limit=self.max_connections, refused_total=self.refused
+            )
+        return _Refused()
+
+
+def make_runner(app: web.Application, config: Config) -> web.AppRunner:
+    """The app's runner with the head deadline (see the module docstring)."""
+    return web.AppRunner(app, access_log=None, keepalive_timeout=config.header_timeout_s)
+
+
+async def serve(app: web.Application, config: Config) -> None:
+    """Serve until SIGINT or SIGTERM, then shut down gracefully (as aiohttp's run_app does)."""
+    runner = make_runner(app, config)
+    await runner.setup()
+    try:
+        site = CappedSite(runner, config.host, config.port, config.max_connections)
+        await site.start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for number in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(number, stop.set)
+        await stop.wait()
+        log.info("http.stopping")
+    finally:
+        await runner.cleanup()
