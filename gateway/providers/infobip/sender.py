@@ -43,6 +43,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import aiohttp
 import orjson
@@ -56,6 +57,7 @@ from gateway.core.messages import (
     OutgoingSms,
     Permanent,
     Retryable,
+    Sender,
 )
 from gateway.providers.infobip.webhooks import infobip_number
 
@@ -332,3 +334,7 @@ def _api_error(body: bytes) -> str:
 
 def _reason_of(outcome: Outcome) -> str:
     return outcome.detail if isinstance(outcome, Accepted) else outcome.reason
+
+
+if TYPE_CHECKING:
+    _implements: type[Sender] = InfobipSender  # mypy checks InfobipSender against the protocol
