@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 import orjson
 import pytest
 from aiohttp import web
@@ -339,3 +340,40 @@ def test_is_local_and_base_url() -> None:
         remote.is_local,
     )
     assert InfobipSender("http://127.0.0.1:8080", KEY, SENDER_ID, None).is_local
+
+
+async def test_fake_mode_switch_over_http(fake: Fake, sender: InfobipSender) -> None:
+    """POST /fake-infobip/mode changes how the fake answers; an unknown mode is refused."""
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{fake.url}/fake-infobip/mode", data={"mode": "sideways"}) as r:
+            assert 400 == r.status
+        async with http.post(f"{fake.url}/fake-infobip/mode", data={"mode": "down"}) as r:
+            assert 200 == r.status
+    [outcome] = await sender.send([sms(1)])
+    assert Retryable("HTTP 500 E500 Something went wrong.") == outcome
+
+
+async def test_fake_retries_a_refused_report(aiohttp_server: Any, fake: Fake) -> None:
+    """Like Infobip, the fake posts a report again until the webhook answers 2xx."""
+    answers = [503, 200]
+    bodies: list[bytes] = []
+    done = asyncio.Event()
+
+    async def delivery(request: web.Request) -> web.Response:
+        bodies.append(await request.read())
+        status = answers.pop(0)
+        if status == 200:
+            done.set()
+        return web.Response(status=status)
+
+    app = web.Application()
+    app.router.add_post("/dlr", delivery)
+    receiver: TestServer = await aiohttp_server(app)
+    sender = InfobipSender(fake.url, KEY, SENDER_ID, str(receiver.make_url("/dlr")))
+    try:
+        await sender.send([sms(1)])
+        await asyncio.wait_for(done.wait(), 5)
+    finally:
+        await sender.close()
+    assert 2 == len(bodies)
+    assert bodies[0] == bodies[1]

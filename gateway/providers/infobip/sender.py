@@ -166,10 +166,8 @@ class InfobipSender:
             for m in batch
         ]
         sendable = [m for m, outcome in zip(batch, outcomes, strict=True) if outcome is None]
-        if sendable:
-            answers = iter(self._redacted(await self._post(sendable)))
-            outcomes = [outcome or next(answers) for outcome in outcomes]
-        return [outcome for outcome in outcomes if outcome is not None]
+        answers = iter(self._redacted(await self._post(sendable)) if sendable else [])
+        return [outcome if outcome is not None else next(answers) for outcome in outcomes]
 
     async def _post(self, batch: Sequence[OutgoingSms]) -> list[Outcome]:
         headers = {
@@ -190,13 +188,14 @@ class InfobipSender:
                 name = type(error).__name__
                 log.warning("infobip.request_failed", error=name, messages=len(batch))
                 return [Retryable(f"Infobip unreachable: {name}")] * len(batch)
-        outcomes = classify(status, body, [self.message_id(m) for m in batch])
         if not 200 <= status < 300:
-            reason = self._scrub(_reason_of(outcomes[0]))
             log.warning(
-                "infobip.request_refused", http_status=status, messages=len(batch), reason=reason
+                "infobip.request_refused",
+                http_status=status,
+                messages=len(batch),
+                error=self._scrub(_api_error(body)),
             )
-        return outcomes
+        return classify(status, body, [self.message_id(m) for m in batch])
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -330,10 +329,6 @@ def _api_error(body: bytes) -> str:
         if isinstance(exception, dict):
             code, text = exception.get("messageId"), exception.get("text")
     return " ".join(str(part) for part in (code, text) if part)[:_REASON_MAX]
-
-
-def _reason_of(outcome: Outcome) -> str:
-    return outcome.detail if isinstance(outcome, Accepted) else outcome.reason
 
 
 if TYPE_CHECKING:
