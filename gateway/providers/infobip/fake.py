@@ -13,12 +13,14 @@ buckets them) to each message's `webhooks.delivery.url`, retrying until it gets 
 
 Failures are scripted by magic destination numbers (Infobip's form, no '+') and a mode switch:
 
-    62811000403  REJECTED_DESTINATION at once        62811000500  HTTP 500 for the request
-    62811000405  REJECTED_NOT_ENOUGH_CREDITS         62811000400  HTTP 400 naming that message
-    62811000404  accepted, then UNDELIVERABLE        62811000408  answer after 5 s
-                 (EC_UNKNOWN_SUBSCRIBER, permanent)
-    62811000410  accepted, then UNDELIVERABLE        62811000422  accepted, then a report in a
-                 (EC_ABSENT_SUBSCRIBER, temporary)                status group Infobip never sent
+    62811000403  REJECTED / REJECTED_DESTINATION in the answer (a number that never works)
+    62811000405  REJECTED / REJECTED_NOT_ENOUGH_CREDITS in the answer (an account problem)
+    62811000404  accepted, then UNDELIVERABLE with EC_UNKNOWN_SUBSCRIBER (permanent)
+    62811000410  accepted, then UNDELIVERABLE with EC_ABSENT_SUBSCRIBER (temporary)
+    62811000422  accepted, then a report in a status group Infobip never documented
+    62811000500  HTTP 500 for the whole request
+    62811000400  HTTP 400 whose violation names that message (messages[i].destinations[0].to)
+    62811000408  the answer comes after 5 s
 
     POST /fake-infobip/mode  mode=up|down|unauthorized|throttled  (500 / 401 / 429 for all)
     GET  /fake-infobip/messages                                   every accepted message (JSON)
