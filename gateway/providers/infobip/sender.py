@@ -207,7 +207,9 @@ class InfobipSender:
 
     def _redacted(self, outcomes: list[Outcome]) -> list[Outcome]:
         return [
-            outcome if isinstance(outcome, Accepted) else type(outcome)(self._scrub(outcome.reason))
+            Accepted(outcome.message_id, self._scrub(outcome.detail))
+            if isinstance(outcome, Accepted)
+            else type(outcome)(self._scrub(outcome.reason))
             for outcome in outcomes
         ]
 
