@@ -53,6 +53,11 @@ class Config:
     retry_base_s: float = 30.0
     escalation_check_s: float = 30.0
     run_worker: bool = True
+    # Abuse budgets (issue 11): replies per sender, outbound SMS, tip floods, receipt guesses.
+    sms_replies_per_hour: int = 10
+    sms_per_hour: int = 2000
+    tip_flood_per_minute: int = 30
+    receipt_misses_per_hour: int = 200
     # Not from the environment: `hotline serve --demo` sets it; it mounts the phone simulator.
     demo: bool = False
 
@@ -113,6 +118,18 @@ class Config:
                 "HOTLINE_ESCALATION_CHECK_S", _float_between(0.05, 3600), d.escalation_check_s
             ),
             run_worker=get("HOTLINE_WORKER", _on_off, d.run_worker),
+            sms_replies_per_hour=get(
+                "HOTLINE_SMS_REPLIES_PER_HOUR", _int_between(1, 1000), d.sms_replies_per_hour
+            ),
+            sms_per_hour=get("HOTLINE_SMS_PER_HOUR", _int_between(1, 1_000_000), d.sms_per_hour),
+            tip_flood_per_minute=get(
+                "HOTLINE_TIP_FLOOD_PER_MINUTE", _int_between(1, 100_000), d.tip_flood_per_minute
+            ),
+            receipt_misses_per_hour=get(
+                "HOTLINE_RECEIPT_MISSES_PER_HOUR",
+                _int_between(1, 1_000_000),
+                d.receipt_misses_per_hour,
+            ),
         )
         if (config.at_username is None) != (config.at_api_key is None):
             problems.append(
