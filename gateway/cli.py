@@ -31,6 +31,7 @@ from gateway.identity import Identity, local_secret
 from gateway.outbox_worker import OutboxWorker
 from gateway.phones import normalize
 from gateway.serving import serve
+from storage.alerts import release_held
 from storage.csv_files import formula_warnings
 from storage.embedded import embedded_database_url
 from storage.errors import CsvProblem, InvalidCsv, StorageError
@@ -141,6 +142,12 @@ def _parser() -> argparse.ArgumentParser:
     outbox_commands.add_parser(
         "resume", help="lift an account-level pause after fixing its cause"
     ).set_defaults(run=_outbox_resume)
+
+    alerts = commands.add_parser("alerts", help="alerts to officials")
+    alerts_commands = alerts.add_subparsers(required=True, metavar="ACTION")
+    alerts_commands.add_parser(
+        "release", help="send the alerts held during a tip flood (after checking the tips)"
+    ).set_defaults(run=_alerts_release)
 
     registry = commands.add_parser("registry", help="agency registry")
     registry_commands = registry.add_subparsers(required=True, metavar="ACTION")
@@ -365,6 +372,12 @@ def _outbox_retry(config: Config, args: argparse.Namespace) -> None:
 def _outbox_resume(config: Config, args: argparse.Namespace) -> None:
     _on_database(config, lambda conn: set_paused(conn, False, ""))
     print("sending resumed")
+
+
+def _alerts_release(config: Config, args: argparse.Namespace) -> None:
+    released = _on_database(config, release_held)
+    log.info("alerts.held_released", alerts=released)
+    print(f"{released} held alerts queued for sending")
 
 
 async def _demo_accounts(conn: asyncpg.Connection, config: Config) -> None:

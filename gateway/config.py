@@ -55,6 +55,11 @@ class Config:
     run_worker: bool = True
     header_timeout_s: float = 10.0
     max_connections: int = 1000
+    # Abuse budgets (issue 11): replies per sender, outbound SMS, tip floods, receipt guesses.
+    sms_replies_per_hour: int = 10
+    sms_per_hour: int = 2000
+    tip_flood_per_minute: int = 30
+    receipt_misses_per_hour: int = 200
     # Not from the environment: `hotline serve --demo` sets it; it mounts the phone simulator.
     demo: bool = False
 
@@ -120,6 +125,18 @@ class Config:
             ),
             max_connections=get(
                 "HOTLINE_MAX_CONNECTIONS", _int_between(10, 100_000), d.max_connections
+            ),
+            sms_replies_per_hour=get(
+                "HOTLINE_SMS_REPLIES_PER_HOUR", _int_between(1, 1000), d.sms_replies_per_hour
+            ),
+            sms_per_hour=get("HOTLINE_SMS_PER_HOUR", _int_between(1, 1_000_000), d.sms_per_hour),
+            tip_flood_per_minute=get(
+                "HOTLINE_TIP_FLOOD_PER_MINUTE", _int_between(1, 100_000), d.tip_flood_per_minute
+            ),
+            receipt_misses_per_hour=get(
+                "HOTLINE_RECEIPT_MISSES_PER_HOUR",
+                _int_between(1, 1_000_000),
+                d.receipt_misses_per_hour,
             ),
         )
         if (config.at_username is None) != (config.at_api_key is None):

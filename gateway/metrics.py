@@ -19,6 +19,7 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_late
 
 from gateway import keys
 from storage.api_queries import OutboxGauges, outbox_gauges
+from storage.budgets import AbuseGauges, abuse_gauges
 from storage.db import DATABASE_ERRORS
 from storage.outbox import DELIVERY_STATUSES
 from storage.tips import CATEGORIES
@@ -92,6 +93,26 @@ class Metrics:
             "1 while an account-level problem pauses all sending (read at scrape time).",
             registry=registry,
         )
+        self.sms_claimed_this_hour = Gauge(
+            "hotline_sms_claimed_this_hour",
+            "Outbound SMS attempts claimed this clock hour, against HOTLINE_SMS_PER_HOUR.",
+            registry=registry,
+        )
+        self.sms_budget_exhausted = Gauge(
+            "hotline_sms_budget_exhausted",
+            "1 while this hour's outbound SMS budget is used up: messages wait (alarm).",
+            registry=registry,
+        )
+        self.alerts_held = Gauge(
+            "hotline_alerts_held",
+            "Official alerts held by the tip flood detector until released (alarm when > 0).",
+            registry=registry,
+        )
+        self.receipt_lookups_paused = Gauge(
+            "hotline_receipt_lookups_paused",
+            "1 while failed receipt lookups have used up their budget (alarm: guessing).",
+            registry=registry,
+        )
         for category in CATEGORIES:
             for channel in CHANNELS:
                 self.tips_filed.labels(category, channel)
@@ -108,18 +129,36 @@ class Metrics:
         self.outbox_oldest_queued_age.set(gauges.oldest_queued_s if gauges else nan)
         self.sms_sending_paused.set(float(gauges.paused) if gauges else nan)
 
+    def set_abuse(self, gauges: AbuseGauges | None, sms_per_hour: int) -> None:
+        """The budget gauges from a fresh reading; NaN when the database did not answer."""
+        nan = float("nan")
+        claimed = gauges.sms_claimed_this_hour if gauges else nan
+        self.sms_claimed_this_hour.set(claimed)
+        self.sms_budget_exhausted.set(float(claimed >= sms_per_hour) if gauges else nan)
+        self.alerts_held.set(gauges.held_alerts if gauges else nan)
+        self.receipt_lookups_paused.set(float(gauges.receipt_lookups_paused) if gauges else nan)
+
 
 async def metrics_endpoint(request: web.Request) -> web.Response:
     """GET /metrics: the Prometheus text format (no authentication: firewall it)."""
     metrics = request.app[keys.METRICS]
+    config = request.app[keys.CONFIG]
     try:
         gauges: OutboxGauges | None = await asyncio.wait_for(
-            outbox_gauges(request.app[keys.POOL]), timeout=request.app[keys.CONFIG].db_timeout_s
+            outbox_gauges(request.app[keys.POOL]), timeout=config.db_timeout_s
         )
     except DATABASE_ERRORS as error:
         log.warning("metrics.outbox_unavailable", error=type(error).__name__)
         gauges = None
     metrics.set_outbox(gauges)
+    try:
+        budgets: AbuseGauges | None = await asyncio.wait_for(
+            abuse_gauges(request.app[keys.POOL]), timeout=config.db_timeout_s
+        )
+    except DATABASE_ERRORS as error:
+        log.warning("metrics.budgets_unavailable", error=type(error).__name__)
+        budgets = None
+    metrics.set_abuse(budgets, config.sms_per_hour)
     return web.Response(
         body=generate_latest(metrics.registry), headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4}
     )

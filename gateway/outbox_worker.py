@@ -5,7 +5,9 @@ Runs inside `hotline serve` and as `hotline worker`; several can share one datab
 claimed with FOR UPDATE SKIP LOCKED and a lease, so no row goes to two workers, and a worker that
 dies mid-send only delays its rows until the lease runs out. Retryable failures back off
 exponentially with jitter up to HOTLINE_MAX_ATTEMPTS, then become dead letters; account-level
-failures pause all sending (an operator-visible alarm) instead of burning retries.
+failures pause all sending (an operator-visible alarm) instead of burning retries. No more than
+HOTLINE_SMS_PER_HOUR attempts are claimed per clock hour across all workers: past it, messages
+stay queued for the next hour and an alarm is logged (and shown in /metrics and the console).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from storage.db import DATABASE_ERRORS
 from storage.outbox import (
     Claimed,
     claim_due,
+    claim_within_budget,
     mark_accepted,
     mark_failed,
     mark_retry,
@@ -63,6 +66,7 @@ class OutboxWorker:
         self._batch = max(1, config.send_concurrency * 2)
         # Where outcomes are counted; the app gives it the registry it serves at /metrics.
         self.metrics = metrics if metrics is not None else Metrics()
+        self._over_budget = False  # the alarm is logged once per exhaustion, not every poll
 
     async def run(self) -> None:
         """Send and escalate until cancelled; database outages are waited out."""
@@ -117,7 +121,14 @@ class OutboxWorker:
         if state.paused:
             await self._probe(state.reason)
             return 0
-        batch = await claim_due(self.pool, self._batch, LEASE_S)
+        async with self.pool.acquire() as conn:
+            claimed = await claim_within_budget(
+                conn, self._batch, LEASE_S, self.config.sms_per_hour
+            )
+        if claimed.exhausted and not self._over_budget:
+            log.error("sms.hourly_budget_exhausted", per_hour=self.config.sms_per_hour, alarm=True)
+        self._over_budget = claimed.exhausted
+        batch = claimed.batch
         if not batch:
             return 0
         blocked = await self._opted_out(batch)

@@ -4,6 +4,8 @@ BANTUAN and English aliases), each answered by a reply queued in the outbox.
 
 AT retries a callback every minute until it gets a 200, for hours: the message id is recorded in
 the same transaction as the tip and the reply it causes, so a retry creates nothing twice.
+Replies are paid: each goes only within the sender's reply budget (gateway.abuse), and receipt
+lookups count against the global failed-lookup budget.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import structlog
 from aiohttp import web
 
 from gateway import keys
+from gateway.abuse import LookupsPaused, guarded_tip_status, reply_suppressed
 from gateway.alerting import alert_text
 from gateway.forms import read_form
 from gateway.phones import normalize
@@ -26,11 +29,11 @@ from storage.outbox import QueuedSms, enqueue_sms, opt_out, record_inbound
 from storage.tips import (
     Limited,
     NewTip,
+    TipStatus,
     add_official_message,
     answer_question,
     file_tip,
     set_status,
-    tip_status,
 )
 from ussd_menus import sms
 from ussd_menus.receipts import looks_like_receipt, new_receipt, parse_receipt, show_receipt
@@ -74,10 +77,15 @@ async def sms_inbound_callback(request: web.Request) -> web.Response:
             reply = await _official(request, conn, order, official.id, message_id)
         else:
             reply = await _reply(request, conn, command, message_id, sender)
-        await enqueue_sms(
-            conn,
-            QueuedSms(identity.seal(form["from"]), "resident", reply, f"reply:{message_id}"),
-        )
+        config = request.app[keys.CONFIG]
+        suppressed = await reply_suppressed(conn, config, sender, keyword, message_id)
+        if suppressed:
+            log.info("sms.reply_suppressed", reason=suppressed)
+        else:
+            await enqueue_sms(
+                conn,
+                QueuedSms(identity.seal(form["from"]), "resident", reply, f"reply:{message_id}"),
+            )
     log.info("sms.inbound_handled")
     return web.Response(text="")
 
@@ -92,7 +100,10 @@ async def _reply(
         receipt = parse_receipt(command.rest)
         if receipt is None:
             return sms.say("status_typo", lang)
-        status = await tip_status(conn, receipt)
+        try:
+            status = await _lookup(request, conn, receipt)
+        except LookupsPaused:
+            return sms.say("status_busy", lang)
         if status is None:
             return sms.say("status_unknown", lang, receipt=show_receipt(receipt))
         return sms.status_reply(
@@ -103,7 +114,10 @@ async def _reply(
         receipt = parse_receipt(code)
         if receipt is None or not answer.strip():
             return sms.say("status_typo" if looks_like_receipt(code) else "answer_format", lang)
-        status = await tip_status(conn, receipt)
+        try:
+            status = await _lookup(request, conn, receipt)
+        except LookupsPaused:
+            return sms.say("status_busy", lang)
         if status is None or status.open_question_id is None:
             return sms.say("answer_none", lang, receipt=show_receipt(receipt))
         await answer_question(
@@ -119,6 +133,12 @@ async def _reply(
     if command.name == "info":
         return sms.say("info", lang)
     return sms.say("help", lang)
+
+
+async def _lookup(request: web.Request, conn: Conn, receipt: str) -> TipStatus | None:
+    """A receipt lookup under the global failed-lookup budget."""
+    per_hour = request.app[keys.CONFIG].receipt_misses_per_hour
+    return await guarded_tip_status(conn, receipt, per_hour)
 
 
 async def _official(
@@ -171,11 +191,14 @@ async def _file(
         per_hour=config.tips_per_hour,
         flag_threshold=config.agency_flag_per_day,
         alert=alert_text,
+        flood_per_minute=config.tip_flood_per_minute,
     )
     if isinstance(filed, Limited):
         log.info("tips.rate_limited", channel="sms")
         return sms.say("report_limited", command.lang, limit=filed.limit)
     log.info("tips.filed", channel="sms", category=category, created=filed.created)
+    if filed.held:
+        log.warning("alerts.flood_held", tip_id=filed.tip_id, alerts=filed.held, alarm=True)
     if filed.created:
         request.app[keys.METRICS].tips_filed.labels(category, "sms").inc()
     return sms.report_filed(filed.receipt, command.lang)

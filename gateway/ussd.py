@@ -23,6 +23,7 @@ import structlog
 from aiohttp import web
 
 from gateway import keys
+from gateway.abuse import LookupsPaused, guarded_tip_status
 from gateway.agency_index import name_key
 from gateway.alerting import alert_text
 from gateway.forms import read_form
@@ -37,9 +38,10 @@ from storage.outbox import QueuedSms
 from storage.tips import (
     Limited,
     NewTip,
+    TipStatus,
     answer_question,
     file_tip,
-    tip_status,
+    recent_tip_count,
 )
 from storage.ussd_sessions import free_text_spans, record_free_text
 from ussd_menus import sms
@@ -78,6 +80,16 @@ FLOODED = End(
     "Terlalu banyak permintaan dari nomor ini. Coba lagi beberapa menit lagi.\n"
     "Too many requests from this number. Please try again in a few minutes."
 )
+RECEIPTS_BUSY = End(
+    "Maaf, cek nomor laporan sedang dibatasi. Coba lagi beberapa jam lagi.\n"
+    "Sorry, report checks are limited now. Please try again in a few hours."
+)
+TOO_MANY_MISSES = End(
+    "Nomor laporan tidak ditemukan 3 kali. Sesi diakhiri.\n"
+    "Report number not found 3 times. Session ended."
+)
+# Unknown receipts one session may try before it is ended (guessing codes is the attack).
+MAX_RECEIPT_MISSES = 3
 # A person answers a hop every few seconds; far more from one number is a script or a fault.
 FLOOD_HOPS_PER_MINUTE = 60
 # A real session is at most a few dozen hops; longer paths are abuse or a broken client.
@@ -98,6 +110,8 @@ class TipRules:
     per_hour: int
     agency_flag_per_day: int
     draft_minutes: int
+    flood_per_minute: int | None = None
+    receipt_misses_per_hour: int = 200
 
 
 class UssdService:
@@ -246,11 +260,13 @@ class UssdService:
 
     async def _load(self, need: Need, reporter: bytes | None, session_id: str) -> object:
         if need.kind == "tip":
-            return await self._db(tip_status(self.pool, need.key))
+            return await self._lookup_receipt(session_id, need.key)
         if need.kind != "report":
             raise ValueError(f"unknown fact {need.kind!r}")
-        if reporter is None:  # no usable number: no limit to count, no draft to resume
-            return ReportContext(resume=None, filed_receipt=None, limited_at=None)
+        if reporter is None:  # no usable number: no draft to resume, one limit shared by all
+            shared = await self._db(recent_tip_count(self.pool, None, 1))
+            limited = self.rules.per_hour if shared >= self.rules.per_hour else None
+            return ReportContext(resume=None, filed_receipt=None, limited_at=limited)
         found = await self._db(
             report_context(self.pool, reporter, _source(session_id), self.rules.draft_minutes)
         )
@@ -262,6 +278,24 @@ class UssdService:
             filed_receipt=found.filed_receipt,
             limited_at=self.rules.per_hour if found.recent_tips >= self.rules.per_hour else None,
         )
+
+    async def _lookup_receipt(self, session_id: str, receipt: str) -> TipStatus | None:
+        """A tip's status under the global failed-lookup budget; a session that misses
+        MAX_RECEIPT_MISSES different receipts is ended (TooManyMisses). Each replay looks its
+        receipts up again, so a receipt this session already missed is not counted twice."""
+        session = self._session(session_id)
+        first_miss = receipt not in session.missed
+        async with self.pool.acquire() as conn:
+            status = await self._db(
+                guarded_tip_status(
+                    conn, receipt, self.rules.receipt_misses_per_hour, count_miss=first_miss
+                )
+            )
+        if status is None:
+            session.missed.add(receipt)
+            if len(session.missed) >= MAX_RECEIPT_MISSES:
+                raise TooManyMisses
+        return status
 
     async def _perform(
         self, effect: Effect, session_id: str, phone: str, reporter: bytes | None, lang: Lang
@@ -310,12 +344,15 @@ class UssdService:
                     flag_threshold=self.rules.agency_flag_per_day,
                     sms=receipt_sms,
                     alert=alert_text,
+                    flood_per_minute=self.rules.flood_per_minute,
                 )
             )
         if isinstance(filed, Limited):
             log.info("tips.rate_limited", channel="ussd")
             return f"limited:{filed.limit}"
         log.info("tips.filed", channel="ussd", category=tip.category, created=filed.created)
+        if filed.held:
+            log.warning("alerts.flood_held", tip_id=filed.tip_id, alerts=filed.held, alarm=True)
         if filed.created:
             self.metrics.tips_filed.labels(tip.category, "ussd").inc()
         return filed.receipt
@@ -353,6 +390,7 @@ class _Session:
     spans: dict[int, int] = field(default_factory=dict)
     last_text: str | None = None
     current_start: int | None = None
+    missed: set[str] = field(default_factory=set)  # receipts looked up and not found
 
     def start_of(self, text: str) -> int | None:
         """Where this hop's own input begins, if the previous hop came through here."""
@@ -367,6 +405,10 @@ class _Session:
             start = len(self.last_text) + 1
             return start if "*" not in text[start:] else None
         return None
+
+
+class TooManyMisses(Exception):
+    """This session has tried MAX_RECEIPT_MISSES unknown receipts."""
 
 
 class FloodGuard:
@@ -464,6 +506,12 @@ async def _hop(request: web.Request) -> Screen:
     if not service.flood_guard.allow(phone):
         log.warning("ussd.flood_limited")
         return FLOODED
-    hop = await service.answer(session_id, phone, text)
+    try:
+        hop = await service.answer(session_id, phone, text)
+    except LookupsPaused:
+        return RECEIPTS_BUSY
+    except TooManyMisses:
+        log.warning("receipts.session_ended", misses=MAX_RECEIPT_MISSES)
+        return TOO_MANY_MISSES
     structlog.contextvars.bind_contextvars(ussd_node=hop.node)
     return hop.screen

@@ -4,6 +4,9 @@ Alerts to officials: routing a new tip, acknowledgements, and escalation.
 Routing is data: the officials directory (kecamatan, categories, tier) and `routing_rules`
 (per category: every tier at once, and how long before escalating). An alert and its outbox row
 are written in the transaction that caused them. Nothing here knows who reported a tip.
+
+During a tip flood alerts are written but held (outbox status 'held'): they are not sent and
+do not escalate until a person releases them, when their acknowledgement time starts afresh.
 """
 
 from __future__ import annotations
@@ -50,11 +53,12 @@ async def tip_for_alert(conn: Conn, tip_id: int) -> TipForAlert:
     return TipForAlert(**dict(row))
 
 
-async def route_tip(conn: Conn, tip_id: int, text: AlertText) -> int:
+async def route_tip(conn: Conn, tip_id: int, text: AlertText, *, hold: bool = False) -> int:
     """Alert the officials a new tip is for; returns how many. Call in the tip's transaction.
 
     Urgent categories alert every tier at once; otherwise tier 1 of the tip's kecamatan and
-    category, or, when there is none, the first tier above that has someone.
+    category, or, when there is none, the first tier above that has someone. With `hold`, the
+    alerts wait for `release_held` and the tip stays 'diterima' until then.
     """
     tip = await tip_for_alert(conn, tip_id)
     rule = await conn.fetchrow(
@@ -69,8 +73,8 @@ async def route_tip(conn: Conn, tip_id: int, text: AlertText) -> int:
         officials = [o for o in officials if tiers and o["tier"] == tiers[0]]
     body = text(tip)
     for official in officials:
-        await _alert(conn, tip.id, official, body, "new", rule["ack_minutes"])
-    if officials:
+        await _alert(conn, tip.id, official, body, "new", rule["ack_minutes"], held=hold)
+    if officials and not hold:
         await conn.execute(
             "UPDATE tips SET status = 'diteruskan', updated_at = now()"
             " WHERE id = $1 AND status = 'diterima'",
@@ -80,7 +84,14 @@ async def route_tip(conn: Conn, tip_id: int, text: AlertText) -> int:
 
 
 async def _alert(
-    conn: Conn, tip_id: int, official: object, body: str, reason: str, ack_minutes: int
+    conn: Conn,
+    tip_id: int,
+    official: object,
+    body: str,
+    reason: str,
+    ack_minutes: int,
+    *,
+    held: bool = False,
 ) -> None:
     sms_id = await enqueue_sms(
         conn,
@@ -91,6 +102,7 @@ async def _alert(
             cause=f"alert:{reason}",
             official_id=official["id"],  # type: ignore[index]
             is_sample=official["is_sample"],  # type: ignore[index]
+            held=held,
         ),
         tip_id=tip_id,
     )
@@ -121,9 +133,30 @@ async def acknowledge(conn: Conn, tip_id: int, official_id: int) -> None:
     )
 
 
-async def resend(conn: Conn, tip_id: int, official_id: int, text: AlertText) -> None:
+RESEND_EVERY_MINUTES = 60
+
+
+async def resend(conn: Conn, tip_id: int, official_id: int, text: AlertText) -> bool:
     """Send the tip's alert again to one official (their INFO command). It is an answer to a
-    request, not a new alert: it opens nothing to acknowledge or escalate."""
+    request, not a new alert: it opens nothing to acknowledge or escalate.
+
+    At most once per RESEND_EVERY_MINUTES per tip and official (each resend is a paid SMS);
+    False when one was queued more recently. Call inside a transaction: the check is serialised
+    per tip and official by an advisory lock held to its end.
+    """
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+        f"alerts:resend:{tip_id}:{official_id}",
+    )
+    recent = await conn.fetchval(
+        "SELECT true FROM outbox WHERE tip_id = $1 AND official_id = $2"
+        " AND cause = 'alert:resend' AND created_at > now() - make_interval(mins => $3) LIMIT 1",
+        tip_id,
+        official_id,
+        RESEND_EVERY_MINUTES,
+    )
+    if recent:
+        return False
     official = await conn.fetchrow("SELECT is_sample FROM officials WHERE id = $1", official_id)
     assert official is not None
     tip = await tip_for_alert(conn, tip_id)
@@ -139,6 +172,7 @@ async def resend(conn: Conn, tip_id: int, official_id: int, text: AlertText) -> 
         ),
         tip_id=tip_id,
     )
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +198,7 @@ async def escalate_due(conn: Conn, text: AlertText, limit: int = 100) -> list[Es
             "SELECT a.tip_id, max(a.tier) AS tier FROM alerts a"
             " JOIN tips t ON t.id = a.tip_id LEFT JOIN outbox o ON o.id = a.outbox_id"
             " WHERE a.acknowledged_at IS NULL AND a.escalated_at IS NULL"
-            " AND t.status <> 'ditutup'"
+            " AND t.status <> 'ditutup' AND o.status IS DISTINCT FROM 'held'"
             " AND (a.ack_due_at < now() OR o.status IN ('failed', 'dead'))"
             " AND NOT EXISTS (SELECT 1 FROM alerts x WHERE x.tip_id = a.tip_id"
             "  AND x.acknowledged_at IS NOT NULL)"
@@ -213,3 +247,37 @@ async def tip_id_by_receipt(conn: Conn, receipt: str) -> int | None:
     """A tip's id."""
     tip_id: int | None = await conn.fetchval("SELECT id FROM tips WHERE receipt = $1", receipt)
     return tip_id
+
+
+async def held_alert_count(conn: Conn) -> int:
+    """How many alerts the flood detector holds."""
+    count: int = await conn.fetchval(
+        "SELECT count(*) FROM outbox WHERE status = 'held' AND recipient_kind = 'official'"
+    )
+    return count
+
+
+async def release_held(conn: Conn) -> int:
+    """Queue every held alert for sending; their acknowledgement time starts now. Returns how
+    many were released."""
+    async with conn.transaction():
+        released = await conn.fetch(
+            "UPDATE outbox SET status = 'queued', next_attempt_at = now(), updated_at = now()"
+            " WHERE status = 'held' RETURNING id, tip_id"
+        )
+        ids = [r["id"] for r in released]
+        await conn.execute(
+            "UPDATE alerts SET ack_due_at = now() + (ack_due_at - created_at)"
+            " WHERE outbox_id = ANY($1::bigint[])",
+            ids,
+        )
+        await conn.execute(
+            "UPDATE tips SET status = 'diteruskan', updated_at = now()"
+            " WHERE id = ANY($1::bigint[]) AND status = 'diterima'",
+            [r["tip_id"] for r in released if r["tip_id"] is not None],
+        )
+        await conn.executemany(
+            "INSERT INTO sms_events (outbox_id, kind, detail) VALUES ($1, 'released', $2)",
+            [(i, "held during a tip flood, released") for i in ids],
+        )
+    return len(ids)

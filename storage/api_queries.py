@@ -13,7 +13,7 @@ from datetime import datetime
 
 from storage.db import Queryable
 
-OUTBOX_STATUSES = ("queued", "sending", "sent", "delivered", "failed", "dead")
+OUTBOX_STATUSES = ("queued", "sending", "sent", "delivered", "failed", "dead", "held")
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,8 @@ class QueuedSms:
     cause: str
     official_id: int | None = None
     is_sample: bool = False
+    # Held for a person to release (a tip flood): written, but not queued for sending.
+    held: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +41,9 @@ async def enqueue_sms(conn: Conn, sms: QueuedSms, tip_id: int | None = None) -> 
     """Queue one outbound SMS; call inside the transaction of its cause."""
     sms_id: int = await conn.fetchval(
         "INSERT INTO outbox"
-        " (recipient_sealed, recipient_kind, body, cause, tip_id, official_id, is_sample)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        " (recipient_sealed, recipient_kind, body, cause, tip_id, official_id, is_sample, status)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8 THEN 'held' ELSE 'queued' END)"
+        " RETURNING id",
         sms.recipient_sealed,
         sms.recipient_kind,
         sms.body,
@@ -48,6 +51,7 @@ async def enqueue_sms(conn: Conn, sms: QueuedSms, tip_id: int | None = None) -> 
         tip_id,
         sms.official_id,
         sms.is_sample,
+        sms.held,
     )
     return sms_id
 
@@ -100,6 +104,43 @@ async def claim_due(conn: Queryable, limit: int, lease_seconds: int) -> list[Cla
         lease_seconds,
     )
     return [Claimed(**dict(r)) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetedClaim:
+    """A claimed batch, and whether the hour's outbound budget is used up (the rest waits)."""
+
+    batch: list[Claimed]
+    exhausted: bool
+
+
+async def claim_within_budget(
+    conn: Conn, limit: int, lease_seconds: int, per_hour: int
+) -> BudgetedClaim:
+    """Claim as `claim_due` does, but never more than the hour's outbound budget leaves.
+
+    Every claim (a first attempt or a retry: each is a paid SMS) is counted on the hour's counter
+    row in the same transaction, under its row lock, so workers together stay within the budget.
+    Over budget, messages simply stay queued for the next hour.
+    """
+    async with conn.transaction():
+        used: int = await conn.fetchval(
+            "INSERT INTO usage_counters (scope, subject, window_start, used)"
+            " VALUES ('sms_sent', '', date_trunc('hour', now()), 0)"
+            " ON CONFLICT (scope, subject, window_start)"
+            " DO UPDATE SET used = usage_counters.used RETURNING used"
+        )
+        room = per_hour - used
+        if room <= 0:
+            return BudgetedClaim([], exhausted=True)
+        batch = await claim_due(conn, min(limit, room), lease_seconds)
+        if batch:
+            await conn.execute(
+                "UPDATE usage_counters SET used = used + $1 WHERE scope = 'sms_sent'"
+                " AND subject = '' AND window_start = date_trunc('hour', now())",
+                len(batch),
+            )
+        return BudgetedClaim(batch, exhausted=used + len(batch) >= per_hour)
 
 
 async def reclaim_stale(conn: Queryable) -> int:

@@ -3,6 +3,12 @@ Tips and their anonymous thread: filing (idempotent per USSD session or SMS id),
 
 A tip is committed together with everything it causes (draft deletion, flags, queued SMS) in one
 transaction, so a receipt shown to a resident always has its tip behind it.
+
+Limits are counted under a transaction-level advisory lock on what they count (the reporter, the
+agency), so parallel requests are counted one after the other and cannot both pass. Callers with
+no usable number share one reporter limit. During a tip flood (more new tips in a minute than the
+flood threshold) tips are filed and acknowledged as usual, but their alerts to officials are held
+for a person to release.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from storage.alerts import AlertText, route_tip
+from storage.budgets import GLOBAL, count_use, purge_counters
 from storage.db import Conn, Queryable
 from storage.outbox import QueuedSms, enqueue_sms
 
@@ -43,6 +50,8 @@ class Filed:
     tip_id: int
     receipt: str
     created: bool
+    # Alerts held by the flood detector instead of queued.
+    held: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,18 +82,22 @@ async def file_tip(
     flag_threshold: int,
     sms: Callable[[str], QueuedSms | None] = lambda receipt: None,
     alert: AlertText | None = None,
+    flood_per_minute: int | None = None,
 ) -> Filed | Limited:
     """File a tip once per source; a retried source returns the first tip's receipt.
 
-    Over `per_hour` tips from one reporter in the last hour files nothing and says so.
+    Over `per_hour` tips from one reporter in the last hour files nothing and says so; callers
+    without a reporter key share one such limit. Past `flood_per_minute` new tips in a minute,
+    the tip's alerts are held (Filed.held) instead of queued.
     """
     async with conn.transaction():
+        await _lock(conn, "tips:reporter:", tip.reporter_key.hex() if tip.reporter_key else "none")
         existing = await conn.fetchrow(
             "SELECT id, receipt FROM tips WHERE source_ref = $1", tip.source_ref
         )
         if existing:
             return Filed(existing["id"], existing["receipt"], created=False)
-        if tip.reporter_key and await recent_tip_count(conn, tip.reporter_key, 1) >= per_hour:
+        if await recent_tip_count(conn, tip.reporter_key, 1) >= per_hour:
             return Limited(per_hour)
         row = None
         while row is None:  # a receipt collision (one in 10^8) just draws again
@@ -115,12 +128,23 @@ async def file_tip(
         queued = sms(row["receipt"])
         if queued is not None:
             await enqueue_sms(conn, queued, tip_id=row["id"])
+        held = 0
         if alert is not None:
-            await route_tip(conn, row["id"], alert)
-        return Filed(row["id"], row["receipt"], created=True)
+            flooded = flood_per_minute is not None and (
+                await count_use(conn, "tips_per_minute", GLOBAL, "minute") > flood_per_minute
+            )
+            alerted = await route_tip(conn, row["id"], alert, hold=flooded)
+            held = alerted if flooded else 0
+        return Filed(row["id"], row["receipt"], created=True, held=held)
+
+
+async def _lock(conn: Conn, kind: str, subject: str) -> None:
+    """Serialise, to the end of the transaction, everyone counting the same thing."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", kind + subject)
 
 
 async def _flag_busy_agency(conn: Conn, agency_key: str, threshold: int) -> None:
+    await _lock(conn, "tips:agency:", agency_key)
     count: int = await conn.fetchval(
         "SELECT count(*) FROM tips WHERE agency_key = $1 AND created_at > now() - interval '1 day'",
         agency_key,
@@ -135,9 +159,17 @@ async def _flag_busy_agency(conn: Conn, agency_key: str, threshold: int) -> None
         )
 
 
-async def recent_tip_count(conn: Queryable, reporter_key: bytes, hours: int) -> int:
-    """How many tips this reporter filed in the last hours."""
-    count: int = await conn.fetchval(
+async def recent_tip_count(conn: Queryable, reporter_key: bytes | None, hours: int) -> int:
+    """How many tips this reporter filed in the last hours (None: every caller without a number,
+    together)."""
+    if reporter_key is None:
+        count: int = await conn.fetchval(
+            "SELECT count(*) FROM tips WHERE reporter_key IS NULL AND purged_at IS NULL"
+            " AND created_at > now() - make_interval(hours => $1)",
+            hours,
+        )
+        return count
+    count = await conn.fetchval(
         "SELECT count(*) FROM tips WHERE reporter_key = $1"
         " AND created_at > now() - make_interval(hours => $2)",
         reporter_key,
@@ -287,6 +319,7 @@ async def purge(conn: Conn, retention_days: int, draft_minutes: int) -> Purged:
             " AND created_at < now() - make_interval(days => $1)",
             retention_days,
         )
+        await purge_counters(conn)
     return Purged(
         tips=len(tips),
         messages=_count(messages),

@@ -104,6 +104,12 @@ SMS_TEXTS: dict[str, tuple[str, str]] = {
         "Nomor laporan salah ketik. Cek lagi 9 angkanya, mis: STATUS 123456789.",
         "The report number is mistyped. Check its 9 digits, e.g.: STATUS 123456789.",
     ),
+    "status_busy": (
+        "Maaf, cek nomor laporan sedang dibatasi. Coba lagi beberapa jam lagi."
+        " Darurat: 110 atau KP2MI 0800-1000.",
+        "Sorry, report number checks are limited right now. Please try again in a few hours."
+        " Emergency: 110 or KP2MI 0800-1000.",
+    ),
     "status_unknown": (
         "Nomor laporan {receipt} tidak ditemukan.",
         "Report number {receipt} not found.",

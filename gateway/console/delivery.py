@@ -1,6 +1,7 @@
 """
 The delivery log pages: every outbound SMS with its filters and CSV export, one message's
-timeline, and sending a dead letter or failed message again.
+timeline, and sending a dead letter or failed message again. The log warns when this hour's
+outbound SMS budget is used up and when the tip flood detector holds alerts (admins release them).
 
 A resident is only ever "warga" here: no number, no message text (it may hold a receipt). An
 official alert's text holds part of a tip, so only roles that may read tips see it, and that
@@ -25,6 +26,8 @@ from gateway.console.params import query_choice, query_date, query_flag, query_i
 from gateway.console.render import WIB, render
 from gateway.console.texts import ct
 from gateway.phones import mask
+from storage.alerts import release_held
+from storage.budgets import abuse_gauges
 from storage.console_queries import (
     DeliveryFilter,
     DeliveryRow,
@@ -40,7 +43,8 @@ from ussd_menus.receipts import show_receipt
 
 log = structlog.get_logger()
 ROLES_RETRY = frozenset({"operator", "admin"})
-STATUSES = ("queued", "sending", "sent", "delivered", "failed", "dead")
+ROLES_RELEASE = frozenset({"admin"})
+STATUSES = ("queued", "sending", "sent", "delivered", "failed", "dead", "held")
 PAGE_ROWS = 500
 CSV_ROWS = 100_000
 CSV_COLUMNS = (
@@ -86,9 +90,16 @@ async def delivery_log(request: web.Request) -> web.Response:
     wanted = _filters(request)
     rows = await delivery_rows(pool, wanted, PAGE_ROWS)
     officials = sorted(await load_officials(pool), key=lambda o: o.name.casefold())
+    budgets = await abuse_gauges(pool)
+    per_hour = request.app[keys.CONFIG].sms_per_hour
     return render(
         request,
         "delivery.html",
+        budget_exhausted=budgets.sms_claimed_this_hour >= per_hour,
+        sms_per_hour=per_hour,
+        held_alerts=budgets.held_alerts,
+        can_release=request[SESSION_KEY].user.role in ROLES_RELEASE,
+        released=request.query.get("released", ""),
         rows=[_shown(r) for r in rows],
         wanted=wanted,
         statuses=STATUSES,
@@ -184,9 +195,19 @@ async def retry(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"/console/delivery/{outbox_id}?retry={outcome}")
 
 
+@require(ROLES_RELEASE)
+async def release(request: web.Request) -> web.StreamResponse:
+    """POST /console/delivery/release-held: send the alerts held during a tip flood."""
+    async with request.app[keys.POOL].acquire() as conn:
+        released = await release_held(conn)
+    log.info("alerts.held_released", alerts=released, user=request[SESSION_KEY].user.name)
+    raise web.HTTPSeeOther(f"/console/delivery?released={released}")
+
+
 def setup_delivery(app: web.Application) -> None:
     """Register the delivery log pages."""
     app.router.add_get("/console/delivery", delivery_log)
     app.router.add_get("/console/delivery.csv", delivery_csv)
     app.router.add_get(r"/console/delivery/{id:\d{1,18}}", delivery_message)
     app.router.add_post(r"/console/delivery/{id:\d{1,18}}/retry", retry)
+    app.router.add_post("/console/delivery/release-held", release)

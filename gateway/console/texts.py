@@ -47,6 +47,17 @@ CONSOLE_TEXTS: dict[str, tuple[str, str]] = {
     "created": ("Dibuat", "Created"),
     "updated": ("Diperbarui", "Updated"),
     "stuck": ("Tertahan di 'sent' lebih dari 1 jam", "Stuck in 'sent' for over an hour"),
+    "budget_exhausted": (
+        "Batas SMS keluar per jam habis: pesan menunggu di antrean sampai jam berikutnya",
+        "This hour's outbound SMS budget is used up: messages wait in the queue for the next hour",
+    ),
+    "alerts_held": (
+        "Banjir laporan: peringatan ke petugas ditahan sampai dilepas admin",
+        "Tip flood: alerts to officials are held until an admin releases them",
+    ),
+    "release_held": ("Kirim peringatan yang ditahan", "Send the held alerts"),
+    "released": ("Peringatan dilepas", "Alerts released"),
+    "ev_released": ("Dilepas setelah banjir laporan", "Released after a tip flood"),
     "dead_only": ("Hanya surat mati (dead letter)", "Dead letters only"),
     "export_csv": ("Unduh CSV (sesuai saringan)", "Download CSV (as filtered)"),
     "message": ("Pesan SMS", "SMS message"),
