@@ -7,7 +7,7 @@ import time
 import asyncpg
 from aiohttp.test_utils import TestClient
 
-from storage.users import record_login_failure
+from storage.users import LoginAttempt, count_login_attempt
 from tests.console_helpers import PASSWORD, add_account, csrf_token, post_login, sign_in
 
 
@@ -64,10 +64,11 @@ class TestLogin:
     async def test_locked_after_ten_failures(
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
-        """After ten recent failures even the right password is refused, saying to wait."""
+        """After ten recent attempts from this address even the right password is refused,
+        saying to wait."""
         await add_account(conn, "rina", "operator")
         for _ in range(10):
-            await record_login_failure(conn, "rina")
+            await count_login_attempt(conn, LoginAttempt("rina", "127.0.0.1"), 15)
         response = await post_login(client, "rina", PASSWORD)
         assert (401, True) == (
             response.status,
