@@ -22,6 +22,7 @@ from gateway.console.auth import (
     set_login_cookie,
 )
 from gateway.console.render import render
+from gateway.forwarded import behind_tls
 from storage.users import set_session_lang
 
 log = structlog.get_logger()
@@ -42,6 +43,9 @@ async def login_form(request: web.Request) -> web.Response:
 
 def _login_page(request: web.Request, problem: str, target: str, status: int = 200) -> web.Response:
     """The login form, bound to this browser's pre-session cookie."""
+    if request.app[keys.CONFIG].secure_cookies and not behind_tls(request):
+        # Browsers drop Secure cookies sent over plain HTTP: the form would never log in.
+        log.warning("console.cookies_need_tls", fix="serve over TLS or HOTLINE_COOKIE_SECURE=off")
     nonce, token = login_token(request)
     response = render(
         request, "login.html", status=status, problem=problem, next=target, login_csrf=token
