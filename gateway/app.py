@@ -20,6 +20,7 @@ from gateway.agency_index import RegistryWatcher
 from gateway.alerting import alert_text
 from gateway.api import setup_api
 from gateway.config import Config, ConfigError
+from gateway.console.guard import console_guard
 from gateway.console.setup import setup_console
 from gateway.fake_at import create_fake_at
 from gateway.health import healthz, readyz
@@ -49,7 +50,9 @@ def create_app(config: Config, database_url: str) -> web.Application:
     if config.secret is None:
         raise ConfigError(["HOTLINE_SECRET: required to serve (pseudonymises reporters)"])
     identity = Identity(config.secret)
-    app = web.Application(client_max_size=config.max_body_bytes, middlewares=[request_context])
+    app = web.Application(
+        client_max_size=config.max_body_bytes, middlewares=[request_context, console_guard]
+    )
     app[keys.CONFIG] = config
     app[keys.DATABASE_URL] = database_url
     app[keys.METRICS] = Metrics()  # this app's own registry, served at /metrics

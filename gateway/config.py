@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal, TypeVar, cast, get_args
 
 LogFormat = Literal["json", "console", "auto"]
+Network = IPv4Network | IPv6Network
 T = TypeVar("T")
 
 
@@ -60,6 +62,11 @@ class Config:
     sms_per_hour: int = 2000
     tip_flood_per_minute: int = 30
     receipt_misses_per_hour: int = 200
+    # None: Secure session cookies outside the demo, plain ones in it (see `secure_cookies`).
+    cookie_secure: bool | None = None
+    trusted_proxies: tuple[Network, ...] = ()
+    session_idle_minutes: int = 30
+    login_verifications: int = 4
     # Not from the environment: `hotline serve --demo` sets it; it mounts the phone simulator.
     demo: bool = False
 
@@ -67,6 +74,11 @@ class Config:
     def local_gateway(self) -> bool:
         """No Africa's Talking account configured: SMS go to the built-in local gateway."""
         return self.at_username is None
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Console cookies carry Secure: HOTLINE_COOKIE_SECURE, else on unless in the demo."""
+        return self.cookie_secure if self.cookie_secure is not None else not self.demo
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Config:
@@ -138,6 +150,14 @@ class Config:
                 _int_between(1, 1_000_000),
                 d.receipt_misses_per_hour,
             ),
+            cookie_secure=get("HOTLINE_COOKIE_SECURE", _on_off, d.cookie_secure),
+            trusted_proxies=get("HOTLINE_TRUSTED_PROXIES", _networks, d.trusted_proxies),
+            session_idle_minutes=get(
+                "HOTLINE_SESSION_IDLE_MINUTES", _int_between(1, 720), d.session_idle_minutes
+            ),
+            login_verifications=get(
+                "HOTLINE_LOGIN_VERIFICATIONS", _int_between(1, 64), d.login_verifications
+            ),
         )
         if (config.at_username is None) != (config.at_api_key is None):
             problems.append(
@@ -190,6 +210,11 @@ def _on_off(raw: str) -> bool:
     if raw.lower() in ("off", "false", "0", "no"):
         return False
     raise ValueError(f"must be on or off, got {raw!r}")
+
+
+def _networks(raw: str) -> tuple[Network, ...]:
+    """Comma-separated addresses or CIDR blocks ('10.0.0.5, 172.16.0.0/12')."""
+    return tuple(ip_network(part.strip(), strict=False) for part in raw.split(",") if part.strip())
 
 
 def _one_of(*choices: str) -> Callable[[str], str]:

@@ -18,6 +18,7 @@ import jinja2
 from aiohttp import web
 
 from gateway import keys
+from gateway.page_security import harden
 from storage.officials import load_officials
 
 DEFAULT_RESIDENT = "+6281200000001"  # fictional: +62812 0000 0xxx is never handed out here
@@ -55,13 +56,11 @@ async def simulator_page(request: web.Request) -> web.Response:
         local_gateway=config.local_gateway,
     )
     response = web.Response(text=html, content_type="text/html")
-    response.headers["Content-Security-Policy"] = (
-        f"default-src 'self'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}';"
-        " base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    harden(
+        response,
+        csp=f"default-src 'self'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}';"
+        " base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
     )
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 

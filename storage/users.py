@@ -1,8 +1,10 @@
 """
-Console accounts, sessions, failed-login records and API tokens.
+Console accounts, sessions, login-attempt counters and API tokens.
 
 Passwords arrive already hashed (argon2, in the gateway); session and API tokens are stored only
-as SHA-256 hashes, so reading the database gives no way in.
+as SHA-256 hashes, so reading the database gives no way in. A login attempt is counted before its
+password is checked, in one statement, so parallel guesses cannot slip past a limit; sessions end
+after their hard cap or when left idle, whichever comes first.
 """
 
 from __future__ import annotations
@@ -93,13 +95,17 @@ async def create_session(
     )
 
 
-async def session_for(conn: Queryable, token: str) -> Session | None:
-    """The live session behind a cookie."""
+async def session_for(conn: Queryable, token: str, idle_minutes: int) -> Session | None:
+    """The live session behind a cookie; using it keeps it from going idle."""
     row = await conn.fetchrow(
-        "SELECT u.id, u.name, u.role, u.password_hash, u.active, s.csrf_token, s.lang"
-        " FROM console_sessions s JOIN users u ON u.id = s.user_id"
-        " WHERE s.token_hash = $1 AND s.expires_at > now() AND u.active",
+        "WITH s AS (UPDATE console_sessions SET last_seen_at = now()"
+        "  WHERE token_hash = $1 AND expires_at > now()"
+        "  AND last_seen_at > now() - make_interval(mins => $2)"
+        "  RETURNING user_id, csrf_token, lang)"
+        " SELECT u.id, u.name, u.role, u.password_hash, u.active, s.csrf_token, s.lang"
+        " FROM s JOIN users u ON u.id = s.user_id WHERE u.active",
         token_hash(token),
+        idle_minutes,
     )
     if row is None:
         return None
@@ -119,25 +125,93 @@ async def end_session(conn: Queryable, token: str) -> None:
     await conn.execute("DELETE FROM console_sessions WHERE token_hash = $1", token_hash(token))
 
 
-async def record_login_failure(conn: Queryable, name: str) -> None:
-    """Remember a failed login for throttling."""
-    await conn.execute("INSERT INTO login_failures (name) VALUES ($1)", name[:100])
-
-
-async def recent_login_failures(conn: Queryable, name: str, minutes: int) -> int:
-    """Failed logins for a name in the last minutes."""
-    count: int = await conn.fetchval(
-        "SELECT count(*) FROM login_failures WHERE name = $1"
-        " AND failed_at > now() - make_interval(mins => $2)",
-        name[:100],
-        minutes,
+async def purge_sessions(conn: Queryable, idle_minutes: int) -> int:
+    """Drop sessions past their cap or idle too long; how many."""
+    done: str = await conn.execute(
+        "DELETE FROM console_sessions WHERE expires_at <= now()"
+        " OR last_seen_at <= now() - make_interval(mins => $1)",
+        idle_minutes,
     )
-    return count
+    return int(done.split()[-1])
 
 
-async def clear_login_failures(conn: Queryable, name: str) -> None:
-    """A successful login forgets earlier failures."""
-    await conn.execute("DELETE FROM login_failures WHERE name = $1", name[:100])
+@dataclass(frozen=True, slots=True)
+class LoginAttempt:
+    """Who is trying to log in: the name typed and the client's address."""
+
+    name: str
+    ip: str
+
+    @property
+    def name_key(self) -> str:
+        """Attempts on the name from anywhere (slows guessing down, never locks the owner)."""
+        return "name:" + self.name[:100]
+
+    @property
+    def pair_key(self) -> str:
+        """Attempts on the name from this address (locked after a limit)."""
+        return f"pair:{self.name[:100]}|{self.ip}"
+
+    @property
+    def ip_key(self) -> str:
+        """Attempts from this address on any name (locked after a limit)."""
+        return "ip:" + self.ip
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptCounts:
+    """Attempts in the current window, the one just counted included."""
+
+    name: int
+    pair: int
+    ip: int
+
+
+async def count_login_attempt(
+    conn: Queryable, attempt: LoginAttempt, window_minutes: int
+) -> AttemptCounts:
+    """Count an attempt before its password is checked. One statement: parallel attempts
+    serialise on the counter rows and each gets its own number. Rows are always locked in the
+    order name, pair, ip, so two attempts never wait on each other in a cycle."""
+    rows = await conn.fetch(
+        "INSERT INTO login_attempts AS a (key, attempts) VALUES ($1, 1), ($2, 1), ($3, 1)"
+        " ON CONFLICT (key) DO UPDATE SET"
+        "  attempts = CASE WHEN a.window_start > now() - make_interval(mins => $4)"
+        "   THEN a.attempts + 1 ELSE 1 END,"
+        "  window_start = CASE WHEN a.window_start > now() - make_interval(mins => $4)"
+        "   THEN a.window_start ELSE now() END"
+        " RETURNING key, attempts",
+        attempt.name_key,
+        attempt.pair_key,
+        attempt.ip_key,
+        window_minutes,
+    )
+    counts = {r["key"]: int(r["attempts"]) for r in rows}
+    return AttemptCounts(counts[attempt.name_key], counts[attempt.pair_key], counts[attempt.ip_key])
+
+
+async def refund_login_attempt(conn: Queryable, attempt: LoginAttempt) -> None:
+    """An attempt counted but never checked (the server was busy) does not count."""
+    await conn.execute(
+        "UPDATE login_attempts SET attempts = attempts - 1"
+        " WHERE key = ANY($1::text[]) AND attempts > 0",
+        [attempt.name_key, attempt.pair_key, attempt.ip_key],
+    )
+
+
+async def login_succeeded(conn: Queryable, attempt: LoginAttempt, window_minutes: int) -> None:
+    """The right password: forget the name's attempts; the address keeps only its failures.
+    Also drops counters whose window ran out, so the table stays small."""
+    await conn.execute(
+        "UPDATE login_attempts SET attempts = attempts - 1 WHERE key = $1 AND attempts > 0",
+        attempt.ip_key,
+    )
+    await conn.execute(
+        "DELETE FROM login_attempts WHERE key = ANY($1::text[])"
+        " OR window_start <= now() - make_interval(mins => $2)",
+        [attempt.name_key, attempt.pair_key],
+        window_minutes,
+    )
 
 
 async def add_api_token(conn: Queryable, token: str, label: str) -> None:

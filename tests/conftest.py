@@ -115,6 +115,7 @@ def config(tmp_path: Path) -> Config:
         db_timeout_s=2.0,
         secret="test-secret-0123456789",
         run_worker=False,  # tests that send drive the worker themselves, against tests' fake AT
+        cookie_secure=False,  # the test client speaks plain HTTP and keeps no Secure cookie
     )
 
 

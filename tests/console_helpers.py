@@ -21,6 +21,7 @@ from ussd_menus.receipts import new_receipt
 
 PASSWORD = "correct horse battery"
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+_LOGIN_CSRF = re.compile(r'name="login_csrf" value="([^"]+)"')
 
 
 async def add_account(conn: asyncpg.Connection, name: str, role: str) -> None:
@@ -31,9 +32,19 @@ async def add_account(conn: asyncpg.Connection, name: str, role: str) -> None:
 async def post_login(
     client: TestClient, name: str, password: str = PASSWORD, next_page: str = ""
 ) -> ClientResponse:
-    """POST the login form; redirects are not followed."""
-    form = {"name": name, "password": password, "next": next_page}
+    """Open the login form (its token and pre-session cookie), then POST it; redirects are not
+    followed."""
+    token = await login_form_token(client)
+    form = {"name": name, "password": password, "next": next_page, "login_csrf": token}
     return await client.post("/console/login", data=form, allow_redirects=False)
+
+
+async def login_form_token(client: TestClient) -> str:
+    """The login form's token (the client keeps the pre-session cookie it is bound to)."""
+    response = await client.get("/console/login")
+    match = _LOGIN_CSRF.search(await response.text())
+    assert match is not None
+    return match.group(1)
 
 
 async def sign_in(client: TestClient, conn: asyncpg.Connection, role: str, name: str = "") -> str:

@@ -161,7 +161,6 @@ def _svg_open(chart_id: str, title: str, width: int, height: int) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" id="{ident}" class="chart" role="img"'
         f' viewBox="0 0 {width} {height}" width="{width}" height="{height}"'
-        ' style="max-width: 100%; height: auto"'
         f' aria-labelledby="{ident}-title" font-family="system-ui, sans-serif" font-size="12">'
         f'<title id="{ident}-title">{escape(title)}</title>'
     )

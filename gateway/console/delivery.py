@@ -5,8 +5,10 @@ outbound SMS budget is used up and when the tip flood detector holds alerts (adm
 
 A resident is only ever "warga" here: no number, no message text (it may hold a receipt). An
 official alert's text holds part of a tip, so only roles that may read tips see it, and that
-view is written to the tip's audit log like any other read. Phone-like numbers in provider errors
-are masked.
+view is written to the tip's audit log like any other read. The same goes for the tip's receipt:
+whoever knows it can read the tip's thread and answer as the reporter by SMS, so other roles see
+only "alert about a tip". The list and the CSV never carry a receipt. Phone-like numbers in
+provider errors are masked.
 """
 
 from __future__ import annotations
@@ -100,7 +102,7 @@ async def delivery_log(request: web.Request) -> web.Response:
         held_alerts=budgets.held_alerts,
         can_release=request[SESSION_KEY].user.role in ROLES_RELEASE,
         released=request.query.get("released", ""),
-        rows=[_shown(r) for r in rows],
+        rows=[replace(_shown(r), body=None, tip_receipt=None) for r in rows],  # never listed
         wanted=wanted,
         statuses=STATUSES,
         officials=officials,
@@ -157,23 +159,26 @@ async def delivery_message(request: web.Request) -> web.Response:
     row = await delivery_row(pool, outbox_id)
     if row is None:
         return render(request, "not_found.html", status=404)
+    can_read_tips = session.user.role in ROLES_TIPS
     body = None
-    if row.body is not None and row.tip_receipt and session.user.role in ROLES_TIPS:
+    if row.body is not None and row.tip_receipt and can_read_tips:
         async with pool.acquire() as conn:  # the alert quotes the tip: audit the view
             if await read_tip(conn, row.tip_receipt, session.user.name, "console: alert SMS"):
                 body = row.body
     elif row.body is not None and row.tip_receipt is None:
         body = row.body  # an official message that quotes no tip
     timeline = await delivery_timeline(pool, outbox_id)
+    receipt = row.tip_receipt if can_read_tips else None  # never in an operator's page
     return render(
         request,
         "delivery_message.html",
-        row=_shown(row),
+        row=replace(_shown(row), tip_receipt=receipt),
         body=body,
-        shown_receipt=show_receipt(row.tip_receipt) if row.tip_receipt else "",
+        about_tip=row.tip_receipt is not None,
+        tip_receipt=receipt or "",
+        shown_receipt=show_receipt(receipt) if receipt else "",
         events=[(e.at, _event_label(e.kind, session.lang), mask(e.detail)) for e in timeline],
         can_retry=row.status in ("dead", "failed") and session.user.role in ROLES_RETRY,
-        can_read_tips=session.user.role in ROLES_TIPS,
         outcome=request.query.get("retry", ""),
     )
 

@@ -1,9 +1,12 @@
 """
-Console entry pages: login, logout, language and the home page with its links.
+Console entry pages: login, logout, language, the home page with its links, and the stylesheet.
 """
 
 from __future__ import annotations
 
+from importlib import resources
+
+import structlog
 from aiohttp import web
 
 from gateway import keys
@@ -12,28 +15,61 @@ from gateway.console.auth import (
     SESSION_KEY,
     check_login,
     close_session,
+    login_token,
+    login_token_valid,
     open_session,
     require,
+    set_login_cookie,
 )
 from gateway.console.render import render
+from gateway.forwarded import behind_tls
 from storage.users import set_session_lang
+
+log = structlog.get_logger()
+STYLESHEET = (resources.files("gateway.console") / "static" / "console.css").read_text("utf-8")
+# A refused login: the page's message, and the HTTP status.
+REFUSED = {
+    "wrong": ("login_failed", 401),
+    "locked": ("login_slowed", 401),
+    "busy": ("login_busy", 503),
+    "csrf": ("csrf", 403),
+}
 
 
 async def login_form(request: web.Request) -> web.Response:
     """GET /console/login."""
-    return render(request, "login.html", problem="", next=_safe_next(request.query.get("next")))
+    return _login_page(request, "", _safe_next(request.query.get("next")))
+
+
+def _login_page(request: web.Request, problem: str, target: str, status: int = 200) -> web.Response:
+    """The login form, bound to this browser's pre-session cookie."""
+    if request.app[keys.CONFIG].secure_cookies and not behind_tls(request):
+        # Browsers drop Secure cookies sent over plain HTTP: the form would never log in.
+        log.warning("console.cookies_need_tls", fix="serve over TLS or HOTLINE_COOKIE_SECURE=off")
+    nonce, token = login_token(request)
+    response = render(
+        request, "login.html", status=status, problem=problem, next=target, login_csrf=token
+    )
+    set_login_cookie(request, response, nonce)
+    if status == 503:
+        response.headers["Retry-After"] = "2"
+    return response
 
 
 async def login(request: web.Request) -> web.StreamResponse:
-    """POST /console/login: check the password (throttled), open a session."""
+    """POST /console/login: check the form's token and the password (throttled), open a
+    session."""
     form = await request.post()
+    target = _safe_next(str(form.get("next", "")))
+    if not login_token_valid(request, str(form.get("login_csrf", ""))):
+        log.warning("console.login_csrf_refused")
+        problem, status = REFUSED["csrf"]
+        return _login_page(request, problem, target, status)
     name = str(form.get("name", "")).strip().lower()[:40]
     outcome = await check_login(request, name, str(form.get("password", "")))
-    target = _safe_next(str(form.get("next", "")))
-    if outcome is None or outcome == "locked":
-        problem = "login_slowed" if outcome == "locked" else "login_failed"
-        return render(request, "login.html", status=401, problem=problem, next=target)
-    assert not isinstance(outcome, str)
+    if isinstance(outcome, str):
+        problem, status = REFUSED[outcome]
+        return _login_page(request, problem, target, status)
     response = see_other(target)
     await open_session(request, response, outcome)
     return response
@@ -45,10 +81,26 @@ def see_other(target: str) -> web.Response:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only paths inside the console: no open redirect."""
-    if target and target.startswith("/console") and "//" not in target:
+    """Only paths inside the console, in printable ASCII: no open redirect, and no control
+    character that would break the redirect's header after the session is made."""
+    if (
+        target
+        and target.startswith("/console")
+        and "//" not in target
+        and "\\" not in target
+        and target.isascii()
+        and target.isprintable()
+    ):
         return target
     return "/console"
+
+
+async def stylesheet(request: web.Request) -> web.Response:
+    """GET /console/static/console.css: the console's only stylesheet (its CSP allows no
+    inline style)."""
+    return web.Response(
+        text=STYLESHEET, content_type="text/css", headers={"Cache-Control": "max-age=3600"}
+    )
 
 
 @require(ROLES_ALL)
@@ -83,3 +135,4 @@ def setup_pages(app: web.Application) -> None:
     app.router.add_post("/console/login", login)
     app.router.add_post("/console/logout", logout)
     app.router.add_post("/console/lang", language)
+    app.router.add_get("/console/static/console.css", stylesheet)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from gateway.console.auth import setup_auth
 from gateway.console.charts import setup_charts
 from gateway.console.delivery import setup_delivery
 from gateway.console.pages import setup_pages
@@ -14,7 +15,8 @@ from gateway.console.uploads import setup_uploads
 
 
 def setup_console(app: web.Application) -> None:
-    """Register every console route."""
+    """Register every console route (the app adds gateway.console.guard as middleware)."""
+    setup_auth(app)
     setup_pages(app)
     setup_delivery(app)
     setup_tips(app)

@@ -24,6 +24,15 @@ CONSOLE_TEXTS: dict[str, tuple[str, str]] = {
     "simulator": ("Simulator HP", "Phone simulator"),
     "forbidden": ("Anda tidak berhak membuka halaman ini.", "You may not open this page."),
     "csrf": ("Formulir kedaluwarsa. Muat ulang halaman.", "The form expired. Reload the page."),
+    "login_busy": (
+        "Server sedang sibuk memeriksa login lain. Coba lagi sebentar lagi.",
+        "The server is busy checking other logins. Try again in a moment.",
+    ),
+    "cross_site": (
+        "Permintaan dari situs lain ditolak. Buka konsol langsung di alamatnya lalu coba lagi.",
+        "A request from another site was refused. Open the console at its own address and"
+        " try again.",
+    ),
     "language": ("Bahasa", "Language"),
     "role": ("Peran", "Role"),
     # Shared by the lists and their filters
@@ -66,6 +75,7 @@ CONSOLE_TEXTS: dict[str, tuple[str, str]] = {
     "event": ("Peristiwa", "Event"),
     "detail": ("Keterangan", "Detail"),
     "body": ("Isi SMS", "Message text"),
+    "about_tip": ("Peringatan tentang sebuah laporan", "Alert about a tip"),
     "body_resident": (
         "Isi SMS untuk warga tidak ditampilkan: bisa memuat kode tanda terima.",
         "Texts to residents are not shown: they may hold a receipt code.",
