@@ -3,7 +3,9 @@ Inbound SMS from Africa's Talking: keywords for residents (LAPOR, STATUS, CEK, J
 BANTUAN and English aliases), each answered by a reply queued in the outbox.
 
 AT retries a callback every minute until it gets a 200, for hours: the message id is recorded in
-the same transaction as the tip and the reply it causes, so a retry creates nothing twice.
+the same transaction as the tip and the reply it causes, so a retry creates nothing twice. A
+message PostgreSQL refuses to store (bad data, a violated constraint) would fail the same way on
+every retry, so it is answered 200 and logged as `sms.inbound_unstorable` instead of looping.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+import asyncpg
 import structlog
 from aiohttp import web
 
@@ -38,10 +41,25 @@ from ussd_menus.report import CATEGORIES
 
 log = structlog.get_logger()
 REQUIRED = ("id", "from", "text")
+# Errors that a retry of the same message would meet again: the data, not the database's health.
+_UNSTORABLE: tuple[type[BaseException], ...] = (
+    asyncpg.DataError,
+    asyncpg.IntegrityConstraintViolationError,
+    asyncpg.ProgramLimitExceededError,
+)
 
 
 async def sms_inbound_callback(request: web.Request) -> web.Response:
-    """POST /at/sms/inbound: one SMS from a resident."""
+    """POST /at/sms/inbound: one SMS from a resident; answered 200 unless a retry could help."""
+    try:
+        return await _handle(request)
+    except _UNSTORABLE as error:
+        # Nothing of it was committed (one transaction); a 500 would only make AT resend it forever.
+        log.error("sms.inbound_unstorable", error=type(error).__name__, alarm=True)
+        return web.Response(text="")
+
+
+async def _handle(request: web.Request) -> web.Response:
     form = await read_form(request)
     missing = [name for name in REQUIRED if name not in form]
     if missing or not form["id"].strip():
