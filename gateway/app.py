@@ -42,6 +42,11 @@ from ussd_menus.tree import build_machine
 
 log = structlog.get_logger()
 HOUSEKEEPING_INTERVAL_S = 3600
+# A hung server must not hold a connection attempt or a statement forever (asyncpg's defaults:
+# 60 s to connect, no statement limit). Hops give up sooner (HOTLINE_DB_TIMEOUT_S); these bound
+# the work they leave behind, and the worker's and console's queries.
+DB_CONNECT_TIMEOUT_S = 10.0
+DB_COMMAND_TIMEOUT_S = 30.0
 
 
 def create_app(config: Config, database_url: str) -> web.Application:
@@ -56,12 +61,18 @@ def create_app(config: Config, database_url: str) -> web.Application:
 
     async def services(app: web.Application) -> AsyncIterator[None]:
         pool = await asyncpg.create_pool(
-            database_url, min_size=1, max_size=config.db_pool_size, command_timeout=30
+            database_url,
+            min_size=1,
+            max_size=config.db_pool_size,
+            timeout=DB_CONNECT_TIMEOUT_S,
+            command_timeout=DB_COMMAND_TIMEOUT_S,
         )
         state_pool = await asyncpg.create_pool(
             database_url,
             min_size=1,
             max_size=max(2, config.db_pool_size // 2),
+            timeout=DB_CONNECT_TIMEOUT_S,
+            command_timeout=DB_COMMAND_TIMEOUT_S,
             server_settings={"synchronous_commit": "off"},
         )
         kecamatan = tuple(Kecamatan(k.code, k.name) for k in await load_kecamatan(pool))
