@@ -34,6 +34,7 @@ from gateway.sms_outbound import AtSender
 from gateway.ussd import TipRules, UssdService, ussd_callback
 from gateway.ussd_events import ussd_events_callback
 from storage.db import DATABASE_ERRORS
+from storage.outbox import forget_recipients
 from storage.regions import load_kecamatan
 from storage.tips import purge
 from storage.ussd_sessions import purge_free_text
@@ -159,13 +160,20 @@ def make_sender(config: Config) -> AtSender:
 
 
 async def _housekeeping(pool: asyncpg.Pool, config: Config) -> None:
-    """Hourly: drop free-text boundaries of finished sessions, and apply tip retention."""
+    """Hourly: drop free-text boundaries of finished sessions, residents' numbers no longer
+    needed for a retry, and apply tip retention."""
     while True:
         try:
             removed = await purge_free_text(pool, older_than_hours=24)
+            forgotten = await forget_recipients(pool, config.dead_letter_hours)
             async with pool.acquire() as conn:
                 purged = await purge(conn, config.tip_retention_days, config.draft_minutes)
-            log.info("housekeeping.purged", free_text=removed, **asdict(purged))
+            log.info(
+                "housekeeping.purged",
+                free_text=removed,
+                recipients_forgotten=forgotten,
+                **asdict(purged),
+            )
         except DATABASE_ERRORS as error:
             log.warning("housekeeping.failed", error=str(error))
         await asyncio.sleep(HOUSEKEEPING_INTERVAL_S)

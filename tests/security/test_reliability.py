@@ -7,18 +7,27 @@ stoppable PostgreSQL.)
 
 from __future__ import annotations
 
+import asyncio
 import io
 import itertools
 import json
+from pathlib import Path
 
 import asyncpg
+import pytest
 from aiohttp.test_utils import TestClient
 
+from gateway.config import Config
+from gateway.fake_at import CODES
+from gateway.identity import local_secret
+from storage.outbox import forget_recipients, retry_dead
+from tests.conftest import Gateway
 from tests.ussd_client import walk
 
 PHONE = "+6281234567890"
 STORY = "Calo datang ke rumah, minta uang 5 juta, katanya visa ziarah"
 TO_CONFIRM = ["2", "2", "pontang", "1", "1"]
+INVALID = next(n for n, (code, _) in CODES.items() if code == 403)  # the fake refuses it for good
 _ids = itertools.count()
 
 
@@ -91,3 +100,121 @@ class TestControlCharacters:
             " (SELECT count(*) FROM outbox) AS outbox, (SELECT count(*) FROM tips) AS tips"
         )
         assert (0, 0, 0) == tuple(stored)
+
+
+async def resident_row(conn: asyncpg.Connection) -> asyncpg.Record:
+    """The one message to a resident: its status and sealed recipient."""
+    rows = await conn.fetch(
+        "SELECT id, status, recipient_sealed, tip_id FROM outbox WHERE recipient_kind = 'resident'"
+    )
+    assert 1 == len(rows)
+    return rows[0]
+
+
+async def settled(conn: asyncpg.Connection, status: str) -> asyncpg.Record:
+    """The resident's message once it reaches this status (delivery reports come back async)."""
+    for _ in range(200):
+        row = await resident_row(conn)
+        if row["status"] == status:
+            return row
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"message still {row['status']}, expected {status}")
+
+
+class TestSealedRecipientsForgotten:
+    async def test_a_delivered_message_forgets_its_recipient(
+        self, gateway: Gateway, conn: asyncpg.Connection
+    ) -> None:
+        """Once AT reports a resident's SMS delivered, its sealed number is gone."""
+        await gateway.client.post("/at/sms/inbound", data=sms_form("INFO"))
+        assert 1 == await gateway.worker.drain_once()
+        assert b"" == (await settled(conn, "delivered"))["recipient_sealed"]
+
+    async def test_a_permanently_failed_message_forgets_its_recipient(
+        self, gateway: Gateway, conn: asyncpg.Connection
+    ) -> None:
+        """A resident's SMS that can never be sent keeps no sealed number."""
+        await gateway.client.post("/at/sms/inbound", data=sms_form("INFO", sender=INVALID))
+        assert 1 == await gateway.worker.drain_once()
+        assert b"" == (await settled(conn, "failed"))["recipient_sealed"]
+
+    async def test_a_queued_message_keeps_its_recipient(
+        self, client: TestClient, conn: asyncpg.Connection
+    ) -> None:
+        """A message not yet sent still holds the sealed number it needs."""
+        await client.post("/at/sms/inbound", data=sms_form("INFO"))
+        assert b"" != (await resident_row(conn))["recipient_sealed"]
+
+    async def test_a_dead_letter_keeps_it_for_its_retry_window_only(
+        self, client: TestClient, conn: asyncpg.Connection
+    ) -> None:
+        """Housekeeping blanks a dead letter's number after the window, not before."""
+        await client.post("/at/sms/inbound", data=sms_form("INFO"))
+        await client.post("/at/sms/inbound", data=sms_form("BANTUAN"))
+        await conn.execute("UPDATE outbox SET status = 'dead', updated_at = now() - interval '1h'")
+        await conn.execute(
+            "UPDATE outbox SET updated_at = now() - interval '73h'"
+            " WHERE id = (SELECT min(id) FROM outbox)"
+        )
+        assert 1 == await forget_recipients(conn, keep_hours=72)
+        held = await conn.fetch("SELECT recipient_sealed <> '' AS held FROM outbox ORDER BY id")
+        assert [False, True] == [r["held"] for r in held]
+
+    async def test_a_forgotten_message_cannot_be_retried(
+        self, client: TestClient, conn: asyncpg.Connection
+    ) -> None:
+        """An operator's retry of a message whose number is gone is refused, not sent nowhere."""
+        await client.post("/at/sms/inbound", data=sms_form("INFO"))
+        await conn.execute("UPDATE outbox SET status = 'dead', recipient_sealed = ''")
+        assert await retry_dead(conn, (await resident_row(conn))["id"]) is False
+
+    async def test_a_receipt_sms_is_not_linked_to_its_tip(
+        self, client: TestClient, conn: asyncpg.Connection
+    ) -> None:
+        """The receipt SMS row (sealed number, body naming the receipt) has no tip id."""
+        final = await walk(client, [*TO_CONFIRM, STORY, "2"])
+        assert "Nomor laporan" in final
+        assert (await resident_row(conn))["tip_id"] is None
+
+    async def test_the_schema_refuses_a_linked_resident_message(
+        self, client: TestClient, conn: asyncpg.Connection
+    ) -> None:
+        """Even a direct write cannot link a resident's message to a tip."""
+        await walk(client, [*TO_CONFIRM, STORY, "1"])
+        tip_id = await conn.fetchval("SELECT id FROM tips")
+        with pytest.raises(asyncpg.CheckViolationError):
+            await conn.execute(
+                "INSERT INTO outbox (recipient_sealed, recipient_kind, body, cause, tip_id)"
+                " VALUES ('x', 'resident', 'b', 'c', $1)",
+                tip_id,
+            )
+
+
+class TestSecretLocation:
+    def test_the_default_secret_file_is_outside_the_data_directory(self) -> None:
+        """By default the generated secret lives in the user's config, not beside pgdata."""
+        config = Config.from_env({})
+        secret = config.secret_file.expanduser().resolve()
+        assert not secret.is_relative_to(config.data_dir.resolve())
+
+    def test_a_generated_secret_is_written_to_the_secret_file_only(self, tmp_path: Path) -> None:
+        """The embedded setup writes its secret to the secret file, nothing into the data dir."""
+        data_dir, secret_file = tmp_path / "var", tmp_path / "config" / "secret"
+        data_dir.mkdir()
+        secret = local_secret(secret_file, data_dir)
+        assert (secret, [], 0o600) == (
+            secret_file.read_text(),
+            list(data_dir.iterdir()),
+            secret_file.stat().st_mode & 0o777,
+        )
+
+    def test_a_secret_left_in_the_data_directory_is_moved_out(self, tmp_path: Path) -> None:
+        """An earlier version's var/hotline-secret is moved to the secret file and kept."""
+        data_dir, secret_file = tmp_path / "var", tmp_path / "config" / "secret"
+        data_dir.mkdir()
+        (data_dir / "hotline-secret").write_text("old-secret-0123456789\n")
+        assert "old-secret-0123456789" == local_secret(secret_file, data_dir)
+        assert ([], "old-secret-0123456789") == (
+            list(data_dir.iterdir()),
+            secret_file.read_text().strip(),
+        )
