@@ -156,7 +156,8 @@ class TestNumberStoredNowhere:
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
         """The scan does find the number where it is stored, in text and in bytea."""
-        await send_sms(client, f"LAPOR calo minta uang, hubungi {FORMATS[2]}")
+        await send_sms(client, "LAPOR calo minta uang")
+        await conn.execute("UPDATE tips SET description = $1", f"hubungi {FORMATS[2]}")
         await conn.execute("UPDATE sms_inbound SET sender_key = $1", FORMATS[1].encode())
         found, _ = await find_number(conn)
         assert "tips.description: 081234567890" in found

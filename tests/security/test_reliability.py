@@ -21,12 +21,17 @@ from gateway.config import Config
 from gateway.fake_at import CODES
 from gateway.identity import local_secret
 from storage.outbox import forget_recipients, retry_dead
+from storage.phone_text import HIDDEN, hide_phone_numbers
 from tests.conftest import Gateway
 from tests.ussd_client import walk
+from ussd_menus import sms
+from ussd_menus.model import Lang
+from ussd_menus.tree import is_gsm_safe
 
 PHONE = "+6281234567890"
 STORY = "Calo datang ke rumah, minta uang 5 juta, katanya visa ziarah"
 TO_CONFIRM = ["2", "2", "pontang", "1", "1"]
+SMS_LIMIT = 160  # one GSM-7 segment
 INVALID = next(n for n, (code, _) in CODES.items() if code == 403)  # the fake refuses it for good
 _ids = itertools.count()
 
@@ -218,3 +223,71 @@ class TestSecretLocation:
             list(data_dir.iterdir()),
             secret_file.read_text().strip(),
         )
+
+
+NUMBERS_WRITTEN = [
+    "0812 3456 7890",
+    "0812-3456-7890",
+    "0812.3456.7890",
+    "081234567890",
+    "+62 812 3456 7890",
+    "+6281234567890",
+    "62812 3456 7890",
+    "6281234567890",
+    "(0254) 123456",
+    "021 5551234",
+]
+NOT_PHONE_NUMBERS = [
+    "STATUS 123456789",  # a receipt
+    "nomor 4821-0937-5",  # a receipt as shown
+    "izin 99116000345227871",  # a licence number (NIB)
+    "izin 9911-6000-3452-27871",
+    "izin 99 116-000.345",
+    "minta Rp 10.000.000",
+    "tanggal 12-03-2026",
+    "bayar 5000000 rupiah",
+]
+
+
+class TestPhoneNumbersInTipText:
+    @pytest.mark.parametrize("number", NUMBERS_WRITTEN)
+    def test_a_phone_number_is_hidden(self, number: str) -> None:
+        """A phone number, however it is written, is replaced in the story."""
+        assert f"calo minta uang, hubungi {HIDDEN} ya" == hide_phone_numbers(
+            f"calo minta uang, hubungi {number} ya"
+        )
+
+    @pytest.mark.parametrize("text", NOT_PHONE_NUMBERS)
+    def test_other_numbers_survive(self, text: str) -> None:
+        """Receipts, licence numbers, amounts and dates are not mistaken for phone numbers."""
+        assert text == hide_phone_numbers(text)
+
+    async def test_an_sms_story_is_stored_and_forwarded_without_the_number(
+        self, gateway: Gateway, conn: asyncpg.Connection
+    ) -> None:
+        """LAPOR with a number typed in stores the story and alerts officials without it."""
+        story = "calo di desa Kubang Puji minta 10 juta, hubungi saya 0812 3456 7890"
+        response = await gateway.client.post("/at/sms/inbound", data=sms_form(f"LAPOR {story}"))
+        assert 200 == response.status
+        assert story.replace("0812 3456 7890", HIDDEN) == await conn.fetchval(
+            "SELECT description FROM tips"
+        )
+        bodies = [r["body"] for r in await conn.fetch("SELECT body FROM outbox")]
+        assert [] == [b for b in bodies if "3456" in b or "7890" in b]
+
+    async def test_a_ussd_story_is_stored_without_the_number(
+        self, client: TestClient, conn: asyncpg.Connection
+    ) -> None:
+        """The USSD story goes through the same door: the number typed is hidden."""
+        final = await walk(client, [*TO_CONFIRM, "Calo minta uang, telp 081234567890", "1"])
+        assert "Nomor laporan" in final
+        assert f"Calo minta uang, telp {HIDDEN}" == await conn.fetchval(
+            "SELECT description FROM tips"
+        )
+
+    @pytest.mark.parametrize("lang", ["id", "en"])
+    def test_the_sms_report_reply_warns_in_one_segment(self, lang: Lang) -> None:
+        """The reply to an SMS report says not to write phone numbers, in one GSM-7 SMS."""
+        reply = sms.report_filed("123456789", lang)
+        assert ("nomor HP" if lang == "id" else "phone numbers") in reply
+        assert (True, True) == (len(reply) <= SMS_LIMIT, is_gsm_safe(reply))
