@@ -35,6 +35,7 @@ from gateway.sms_outbound import AtSender
 from gateway.ussd import TipRules, UssdService, ussd_callback
 from gateway.ussd_events import ussd_events_callback
 from storage.db import DATABASE_ERRORS
+from storage.outbox import forget_recipients
 from storage.regions import load_kecamatan
 from storage.tips import purge
 from storage.ussd_sessions import purge_free_text
@@ -43,6 +44,11 @@ from ussd_menus.tree import build_machine
 
 log = structlog.get_logger()
 HOUSEKEEPING_INTERVAL_S = 3600
+# A hung server must not hold a connection attempt or a statement forever (asyncpg's defaults:
+# 60 s to connect, no statement limit). Hops give up sooner (HOTLINE_DB_TIMEOUT_S); these bound
+# the work they leave behind, and the worker's and console's queries.
+DB_CONNECT_TIMEOUT_S = 10.0
+DB_COMMAND_TIMEOUT_S = 30.0
 
 
 def create_app(config: Config, database_url: str) -> web.Application:
@@ -59,12 +65,18 @@ def create_app(config: Config, database_url: str) -> web.Application:
 
     async def services(app: web.Application) -> AsyncIterator[None]:
         pool = await asyncpg.create_pool(
-            database_url, min_size=1, max_size=config.db_pool_size, command_timeout=30
+            database_url,
+            min_size=1,
+            max_size=config.db_pool_size,
+            timeout=DB_CONNECT_TIMEOUT_S,
+            command_timeout=DB_COMMAND_TIMEOUT_S,
         )
         state_pool = await asyncpg.create_pool(
             database_url,
             min_size=1,
             max_size=max(2, config.db_pool_size // 2),
+            timeout=DB_CONNECT_TIMEOUT_S,
+            command_timeout=DB_COMMAND_TIMEOUT_S,
             server_settings={"synchronous_commit": "off"},
         )
         kecamatan = tuple(Kecamatan(k.code, k.name) for k in await load_kecamatan(pool))
@@ -157,13 +169,20 @@ def make_sender(config: Config) -> AtSender:
 
 
 async def _housekeeping(pool: asyncpg.Pool, config: Config) -> None:
-    """Hourly: drop free-text boundaries of finished sessions, and apply tip retention."""
+    """Hourly: drop free-text boundaries of finished sessions, residents' numbers no longer
+    needed for a retry, and apply tip retention."""
     while True:
         try:
             removed = await purge_free_text(pool, older_than_hours=24)
+            forgotten = await forget_recipients(pool, config.dead_letter_hours)
             async with pool.acquire() as conn:
                 purged = await purge(conn, config.tip_retention_days, config.draft_minutes)
-            log.info("housekeeping.purged", free_text=removed, **asdict(purged))
+            log.info(
+                "housekeeping.purged",
+                free_text=removed,
+                recipients_forgotten=forgotten,
+                **asdict(purged),
+            )
         except DATABASE_ERRORS as error:
             log.warning("housekeeping.failed", error=str(error))
         await asyncio.sleep(HOUSEKEEPING_INTERVAL_S)

@@ -46,7 +46,7 @@ from storage.officials import (
     load_officials,
     parse_officials,
 )
-from storage.outbox import retry_dead, set_paused
+from storage.outbox import forget_recipients, retry_dead, set_paused
 from storage.regions import load_kecamatan
 from storage.registry import RegistryDiff, diff, load_agencies, replace_registry
 from storage.registry_csv import format_agencies, parse_agencies
@@ -234,7 +234,7 @@ def _with_secret(config: Config) -> Config:
             "HOTLINE_SECRET must be set when DATABASE_URL is set: it keys the reporters'"
             " pseudonyms and must stay the same across restarts and processes."
         )
-    return replace(config, secret=local_secret(config.data_dir))
+    return replace(config, secret=local_secret(config.secret_file.expanduser(), config.data_dir))
 
 
 def _serve(config: Config, args: argparse.Namespace) -> None:
@@ -264,14 +264,15 @@ def _serve(config: Config, args: argparse.Namespace) -> None:
 
 
 def _purge(config: Config, args: argparse.Namespace) -> None:
-    async def work(conn: asyncpg.Connection) -> Purged:
-        return await purge(conn, config.tip_retention_days, config.draft_minutes)
+    async def work(conn: asyncpg.Connection) -> tuple[int, Purged]:
+        forgotten = await forget_recipients(conn, config.dead_letter_hours)
+        return forgotten, await purge(conn, config.tip_retention_days, config.draft_minutes)
 
-    purged = _on_database(config, work)
+    forgotten, purged = _on_database(config, work)
     print(
         f"retention {config.tip_retention_days} days: {purged.tips} tips anonymised,"
         f" {purged.messages} messages, {purged.drafts} drafts, {purged.inbound} inbound SMS,"
-        f" {purged.outbox} outbound SMS cleared"
+        f" {purged.outbox} outbound SMS cleared; {forgotten} residents' numbers forgotten"
     )
 
 

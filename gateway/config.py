@@ -45,6 +45,9 @@ class Config:
     agency_flag_per_day: int = 5
     draft_minutes: int = 10
     tip_retention_days: int = 180
+    dead_letter_hours: int = 72
+    # Where the embedded setup keeps its generated HOTLINE_SECRET: never next to the database.
+    secret_file: Path = Path("~/.config/pmi-hotline/secret")
     at_username: str | None = None
     at_api_key: str | None = field(default=None, repr=False)
     at_sender_id: str | None = None
@@ -118,6 +121,10 @@ class Config:
             tip_retention_days=get(
                 "HOTLINE_TIP_RETENTION_DAYS", _int_between(1, 3650), d.tip_retention_days
             ),
+            dead_letter_hours=get(
+                "HOTLINE_DEAD_LETTER_HOURS", _int_between(1, 8760), d.dead_letter_hours
+            ),
+            secret_file=get("HOTLINE_SECRET_FILE", Path, d.secret_file),
             at_username=get("AT_USERNAME", str, d.at_username),
             at_api_key=get("AT_API_KEY", str, d.at_api_key),
             at_sender_id=get("AT_SENDER_ID", str, d.at_sender_id),

@@ -12,7 +12,8 @@ numbers and by a mode switch, so tests and demos can show outages without patchi
     +62811000405  InsufficientBalance (405)     +62811000408  slow answer (5 s)
     +62811000404  accepted, then a Failed delivery report
 
-    POST /fake-at/mode  mode=up|down|unauthorized   (down: HTTP 503 for everything)
+    POST /fake-at/mode  mode=up|down|unauthorized|echo   (down: HTTP 503 for everything;
+                        echo: HTTP 400 quoting the request back, recipient included)
     GET  /fake-at/messages                          every accepted message (JSON)
 """
 
@@ -95,14 +96,15 @@ def _json(data: object, status: int) -> web.Response:
 
 async def _messaging(request: web.Request) -> web.Response:
     state = request.app[FAKE_AT]
-    form = dict(
-        parse_qsl((await request.read()).decode("utf-8", "replace"), keep_blank_values=True)
-    )
+    raw = (await request.read()).decode("utf-8", "replace")
+    form = dict(parse_qsl(raw, keep_blank_values=True))
     state.requests.append({**form, "apiKey": request.headers.get("apiKey", "")})
     if state.latency_s:
         await asyncio.sleep(state.latency_s)
     if state.mode == "down":
         return web.Response(status=503, text="Service Unavailable")
+    if state.mode == "echo":  # some gateways quote the whole request in an error
+        return web.Response(status=400, text=f"Bad request: {raw}")
     if state.mode == "unauthorized" or (
         state.api_key is not None and request.headers.get("apiKey") != state.api_key
     ):
@@ -179,8 +181,8 @@ async def _report(app: web.Application, message_id: str, to: str, status: str) -
 
 async def _mode(request: web.Request) -> web.Response:
     mode = (await request.post()).get("mode", "")
-    if mode not in ("up", "down", "unauthorized"):
-        return web.Response(status=400, text="mode must be up, down or unauthorized")
+    if mode not in ("up", "down", "unauthorized", "echo"):
+        return web.Response(status=400, text="mode must be up, down, unauthorized or echo")
     request.app[FAKE_AT].mode = str(mode)
     return web.Response(text=f"mode {mode}\n")
 

@@ -1,13 +1,16 @@
 """
-Phone numbers: normalisation to E.164 and masking for logs.
+Phone numbers: normalisation to E.164, masking for logs, and for outside text we store.
 
 A phone number in Indonesia is registered to a national ID, so it identifies a person: it is
-normalised only to be hashed or to address an official, and is never logged unmasked.
+normalised only to be hashed or to address an official, and is never logged unmasked. Text that
+comes from outside and is stored (a gateway's error, a delivery report's reason) may quote the
+request, recipient included, so it is masked too before it reaches the database.
 """
 
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 
 import phonenumbers
 
@@ -30,6 +33,15 @@ def normalize(raw: str) -> str | None:
 def mask(text: str) -> str:
     """Every phone-like number in text reduced to its last two digits."""
     return PHONE_PATTERN.sub(_mask_one, text)
+
+
+# In a form-encoded echo, '+' between digits is a space: "to=%2B62+812+3456+7890".
+_FORM_SPACE = re.compile(r"(?<=\d)\+(?=\d)")
+
+
+def mask_quoted(text: str) -> str:
+    """Outside text made safe to store: percent-escapes decoded, every phone-like number masked."""
+    return mask(_FORM_SPACE.sub(" ", unquote(text)))
 
 
 def _mask_one(match: re.Match[str]) -> str:

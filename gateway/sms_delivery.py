@@ -2,7 +2,8 @@
 Africa's Talking's SMS delivery reports: each one lands in its message's timeline.
 
 A repeated report changes nothing; a report for an id we do not know yet is kept (it may have
-overtaken the send's own answer) and answered 200, as AT would otherwise retry it for hours.
+overtaken the send's own answer) and answered 200, as AT would otherwise retry it for hours. The
+failure reason is stored with phone numbers masked (a gateway may quote the recipient).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from aiohttp import web
 
 from gateway import keys
 from gateway.forms import read_form
+from gateway.phones import mask_quoted
 from storage.outbox import DELIVERY_STATUSES, record_delivery_report
 
 log = structlog.get_logger()
@@ -30,7 +32,7 @@ async def sms_delivery_callback(request: web.Request) -> web.Response:
             status=400, text=f"unknown status {status[:30]!r}; accepted: {accepted}\n"
         )
     provider_id = form["id"].strip()[:100]
-    reason = form.get("failureReason", "").strip()[:60]
+    reason = mask_quoted(form.get("failureReason", "").strip())[:60]
     async with request.app[keys.POOL].acquire() as conn:
         new, outbox_id = await record_delivery_report(conn, provider_id, status, reason)
     if new:

@@ -6,6 +6,8 @@ AT retries a callback every minute until it gets a 200, for hours: the message i
 the same transaction as the tip and the reply it causes, so a retry creates nothing twice.
 Replies are paid: each goes only within the sender's reply budget (gateway.abuse), and receipt
 lookups count against the global failed-lookup budget.
+A message PostgreSQL refuses to store (bad data, a violated constraint) would fail the same way on
+every retry, so it is answered 200 and logged as `sms.inbound_unstorable` instead of looping.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+import asyncpg
 import structlog
 from aiohttp import web
 
@@ -41,10 +44,25 @@ from ussd_menus.report import CATEGORIES
 
 log = structlog.get_logger()
 REQUIRED = ("id", "from", "text")
+# Errors that a retry of the same message would meet again: the data, not the database's health.
+_UNSTORABLE: tuple[type[BaseException], ...] = (
+    asyncpg.DataError,
+    asyncpg.IntegrityConstraintViolationError,
+    asyncpg.ProgramLimitExceededError,
+)
 
 
 async def sms_inbound_callback(request: web.Request) -> web.Response:
-    """POST /at/sms/inbound: one SMS from a resident."""
+    """POST /at/sms/inbound: one SMS from a resident; answered 200 unless a retry could help."""
+    try:
+        return await _handle(request)
+    except _UNSTORABLE as error:
+        # Nothing of it was committed (one transaction); a 500 would only make AT resend it forever.
+        log.error("sms.inbound_unstorable", error=type(error).__name__, alarm=True)
+        return web.Response(text="")
+
+
+async def _handle(request: web.Request) -> web.Response:
     form = await read_form(request)
     missing = [name for name in REQUIRED if name not in form]
     if missing or not form["id"].strip():

@@ -4,7 +4,8 @@ Sending one SMS through Africa's Talking's SDK, and classifying what came back.
 The only module that imports the SDK. The SDK is blocking (requests), so calls run in a bounded
 thread pool and never on the event loop. Its base URL is fixed at construction; it is set here, in
 one place, from AT_API_URL (pinned SDK version: see pyproject.toml). Every outcome becomes one of
-four kinds, so the worker never parses SDK errors itself; the API key never appears in a reason.
+four kinds, so the worker never parses SDK errors itself; the API key never appears in a reason,
+and neither does a phone number the gateway quoted back (reasons are stored with the message).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 import requests
 from africastalking.Service import AfricasTalkingException
 from africastalking.SMS import SMSService
+
+from gateway.phones import mask_quoted
 
 PRODUCTION_URL = "https://api.africastalking.com/version1"
 SANDBOX_URL = "https://api.sandbox.africastalking.com/version1"
@@ -151,10 +154,12 @@ class AtSender:
         return self._sms.send(message, [phone], sender_id=self.sender_id, timeout=TIMEOUT_S)
 
     def _redacted(self, outcome: Outcome) -> Outcome:
-        if isinstance(outcome, Accepted) or not self._api_key:
-            return outcome
-        reason = outcome.reason.replace(self._api_key, "[api key]")
-        return type(outcome)(reason)
+        if isinstance(outcome, Accepted):
+            return Accepted(outcome.message_id, mask_quoted(outcome.detail))
+        reason = (
+            outcome.reason.replace(self._api_key, "[api key]") if self._api_key else outcome.reason
+        )
+        return type(outcome)(mask_quoted(reason))
 
     def close(self) -> None:
         """Stop the thread pool."""

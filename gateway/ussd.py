@@ -6,6 +6,10 @@ the caller silently); an unexpected error becomes a short END apology. This is t
 that writes those prefixes. Structured hops touch no database; the replay asks for what it needs
 (free-text boundaries, a draft, a tip's status) and the effects it wants carried out (filing a
 report, answering a question), and this module does exactly that, then replays again.
+
+A hop waits for PostgreSQL at most HOTLINE_DB_TIMEOUT_S, even when the server hangs: the work it
+gave up on is cancelled and left to finish its cleanup (a rollback, asyncpg's cancel request) in
+the background, since waiting for that cleanup is waiting for the hung server.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import asyncpg
 import structlog
@@ -36,6 +40,7 @@ from storage.drafts import report_context, save_draft
 from storage.errors import StorageError
 from storage.outbox import QueuedSms
 from storage.tips import (
+    Filed,
     Limited,
     NewTip,
     TipStatus,
@@ -67,6 +72,7 @@ from ussd_menus.report import (
     report_frames,
     resume_frames,
 )
+from ussd_menus.texts import t
 
 log = structlog.get_logger()
 T = TypeVar("T")
@@ -101,6 +107,15 @@ _SESSIONS_CACHED = 20_000
 _ANSWERS_CACHED = 10_000
 # Where a typed agency check lands; the name typed is recorded for the console's charts.
 CHECK_RESULTS = frozenset({"check_none", "check_list", "check_detail"})
+
+
+class ReportNotFiled(Exception):
+    """The database failed the hop that sends a report; its draft is kept for a redial."""
+
+    def __init__(self, lang: Lang, draft_minutes: int) -> None:
+        super().__init__("report not filed")
+        self.lang = lang
+        self.draft_minutes = draft_minutes
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,9 +163,41 @@ class UssdService:
         # down the same menus, so most hops are answered without replaying at all.
         self._answers: OrderedDict[tuple[object, ...], Hop] = OrderedDict()
         self._answers_for: object = None
+        # Database work a hop gave up on, still cleaning up; kept so it is not garbage-collected.
+        self._abandoned: set[asyncio.Future[Any]] = set()
 
     async def answer(self, session_id: str, phone: str, text: str) -> Hop:
-        """The screen for this hop."""
+        """The screen for this hop; ReportNotFiled when the database fails the hop that sends a
+        report whose draft a redial can resume."""
+        try:
+            return await self._answer(session_id, phone, text)
+        except _UNAVAILABLE as error:
+            lang = self._sends_report(session_id, text)
+            if lang is None or self.identity.reporter_key(phone) is None:
+                raise
+            raise ReportNotFiled(lang, self.rules.draft_minutes) from error
+
+    def _sends_report(self, session_id: str, text: str) -> Lang | None:
+        """The language of the report this hop sends, if it is the sending hop; replayed from this
+        process's memory only (no database: it just failed)."""
+        env = Env(
+            agencies=self.agencies(),
+            today=datetime.now(WIB).date(),
+            kecamatan=self.kecamatan,
+            session_id=session_id,
+            facts=_Unknown(),  # every load succeeds, so the replay runs through the effect
+        )
+        session = self._session(session_id)
+        hop = self.machine.hop(
+            text,
+            env,
+            dict(session.spans),
+            spans_complete=False,
+            current_start=session.start_of(text),
+        )
+        return hop.lang if isinstance(hop, Hop) and hop.node == "report_done" else None
+
+    async def _answer(self, session_id: str, phone: str, text: str) -> Hop:
         session = self._session(session_id)
         resent = text == session.last_text
         current = session.start_of(text)
@@ -334,9 +381,10 @@ class UssdService:
                 cause=f"receipt:{source}",
             )
 
-        async with self.pool.acquire() as conn:
-            filed = await self._db(
-                file_tip(
+        async def file() -> Filed | Limited:
+            # Acquiring and releasing are database work too: both stay inside the deadline.
+            async with self.pool.acquire() as conn:
+                return await file_tip(
                     conn,
                     tip,
                     new_receipt,
@@ -346,7 +394,8 @@ class UssdService:
                     alert=alert_text,
                     flood_per_minute=self.rules.flood_per_minute,
                 )
-            )
+
+        filed = await self._db(file())
         if isinstance(filed, Limited):
             log.info("tips.rate_limited", channel="ussd")
             return f"limited:{filed.limit}"
@@ -372,7 +421,31 @@ class UssdService:
         )
 
     async def _db(self, query: Awaitable[T]) -> T:
-        return await asyncio.wait_for(query, timeout=self.db_timeout_s)
+        """The query's result, or TimeoutError at the deadline however long its cleanup takes.
+
+        asyncio.wait_for would wait for the cancelled query to clean up, and with a hung server
+        that is until TCP or asyncpg's command timeout gives up (20-60 s, past AT's ~10 s hop)."""
+        task = asyncio.ensure_future(query)
+        try:
+            done, _ = await asyncio.wait({task}, timeout=self.db_timeout_s)
+        except asyncio.CancelledError:  # the caller went away: do not leave the query running
+            self._abandon(task)
+            raise
+        if not done:
+            self._abandon(task)
+            raise TimeoutError(f"no answer from the database within {self.db_timeout_s} s")
+        return task.result()
+
+    def _abandon(self, task: asyncio.Future[T]) -> None:
+        """Cancel work the hop no longer waits for; it cleans up in the background."""
+        task.cancel()
+        self._abandoned.add(task)
+        task.add_done_callback(self._forget)
+
+    def _forget(self, task: asyncio.Future[Any]) -> None:
+        self._abandoned.discard(task)
+        if not task.cancelled() and task.exception() is not None:  # retrieved: no asyncio warning
+            log.info("ussd.abandoned_query_failed", error=type(task.exception()).__name__)
 
     def _session(self, session_id: str) -> _Session:
         session = self._sessions.get(session_id)
@@ -475,6 +548,9 @@ async def ussd_callback(request: web.Request) -> web.Response:
         screen = await _hop(request)
     except web.HTTPRequestEntityTooLarge:
         raise
+    except ReportNotFiled as failed:
+        log.warning("ussd.report_not_filed", error=type(failed.__cause__).__name__)
+        screen = End(t("report.not_filed", failed.lang, minutes=failed.draft_minutes))
     except _UNAVAILABLE as error:
         log.warning("ussd.database_unavailable", error=type(error).__name__)
         screen = APOLOGY

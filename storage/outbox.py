@@ -2,7 +2,11 @@
 The SMS outbox: every outbound SMS is a row, written in the same transaction as its cause.
 
 Recipients are sealed (encrypted) by the gateway before they get here; this module never sees a
-phone number in clear. Sending is done by a worker (the alerts issue).
+phone number in clear. Sending is done by a worker (the alerts issue). A resident's sealed number
+is kept only while the message may still be sent: it is blanked when the message reaches a final
+status (delivered, failed), and for dead letters and unreported sends once an operator's retry
+window has passed (`forget_recipients`). A resident's message is never linked to a tip: its body
+may name the receipt, and the row must not lead from a tip to the number that filed it.
 """
 
 from __future__ import annotations
@@ -38,7 +42,10 @@ class OutboxRow:
 
 
 async def enqueue_sms(conn: Conn, sms: QueuedSms, tip_id: int | None = None) -> int:
-    """Queue one outbound SMS; call inside the transaction of its cause."""
+    """Queue one outbound SMS; call inside the transaction of its cause. `tip_id` links an
+    official's message to its tip; a resident's message is never linked."""
+    if sms.recipient_kind == "resident":
+        tip_id = None
     sms_id: int = await conn.fetchval(
         "INSERT INTO outbox"
         " (recipient_sealed, recipient_kind, body, cause, tip_id, official_id, is_sample, status)"
@@ -207,7 +214,7 @@ async def mark_failed(conn: Conn, outbox_id: int, reason: str) -> None:
     async with conn.transaction():
         await conn.execute(
             "UPDATE outbox SET status = 'failed', claimed_until = NULL, last_error = $2,"
-            " updated_at = now() WHERE id = $1",
+            f" {_FORGET_RECIPIENT}, updated_at = now() WHERE id = $1",
             outbox_id,
             reason,
         )
@@ -226,6 +233,25 @@ async def release_unsent(conn: Conn, outbox_ids: list[int], reason: str) -> None
             "INSERT INTO sms_events (outbox_id, kind, detail) VALUES ($1, 'paused', $2)",
             [(i, reason) for i in outbox_ids],
         )
+
+
+# The SET clause that drops a resident's sealed number once their message is final.
+_FORGET_RECIPIENT = (
+    "recipient_sealed = CASE WHEN recipient_kind = 'resident' THEN ''::bytea"
+    " ELSE recipient_sealed END"
+)
+
+
+async def forget_recipients(conn: Queryable, keep_hours: int) -> int:
+    """Blank the sealed number of residents' messages untouched for `keep_hours`: dead letters
+    past their retry window, sends never reported, and any final one; returns how many."""
+    status: str = await conn.execute(
+        "UPDATE outbox SET recipient_sealed = '' WHERE recipient_kind = 'resident'"
+        " AND recipient_sealed <> '' AND status IN ('dead', 'sent', 'delivered', 'failed')"
+        " AND updated_at < now() - make_interval(hours => $1)",
+        keep_hours,
+    )
+    return int(status.split()[-1])
 
 
 # AT's delivery statuses: final ones never give way to a later, lesser report.
@@ -267,7 +293,7 @@ async def _apply_report(conn: Conn, outbox_id: int, status: str, failure_reason:
         return
     await conn.execute(
         "UPDATE outbox SET status = $2, last_error = CASE WHEN $2 = 'failed' THEN $3"
-        " ELSE last_error END, updated_at = now()"
+        f" ELSE last_error END, {_FORGET_RECIPIENT}, updated_at = now()"
         " WHERE id = $1 AND status NOT IN ('delivered', 'failed', 'dead')",
         outbox_id,
         new_status,
@@ -276,11 +302,13 @@ async def _apply_report(conn: Conn, outbox_id: int, status: str, failure_reason:
 
 
 async def retry_dead(conn: Conn, outbox_id: int) -> bool:
-    """An operator sends a dead letter (or failed message) again."""
+    """An operator sends a dead letter (or failed message) again; not once a resident's number
+    has been forgotten."""
     async with conn.transaction():
         done = await conn.fetchval(
             "UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = now(),"
-            " updated_at = now() WHERE id = $1 AND status IN ('dead', 'failed') RETURNING true",
+            " updated_at = now() WHERE id = $1 AND status IN ('dead', 'failed')"
+            " AND (official_id IS NOT NULL OR recipient_sealed <> '') RETURNING true",
             outbox_id,
         )
         if done:

@@ -2,7 +2,9 @@
 Tips and their anonymous thread: filing (idempotent per USSD session or SMS id), status, answers.
 
 A tip is committed together with everything it causes (draft deletion, flags, queued SMS) in one
-transaction, so a receipt shown to a resident always has its tip behind it.
+transaction, so a receipt shown to a resident always has its tip behind it. Phone numbers written
+into the story are hidden on the way in (storage.phone_text), so neither the row nor an alert
+carries them.
 
 Limits are counted under a transaction-level advisory lock on what they count (the reporter, the
 agency), so parallel requests are counted one after the other and cannot both pass. Callers with
@@ -21,6 +23,7 @@ from storage.alerts import AlertText, route_tip
 from storage.budgets import GLOBAL, count_use, purge_counters
 from storage.db import Conn, Queryable
 from storage.outbox import QueuedSms, enqueue_sms
+from storage.phone_text import hide_phone_numbers
 
 CATEGORIES = ("calo", "biaya", "dokumen", "visa", "tujuan", "bahaya", "lainnya")
 STATUSES = ("diterima", "diteruskan", "diproses", "ditutup")
@@ -116,7 +119,7 @@ async def file_tip(
                 tip.agency_licence,
                 tip.agency_name,
                 tip.agency_key,
-                tip.description,
+                hide_phone_numbers(tip.description),  # the one way tip text enters storage
                 tip.lang,
             )
         if tip.reporter_key:

@@ -6,6 +6,7 @@ gateway processes serving one session. Each test is bounded in time and uses loo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -29,11 +30,13 @@ from gateway.config import Config
 from storage.migrate import migrate
 from storage.registry import replace_registry
 from storage.sample import sample_agencies
+from ussd_menus.receipts import check_digit
 
 HOTLINE = str(Path(sys.executable).parent / "hotline")
 OFFICIALS = Path(__file__).resolve().parent.parent / "storage" / "sample" / "officials.csv"
 STORY = "Calo datang ke rumah, minta uang 5 juta, katanya visa ziarah"
 TO_CONFIRM = ["2", "2", "pontang", "1", "1", STORY]
+RECEIPT = "12345678" + check_digit("12345678")  # well-formed, so the lookup asks PostgreSQL
 
 
 class OwnPostgres:
@@ -248,3 +251,108 @@ class TestSeveralGateways:
                 gateway = first if n % 2 == 0 else second
                 shared.append(await hop(gateway, f"shared-{number}", inputs[:n], "+6281200000022"))
             assert alone == shared
+
+
+def _children(parent: int) -> list[int]:
+    """The pids of a process's direct children (read from /proc: Linux only)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:  # the process ended meanwhile
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
+                found.append(int(entry.name))
+    return found
+
+
+class Frozen:
+    """SIGSTOP on a PostgreSQL's postmaster and every process it forked: connections stay open
+    and nothing answers, as when the database host hangs. thaw() resumes them all."""
+
+    def __init__(self, database: OwnPostgres) -> None:
+        pid_file = database.server.pgdata / "postmaster.pid"
+        self.postmaster = int(pid_file.read_text().split()[0])
+        self.stopped: list[int] = []
+
+    def freeze(self) -> None:
+        os.kill(self.postmaster, signal.SIGSTOP)
+        self.stopped.append(self.postmaster)
+        for pid in _children(self.postmaster):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGSTOP)
+                self.stopped.append(pid)
+
+    def thaw(self) -> None:
+        for pid in reversed(self.stopped):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+        self.stopped.clear()
+
+
+@pytest.fixture
+def frozen(own_postgres: OwnPostgres) -> Iterator[Frozen]:
+    """A freezer for the test's own PostgreSQL that always thaws it afterwards."""
+    freezer = Frozen(own_postgres)
+    try:
+        yield freezer
+    finally:
+        freezer.thaw()
+
+
+class TestDatabaseFrozen:
+    async def test_every_hop_answers_by_the_deadline_and_the_pool_recovers(
+        self, own_postgres: OwnPostgres, frozen: Frozen, config: Config, aiohttp_client: Any
+    ) -> None:
+        """With PostgreSQL hung, every hop answers within HOTLINE_DB_TIMEOUT_S + 0.5 s; after
+        the thaw the same pool serves again and the report is resumed and filed."""
+        timeout = 1.0
+        client = await aiohttp_client(
+            create_app(replace(config, db_timeout_s=timeout), own_postgres.url)
+        )
+        assert "Kirim laporan" in await walk(client, "report", TO_CONFIRM)
+        assert "CON " in await walk(client, "check", ["1"])
+        assert "CON " in await walk(client, "lookup", ["3"])
+        during: dict[str, tuple[float, str]] = {}
+        frozen.freeze()
+        try:
+            for name, session, inputs in [
+                ("menu", "menu", []),
+                ("agency check", "check", ["1", "contoh"]),
+                ("receipt lookup", "lookup", ["3", RECEIPT]),
+                ("confirm", "report", [*TO_CONFIRM, "1"]),
+                ("new report", "again", ["2"]),
+            ]:
+                started = time.monotonic()
+                try:  # bounded, so that a hop that hangs fails the test instead of stalling it
+                    answer = await asyncio.wait_for(hop(client, session, inputs), timeout + 10)
+                except TimeoutError:
+                    answer = "(no answer)"
+                during[name] = (time.monotonic() - started, answer)
+        finally:
+            frozen.thaw()
+        late = {name: round(took, 2) for name, (took, _) in during.items() if took > timeout + 0.5}
+        assert {} == late
+        assert during["menu"][1].startswith("CON Layanan Info Kerja")
+        assert during["confirm"][1].startswith("END Maaf, laporan belum terkirim")
+        assert "Lanjutkan" in during["confirm"][1]
+        apologies = [n for n, (_, a) in during.items() if a.startswith("END Maaf, layanan")]
+        assert ["agency check", "receipt lookup", "new report"] == apologies
+        # Thawed: the same pool answers again once the abandoned work has cleaned up.
+        recovered = ""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not recovered.startswith("CON "):
+            await asyncio.sleep(1)  # a few polls only: the flood guard counts hops per number
+            recovered = await walk(client, f"after-{time.monotonic()}", ["2"])
+        assert recovered.startswith("CON Ada laporan Anda yang belum terkirim")
+        resumed = await walk(client, "resume", ["2", "1"])
+        assert "Kirim laporan" in resumed
+        filed = await walk(client, "resume-send", ["2", "1", "1"])
+        assert "Nomor laporan" in filed
+        conn = await asyncpg.connect(own_postgres.url)
+        try:
+            stories = [r["description"] for r in await conn.fetch("SELECT description FROM tips")]
+        finally:
+            await conn.close()
+        assert [STORY] == stories

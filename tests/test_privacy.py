@@ -11,6 +11,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from gateway.identity import Identity
+from tests.conftest import Gateway
 
 PHONE = "+6281234567890"
 # Every way the number is written: E.164, without '+', national, and the bare subscriber number.
@@ -155,11 +156,44 @@ class TestNumberStoredNowhere:
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
         """The scan does find the number where it is stored, in text and in bytea."""
-        await send_sms(client, f"LAPOR calo minta uang, hubungi {FORMATS[2]}")
+        await send_sms(client, "LAPOR calo minta uang")
+        await conn.execute("UPDATE tips SET description = $1", f"hubungi {FORMATS[2]}")
         await conn.execute("UPDATE sms_inbound SET sender_key = $1", FORMATS[1].encode())
         found, _ = await find_number(conn)
         assert "tips.description: 081234567890" in found
         assert "sms_inbound.sender_key: 6281234567890" in found
+
+
+class TestGatewayEchoStoredNowhere:
+    @pytest.fixture
+    async def echoed(self, gateway: Gateway, conn: asyncpg.Connection) -> list[str]:
+        """A gateway that quotes each request back in its error, and a delivery report that names
+        the number (percent-encoded): then every column of every table is searched."""
+        await send_sms(gateway.client, "INFO")
+        gateway.fake.mode = "echo"
+        assert 1 == await gateway.worker.drain_once()
+        assert [PHONE] == [r["to"] for r in gateway.fake.requests]  # the echo quoted it
+        gateway.fake.mode, gateway.fake.report_url = "up", None  # the report below is ours
+        await conn.execute("UPDATE outbox SET next_attempt_at = now()")
+        assert 1 == await gateway.worker.drain_once()
+        provider_id = await conn.fetchval("SELECT provider_id FROM outbox")
+        report = {"id": provider_id, "status": "Rejected", "failureReason": f"to=%2B{PHONE[1:]}"}
+        response = await gateway.client.post("/at/sms/delivery", data=report)
+        assert 200 == response.status
+        found, _ = await find_number(conn)
+        return found
+
+    async def test_no_column_holds_an_echoed_number(self, echoed: list[str]) -> None:
+        """Gateway errors and delivery reports that quote the number are stored masked."""
+        assert [] == echoed
+
+    async def test_the_echo_is_stored_masked(
+        self, echoed: list[str], conn: asyncpg.Connection
+    ) -> None:
+        """What the gateway said is kept, with the number reduced to its last two digits."""
+        details = [r["detail"] for r in await conn.fetch("SELECT detail FROM sms_events")]
+        assert any("to=***90" in d for d in details if d.startswith("gateway error")), details
+        assert "Rejected to=***90" == await conn.fetchval("SELECT last_error FROM outbox")
 
 
 class TestReporterKey:

@@ -419,13 +419,12 @@ class TestReceiptSms:
             for r in rows
         ]
 
-    async def test_sms_is_linked_to_the_tip(
+    async def test_sms_is_not_linked_to_the_tip(
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
-        """The queued receipt SMS belongs to the tip it announces."""
+        """The queued receipt SMS is not linked to its tip (its row holds the sealed number)."""
         await walk(client, journey(confirm="2"))
-        linked = await conn.fetch("SELECT o.tip_id = t.id AS same FROM outbox o, tips t")
-        assert [True] == [r["same"] for r in linked]
+        assert [None] == [r["tip_id"] for r in await conn.fetch("SELECT tip_id FROM outbox")]
 
     async def test_send_without_sms_queues_nothing(
         self, client: TestClient, conn: asyncpg.Connection

@@ -84,15 +84,15 @@ SMS_TEXTS: dict[str, tuple[str, str]] = {
     ),
     "report_empty": (
         "Tulis cerita setelah LAPOR, mis: LAPOR calo minta biaya 10 juta di desa X."
-        " Identitas Anda dirahasiakan.",
+        " Identitas Anda dirahasiakan. Jangan tulis nomor HP.",
         "Write the story after REPORT, e.g.: REPORT a calo asked 10 million in village X."
-        " Your identity is kept secret.",
+        " Your identity is kept secret. Do not write phone numbers.",
     ),
     "report_filed": (
         "Laporan diterima, terima kasih. Nomor laporan: {receipt}. Cek: SMS STATUS {code}."
-        " Identitas Anda dirahasiakan.",
+        " Identitas Anda dirahasiakan. Jangan tulis nomor HP di laporan.",
         "Report received, thank you. Report number: {receipt}. Check: SMS STATUS {code}."
-        " Your identity is kept secret.",
+        " Your identity is kept secret. Do not write phone numbers in reports.",
     ),
     "report_limited": (
         "Maaf, Anda sudah mengirim {limit} laporan dalam 1 jam. Coba lagi nanti."

@@ -76,6 +76,12 @@ TEXTS: dict[str, Text] = {
     "report.resume": Text(
         "Ada laporan Anda yang belum terkirim.", "You have a report that was not sent."
     ),
+    "report.not_filed": Text(
+        "Maaf, laporan belum terkirim karena gangguan. Hubungi lagi dalam {minutes} menit dan"
+        " pilih Lapor > Lanjutkan: laporan Anda masih tersimpan.",
+        "Sorry, your report was not sent because of a fault. Dial again within {minutes} minutes"
+        " and choose Report > Continue: your report is kept.",
+    ),
     "report.continue": Text("Lanjutkan", "Continue"),
     "report.restart": Text("Mulai baru", "Start over"),
     "report.category": Text("Lapor rahasia:", "Confidential report:"),
