@@ -159,19 +159,30 @@ async def tip_rows(conn: Queryable, wanted: TipFilter, limit: int) -> list[TipRo
 
 @dataclass(frozen=True, slots=True)
 class ThreadMessage:
-    """A message on a tip's anonymous thread."""
+    """A message on a tip's anonymous thread; an official's names who sent it, and whether it
+    waits for review (held), was released or rejected (who and when), or never needed it."""
 
+    id: int
     author: str
     kind: str
     body: str | None
     created_at: datetime
+    official_name: str | None
+    official_office: str | None
+    review: str
+    held_for: str
+    reviewed_by: str | None
+    reviewed_at: datetime | None
 
 
 async def tip_thread(conn: Queryable, receipt: str) -> list[ThreadMessage]:
-    """Officials' questions and notes and the reporter's answers, oldest first."""
+    """Officials' questions and notes (with who sent them) and the reporter's answers, oldest
+    first; staff see held and rejected messages too."""
     rows = await conn.fetch(
-        "SELECT m.author, m.kind, m.body, m.created_at FROM tip_messages m"
-        " JOIN tips t ON t.id = m.tip_id WHERE t.receipt = $1 ORDER BY m.id",
+        "SELECT m.id, m.author, m.kind, m.body, m.created_at, f.name AS official_name,"
+        " f.office AS official_office, m.review, m.held_for, m.reviewed_by, m.reviewed_at"
+        " FROM tip_messages m JOIN tips t ON t.id = m.tip_id"
+        " LEFT JOIN officials f ON f.id = m.official_id WHERE t.receipt = $1 ORDER BY m.id",
         receipt,
     )
     return [ThreadMessage(**dict(r)) for r in rows]
