@@ -189,6 +189,11 @@ class Gateway:
         """The service's outbox worker (tests drive it: HOTLINE_WORKER is off)."""
         return self.client.server.app[keys.WORKER]
 
+    @property
+    def delivery_url(self) -> str:
+        """Where AT posts delivery reports: the service's callback, with its token."""
+        return str(self.client.make_url("/at/sms/delivery").with_query(token=CALLBACK_TOKEN))
+
 
 FAKE_API_KEY = "at-test-key-0123456789"
 
@@ -217,6 +222,7 @@ async def gateway(sample_db: str, config: Config, aiohttp_server, aiohttp_client
     )
     client = await aiohttp_client(create_app(settings, sample_db))
     state = fake_app[FAKE_AT]
-    state.report_url = str(client.make_url("/at/sms/delivery").with_query(token=CALLBACK_TOKEN))
     state.report_delay_s = 0.01
-    return Gateway(client, state, fake_url)
+    wired = Gateway(client, state, fake_url)
+    state.report_url = wired.delivery_url
+    return wired
