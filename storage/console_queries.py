@@ -133,13 +133,16 @@ class TipRow:
     kecamatan_name: str | None
     status: str
     channel: str
+    held: int  # officials' messages waiting for a reviewer (they ask who the reporter is)
 
 
 async def tip_rows(conn: Queryable, wanted: TipFilter, limit: int) -> list[TipRow]:
     """Tips matching the filters, newest first."""
     rows = await conn.fetch(
         "SELECT t.receipt, t.created_at, t.category, k.name AS kecamatan_name, t.status,"
-        " t.channel FROM tips t LEFT JOIN kecamatan k ON k.code = t.kecamatan_code"
+        " t.channel, (SELECT count(*)::int FROM tip_messages m WHERE m.tip_id = t.id"
+        "  AND m.review = 'held') AS held"
+        " FROM tips t LEFT JOIN kecamatan k ON k.code = t.kecamatan_code"
         " WHERE ($1::text IS NULL OR t.status = $1)"
         " AND ($2::text IS NULL OR t.category = $2)"
         " AND ($3::text IS NULL OR t.kecamatan_code = $3)"

@@ -116,6 +116,7 @@ CONSOLE_TEXTS: dict[str, tuple[str, str]] = {
     "review_released": ("Diteruskan ke pelapor oleh", "Released to the reporter by"),
     "review_rejected": ("Ditolak (tidak pernah dilihat pelapor) oleh", "Rejected (never shown) by"),
     "release": ("Teruskan ke pelapor", "Release to the reporter"),
+    "held_count": ("pesan ditahan", "held messages"),
     "reject": ("Tolak", "Reject"),
     "released": ("Pesan diteruskan ke pelapor.", "The message was released to the reporter."),
     "rejected": (

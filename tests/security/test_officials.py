@@ -279,6 +279,16 @@ class TestStaffReview:
         page = await (await gateway.client.get(f"/console/tips/{receipt}")).text()
         assert (True, True) == ("Agus Contoh, Kecamatan Pontang" in page, "DITAHAN" in page)
 
+    async def test_tips_list_flags_the_tip(
+        self, gateway: Gateway, conn: asyncpg.Connection
+    ) -> None:
+        """The tips list marks a tip with a held message, so reviewers find it."""
+        receipt, _ = await held_question(gateway, conn)
+        await sign_in(gateway.client, conn, "investigator")
+        page = await (await gateway.client.get("/console/tips")).text()
+        row = page.split(f'data-receipt="{receipt}"', 1)[1].split("</tr>", 1)[0]
+        assert "pesan ditahan: 1" in row
+
     async def test_closing_names_the_official(
         self, gateway: Gateway, conn: asyncpg.Connection
     ) -> None:
