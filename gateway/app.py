@@ -51,10 +51,23 @@ DB_CONNECT_TIMEOUT_S = 10.0
 DB_COMMAND_TIMEOUT_S = 30.0
 
 
-def create_app(config: Config, database_url: str) -> web.Application:
-    """Build the app; the menu tree is checked at start-up, so a broken menu never serves."""
+def check_serving(config: Config) -> None:
+    """Refuse to serve without what protects reporters and officials (ConfigError)."""
     if config.secret is None:
         raise ConfigError(["HOTLINE_SECRET: required to serve (pseudonymises reporters)"])
+    if not config.demo and not config.callback_tokens:
+        raise ConfigError(
+            [
+                "HOTLINE_CALLBACK_TOKEN: required outside --demo (without it anyone who reaches"
+                " /at/... can post as Africa's Talking, and as any official)"
+            ]
+        )
+
+
+def create_app(config: Config, database_url: str) -> web.Application:
+    """Build the app; the menu tree is checked at start-up, so a broken menu never serves."""
+    check_serving(config)
+    assert config.secret is not None
     identity = Identity(config.secret)
     app = web.Application(
         client_max_size=config.max_body_bytes, middlewares=[request_context, console_guard]
@@ -103,18 +116,22 @@ def create_app(config: Config, database_url: str) -> web.Application:
             metrics=app[keys.METRICS],
             state_pool=state_pool,
         )
-        sender = make_sender(config)
-        app[keys.WORKER] = OutboxWorker(
-            pool, sender, identity, config, alert_text, metrics=app[keys.METRICS]
-        )
         tasks = [
             asyncio.create_task(watcher.run(), name="registry-watcher"),
             asyncio.create_task(_housekeeping(pool, config), name="housekeeping"),
         ]
-        if config.run_worker:
-            tasks.append(asyncio.create_task(app[keys.WORKER].run(), name="outbox-worker"))
+        sender = make_sender(config) if config.sms_enabled else None
+        if sender is None:
+            log_sms_disabled()
+        else:
+            app[keys.WORKER] = OutboxWorker(
+                pool, sender, identity, config, alert_text, metrics=app[keys.METRICS]
+            )
+            if config.run_worker:
+                tasks.append(asyncio.create_task(app[keys.WORKER].run(), name="outbox-worker"))
         yield
-        sender.close()
+        if sender is not None:
+            sender.close()
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -132,8 +149,9 @@ def create_app(config: Config, database_url: str) -> web.Application:
     if config.demo:
         setup_simulator(app)  # the phone simulator at /simulator, only in `serve --demo`
     if config.local_gateway:
-        # No Africa's Talking account: the demo's SMS go to this built-in stand-in, visible at
-        # /local-at/fake-at/messages; it posts delivery reports back like AT does.
+        # The demo without an Africa's Talking account: SMS go to this built-in stand-in, visible
+        # at /local-at/fake-at/messages (recipients in clear: never mounted outside the demo);
+        # it posts delivery reports back like AT does.
         app.add_subapp(LOCAL_GATEWAY, create_fake_at(None, _local_url(config, "/at/sms/delivery")))
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
@@ -148,17 +166,28 @@ LOCAL_GATEWAY = "/local-at"
 def _local_url(config: Config, path: str) -> str:
     if not path.startswith("/at/"):  # only callbacks take the token; the SDK appends to a base URL
         return f"http://127.0.0.1:{config.port}{path}"
-    token = f"?token={config.callback_token}" if config.callback_token else ""
-    return f"http://127.0.0.1:{config.port}{path}{token}"
+    tokens = config.callback_tokens
+    return f"http://127.0.0.1:{config.port}{path}" + (f"?token={tokens[0]}" if tokens else "")
+
+
+def log_sms_disabled() -> None:
+    """Say once at start-up that nothing will be sent, and why."""
+    log.warning(
+        "sms.disabled",
+        reason="no SMS provider: set AT_USERNAME and AT_API_KEY (the local gateway is demo-only)",
+        effect="USSD works; replies and alerts stay queued in the outbox until SMS is configured",
+    )
 
 
 def make_sender(config: Config) -> AtSender:
-    """The SDK sender for this configuration (the local gateway when no account is set)."""
+    """The SDK sender for this configuration (the local gateway in the demo without an account).
+    Raises ConfigError when SMS is disabled (no account outside the demo)."""
     if config.local_gateway:
         return AtSender(
             "sandbox", "local", _local_url(config, LOCAL_GATEWAY), None, config.send_concurrency
         )
-    assert config.at_username is not None and config.at_api_key is not None
+    if config.at_username is None or config.at_api_key is None:
+        raise ConfigError(["AT_USERNAME and AT_API_KEY: required to send SMS outside --demo"])
     return AtSender(
         config.at_username,
         config.at_api_key,

@@ -24,7 +24,7 @@ import structlog
 
 from gateway import logs
 from gateway.alerting import alert_text
-from gateway.app import create_app, make_sender
+from gateway.app import check_serving, create_app, log_sms_disabled, make_sender
 from gateway.config import Config, ConfigError
 from gateway.console.auth import hash_password
 from gateway.identity import Identity, local_secret
@@ -57,6 +57,9 @@ from ussd_menus.receipts import parse_receipt, show_receipt
 
 log = structlog.get_logger()
 T = TypeVar("T")
+# `serve --demo` listens on loopback unless HOST or --host says otherwise: the demo has fictional
+# data, its simulator and local gateway, and may run without a callback token.
+DEMO_HOST = "127.0.0.1"
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -68,6 +71,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(str(error))
     if getattr(args, "host", None):
         config = replace(config, host=args.host)
+    elif getattr(args, "demo", False) and not os.environ.get("HOST", "").strip():
+        config = replace(config, host=DEMO_HOST)
     if getattr(args, "port", None):
         config = replace(config, port=args.port)
     # The service logs to stdout; other commands keep stdout for their own output (a CSV export).
@@ -76,6 +81,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         args.run(config, args)
     except (InvalidCsv, StorageError, OSError) as error:
         sys.exit(f"error: {error}")
+    except ConfigError as error:
+        sys.exit(str(error))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -83,7 +90,9 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="run the web service (migrates first)")
-    serve.add_argument("--host", help="listen address (default: HOST or 0.0.0.0)")
+    serve.add_argument(
+        "--host", help="listen address (default: HOST, else 0.0.0.0, or 127.0.0.1 with --demo)"
+    )
     serve.add_argument("--port", type=int, help="listen port (default: PORT or 8000)")
     serve.add_argument("--demo", action="store_true", help="load sample data into an empty db")
     serve.set_defaults(run=_serve)
@@ -240,6 +249,7 @@ def _with_secret(config: Config) -> Config:
 def _serve(config: Config, args: argparse.Namespace) -> None:
     config = _with_secret(config)
     config = replace(config, demo=args.demo)  # the phone simulator at /simulator
+    check_serving(config)
     url = database_url(config)
 
     async def prepare() -> None:
@@ -311,6 +321,9 @@ def _api_token_add(config: Config, args: argparse.Namespace) -> None:
 def _worker(config: Config, args: argparse.Namespace) -> None:
     config = _with_secret(config)
     url = database_url(config)
+    if not config.sms_enabled:
+        log_sms_disabled()
+        sys.exit("error: no SMS provider (AT_USERNAME, AT_API_KEY): a worker has nothing to send")
 
     async def run() -> None:
         conn = await _connect(config)

@@ -52,6 +52,7 @@ class Config:
     at_api_key: str | None = field(default=None, repr=False)
     at_sender_id: str | None = None
     at_api_url: str | None = None
+    # One token, or several separated by commas while rotating (any one is accepted).
     callback_token: str | None = field(default=None, repr=False)
     send_concurrency: int = 16
     max_attempts: int = 8
@@ -75,8 +76,19 @@ class Config:
 
     @property
     def local_gateway(self) -> bool:
-        """No Africa's Talking account configured: SMS go to the built-in local gateway."""
-        return self.at_username is None
+        """The demo without an Africa's Talking account: SMS go to the built-in local gateway.
+        Outside the demo it is never mounted: it lists every SMS with its recipient in clear."""
+        return self.demo and self.at_username is None
+
+    @property
+    def sms_enabled(self) -> bool:
+        """SMS are sent: through Africa's Talking, or in the demo through the local gateway."""
+        return self.at_username is not None or self.demo
+
+    @property
+    def callback_tokens(self) -> tuple[str, ...]:
+        """Every accepted callback token (more than one while rotating)."""
+        return tuple(t for t in (self.callback_token or "").split(",") if t)
 
     @property
     def secure_cookies(self) -> bool:
@@ -129,7 +141,7 @@ class Config:
             at_api_key=get("AT_API_KEY", str, d.at_api_key),
             at_sender_id=get("AT_SENDER_ID", str, d.at_sender_id),
             at_api_url=get("AT_API_URL", _http_url, d.at_api_url),
-            callback_token=get("HOTLINE_CALLBACK_TOKEN", _secret, d.callback_token),
+            callback_token=get("HOTLINE_CALLBACK_TOKEN", _token_list, d.callback_token),
             send_concurrency=get(
                 "HOTLINE_SEND_CONCURRENCY", _int_between(1, 256), d.send_concurrency
             ),
@@ -203,6 +215,18 @@ def _secret(raw: str) -> str:
     if len(raw) < 16:
         raise ValueError("must be at least 16 characters (the value is not shown)")
     return raw
+
+
+def _token_list(raw: str) -> str:
+    """One token or a comma-separated list (rotation), each a secret; kept comma-joined."""
+    tokens = [token.strip() for token in raw.split(",")]
+    for position, token in enumerate(tokens, start=1):
+        if len(token) < 16:
+            raise ValueError(
+                f"token {position} of {len(tokens)} must be at least 16 characters"
+                " (the value is not shown)"
+            )
+    return ",".join(tokens)
 
 
 def _http_url(raw: str) -> str:

@@ -1,5 +1,7 @@
 """
-Request middleware: fresh log context per request, one summary line, and no unhandled 500 pages.
+Request middleware: fresh log context per request, one summary line, no unhandled 500 pages, and
+the callback token on every `/at/...` request (any of HOTLINE_CALLBACK_TOKEN's tokens, so a
+rotation has no gap).
 """
 
 from __future__ import annotations
@@ -17,6 +19,13 @@ from gateway.keys import CONFIG
 log = structlog.get_logger()
 
 
+def token_accepted(sent: str, tokens: tuple[str, ...]) -> bool:
+    """Whether `sent` is one of `tokens`: each is compared in constant time, none skipped, so
+    the answer's timing tells neither which token matched nor how much of one."""
+    given = sent.encode()
+    return any([hmac.compare_digest(given, token.encode()) for token in tokens])
+
+
 @web.middleware
 async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Bind request_id and route, and log `http.request_finished` once per request."""
@@ -29,11 +38,11 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
     started = time.perf_counter()
     status = 500
     try:
-        token = request.config_dict[CONFIG].callback_token
+        tokens = request.config_dict[CONFIG].callback_tokens
         if (
-            token
+            tokens
             and request.path.startswith("/at/")
-            and not hmac.compare_digest(request.query.get("token", "").encode(), token.encode())
+            and not token_accepted(request.query.get("token", ""), tokens)
         ):
             log.warning("http.callback_token_refused")
             raise web.HTTPForbidden(text="callback token missing or wrong\n")

@@ -45,7 +45,7 @@ async def simulator_page(request: web.Request) -> web.Response:
         "networkCode": NETWORK_CODE,
         "shortCode": SHORT_CODE,
         # Demo only: the page must pass the callbacks' token like AT's configured URLs do.
-        "token": config.callback_token or "",
+        "token": next(iter(config.callback_tokens), ""),
         "messagesUrl": MESSAGES_URL if config.local_gateway else "",
     }
     html = _ENV.get_template("simulator.html").render(

@@ -25,7 +25,7 @@ from gateway.alerting import alert_text
 from gateway.forms import read_form
 from gateway.phones import normalize
 from gateway.ussd import WIB
-from storage.alerts import acknowledge, resend, tip_id_by_receipt
+from storage.alerts import acknowledge, resend, tip_id_for_official
 from storage.db import Conn
 from storage.officials import official_by_phone
 from storage.outbox import QueuedSms, enqueue_sms, opt_out, record_inbound
@@ -39,6 +39,7 @@ from storage.tips import (
     set_status,
 )
 from ussd_menus import sms
+from ussd_menus.identity_requests import identity_requests
 from ussd_menus.receipts import looks_like_receipt, new_receipt, parse_receipt, show_receipt
 from ussd_menus.report import CATEGORIES
 
@@ -162,13 +163,17 @@ async def _lookup(request: web.Request, conn: Conn, receipt: str) -> TipStatus |
 async def _official(
     request: web.Request, conn: Conn, order: sms.Command, official_id: int, message_id: str
 ) -> str:
-    """OK / TANYA / SELESAI / INFO from a registered official."""
+    """OK / TANYA / SELESAI / INFO from a registered official, on a tip routed to them only: any
+    other receipt is answered exactly like one that does not exist. A question or closing note
+    asking who the reporter is, is held for staff review (the tip still closes)."""
     code, _, rest = order.rest.partition(" ")
     receipt = parse_receipt(code)
-    tip_id = await tip_id_by_receipt(conn, receipt) if receipt else None
+    tip_id = await tip_id_for_official(conn, receipt, official_id) if receipt else None
     if receipt is None or tip_id is None:
+        if receipt is not None:
+            log.info("alerts.official_command_refused", command=order.name, official_id=official_id)
         return sms.official_reply("unknown" if code else "format", receipt or code)
-    log.info("alerts.official_command", command=order.name, tip_id=tip_id)
+    log.info("alerts.official_command", command=order.name, tip_id=tip_id, official_id=official_id)
     if order.name == "ok":
         await acknowledge(conn, tip_id, official_id)
         return sms.official_reply("ok", receipt)
@@ -178,12 +183,18 @@ async def _official(
     if not rest.strip():
         return sms.official_reply("format", receipt)
     await acknowledge(conn, tip_id, official_id)
+    body = rest.strip()[:1000]
+    held_for = identity_requests(body)
+    if held_for:
+        log.warning("tips.official_message_held", tip_id=tip_id, official_id=official_id)
+    kind = "question" if order.name == "ask" else "note"
+    await add_official_message(
+        conn, receipt, kind, body, official_id=official_id, held_for=held_for
+    )
     if order.name == "ask":
-        await add_official_message(conn, receipt, "question", rest.strip()[:1000])
-        return sms.official_reply("asked", receipt)
-    await add_official_message(conn, receipt, "note", rest.strip()[:1000])
+        return sms.official_reply("asked_held" if held_for else "asked", receipt)
     await set_status(conn, receipt, "ditutup")
-    return sms.official_reply("closed", receipt)
+    return sms.official_reply("closed_held" if held_for else "closed", receipt)
 
 
 async def _file(

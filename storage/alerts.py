@@ -243,9 +243,19 @@ async def _escalate(conn: Conn, tip_id: int, tier: int, text: AlertText) -> Esca
     return Escalated(tip_id, tier, next_tier, len(chosen))
 
 
-async def tip_id_by_receipt(conn: Conn, receipt: str) -> int | None:
-    """A tip's id."""
-    tip_id: int | None = await conn.fetchval("SELECT id FROM tips WHERE receipt = $1", receipt)
+async def tip_id_for_official(conn: Conn, receipt: str, official_id: int) -> int | None:
+    """The tip with this receipt if it was routed to this official (they hold an alert for it:
+    their tier, area and category when it was routed or escalated), else None.
+
+    One query answers both "no such tip" and "not yours" the same way, so an official's number
+    (or a forged sender) learns nothing about tips routed elsewhere.
+    """
+    tip_id: int | None = await conn.fetchval(
+        "SELECT t.id FROM tips t WHERE t.receipt = $1"
+        " AND EXISTS (SELECT 1 FROM alerts a WHERE a.tip_id = t.id AND a.official_id = $2)",
+        receipt,
+        official_id,
+    )
     return tip_id
 
 

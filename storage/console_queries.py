@@ -133,13 +133,16 @@ class TipRow:
     kecamatan_name: str | None
     status: str
     channel: str
+    held: int  # officials' messages waiting for a reviewer (they ask who the reporter is)
 
 
 async def tip_rows(conn: Queryable, wanted: TipFilter, limit: int) -> list[TipRow]:
     """Tips matching the filters, newest first."""
     rows = await conn.fetch(
         "SELECT t.receipt, t.created_at, t.category, k.name AS kecamatan_name, t.status,"
-        " t.channel FROM tips t LEFT JOIN kecamatan k ON k.code = t.kecamatan_code"
+        " t.channel, (SELECT count(*)::int FROM tip_messages m WHERE m.tip_id = t.id"
+        "  AND m.review = 'held') AS held"
+        " FROM tips t LEFT JOIN kecamatan k ON k.code = t.kecamatan_code"
         " WHERE ($1::text IS NULL OR t.status = $1)"
         " AND ($2::text IS NULL OR t.category = $2)"
         " AND ($3::text IS NULL OR t.kecamatan_code = $3)"
@@ -159,19 +162,30 @@ async def tip_rows(conn: Queryable, wanted: TipFilter, limit: int) -> list[TipRo
 
 @dataclass(frozen=True, slots=True)
 class ThreadMessage:
-    """A message on a tip's anonymous thread."""
+    """A message on a tip's anonymous thread; an official's names who sent it, and whether it
+    waits for review (held), was released or rejected (who and when), or never needed it."""
 
+    id: int
     author: str
     kind: str
     body: str | None
     created_at: datetime
+    official_name: str | None
+    official_office: str | None
+    review: str
+    held_for: str
+    reviewed_by: str | None
+    reviewed_at: datetime | None
 
 
 async def tip_thread(conn: Queryable, receipt: str) -> list[ThreadMessage]:
-    """Officials' questions and notes and the reporter's answers, oldest first."""
+    """Officials' questions and notes (with who sent them) and the reporter's answers, oldest
+    first; staff see held and rejected messages too."""
     rows = await conn.fetch(
-        "SELECT m.author, m.kind, m.body, m.created_at FROM tip_messages m"
-        " JOIN tips t ON t.id = m.tip_id WHERE t.receipt = $1 ORDER BY m.id",
+        "SELECT m.id, m.author, m.kind, m.body, m.created_at, f.name AS official_name,"
+        " f.office AS official_office, m.review, m.held_for, m.reviewed_by, m.reviewed_at"
+        " FROM tip_messages m JOIN tips t ON t.id = m.tip_id"
+        " LEFT JOIN officials f ON f.id = m.official_id WHERE t.receipt = $1 ORDER BY m.id",
         receipt,
     )
     return [ThreadMessage(**dict(r)) for r in rows]

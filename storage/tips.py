@@ -27,6 +27,8 @@ from storage.phone_text import hide_phone_numbers
 
 CATEGORIES = ("calo", "biaya", "dokumen", "visa", "tujuan", "bahaya", "lainnya")
 STATUSES = ("diterima", "diteruskan", "diproses", "ditutup")
+# Officials' messages a reporter may see: never one held for review or rejected by a reviewer.
+_SHOWN = "m.review IN ('none', 'released')"
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,15 +184,16 @@ async def recent_tip_count(conn: Queryable, reporter_key: bytes | None, hours: i
 
 
 async def tip_status(conn: Queryable, receipt: str) -> TipStatus | None:
-    """A tip's status, latest official message and unanswered question, by receipt."""
+    """A tip's status, latest official message and unanswered question, by receipt: what the
+    reporter sees, so messages held for review or rejected are left out."""
     row = await conn.fetchrow(
         "SELECT t.receipt, t.status, t.category,"
         " (SELECT body FROM tip_messages m WHERE m.tip_id = t.id AND m.author = 'official'"
-        "  ORDER BY m.id DESC LIMIT 1) AS latest,"
+        f"  AND {_SHOWN} ORDER BY m.id DESC LIMIT 1) AS latest,"
         " q.id AS question_id, q.body AS question"
         " FROM tips t LEFT JOIN LATERAL ("
         "  SELECT m.id, m.body FROM tip_messages m WHERE m.tip_id = t.id AND m.kind = 'question'"
-        "  AND NOT EXISTS (SELECT 1 FROM tip_messages a WHERE a.reply_to = m.id)"
+        f"  AND {_SHOWN} AND NOT EXISTS (SELECT 1 FROM tip_messages a WHERE a.reply_to = m.id)"
         "  ORDER BY m.id DESC LIMIT 1) q ON true"
         " WHERE t.receipt = $1",
         receipt,
@@ -214,12 +217,13 @@ async def answer_question(
     body: str,
     source_ref: str,
 ) -> bool:
-    """Add the reporter's answer to a question once per source; False if the question is unknown."""
+    """Add the reporter's answer to a question once per source; False if the question is unknown
+    or not shown to the reporter (held for review or rejected)."""
     row = await conn.fetchrow(
         "INSERT INTO tip_messages (tip_id, author, kind, body, reply_to, source_ref)"
         " SELECT m.tip_id, 'reporter', 'answer', $3, m.id, $4"
         " FROM tip_messages m JOIN tips t ON t.id = m.tip_id"
-        " WHERE t.receipt = $1 AND m.id = $2 AND m.kind = 'question'"
+        f" WHERE t.receipt = $1 AND m.id = $2 AND m.kind = 'question' AND {_SHOWN}"
         " ON CONFLICT (source_ref) DO UPDATE SET source_ref = excluded.source_ref"
         " RETURNING id",
         receipt,
@@ -230,16 +234,51 @@ async def answer_question(
     return row is not None
 
 
-async def add_official_message(conn: Queryable, receipt: str, kind: str, body: str) -> int | None:
-    """An official's question or note on a tip (the SMS commands come with the alerts issue)."""
+async def add_official_message(
+    conn: Queryable,
+    receipt: str,
+    kind: str,
+    body: str,
+    *,
+    official_id: int | None = None,
+    held_for: tuple[str, ...] = (),
+) -> int | None:
+    """An official's question or note on a tip, recorded with the official who sent it (the SMS
+    commands always name one). With
+    `held_for` (why: the identity words it asks for) it is held for staff review: the reporter
+    does not see it until an investigator or admin releases it."""
     message_id: int | None = await conn.fetchval(
-        "INSERT INTO tip_messages (tip_id, author, kind, body)"
-        " SELECT id, 'official', $2, $3 FROM tips WHERE receipt = $1 RETURNING id",
+        "INSERT INTO tip_messages (tip_id, author, kind, body, official_id, review, held_for)"
+        " SELECT id, 'official', $2, $3, $4, $5, $6 FROM tips WHERE receipt = $1 RETURNING id",
         receipt,
         kind,
         body,
+        official_id,
+        "held" if held_for else "none",
+        ", ".join(held_for)[:200],
     )
     return message_id
+
+
+REVIEW_DECISIONS = ("released", "rejected")
+
+
+async def review_message(
+    conn: Queryable, receipt: str, message_id: int, decision: str, reviewer: str
+) -> bool:
+    """Release or reject a held message of this tip, recording who decided and when. One
+    statement, only from 'held': a second click or a concurrent reviewer changes nothing (False)."""
+    assert decision in REVIEW_DECISIONS
+    done: int | None = await conn.fetchval(
+        "UPDATE tip_messages m SET review = $3, reviewed_by = $4, reviewed_at = now()"
+        " FROM tips t WHERE t.id = m.tip_id AND t.receipt = $1 AND m.id = $2"
+        " AND m.review = 'held' RETURNING m.id",
+        receipt,
+        message_id,
+        decision,
+        reviewer,
+    )
+    return done is not None
 
 
 async def set_status(conn: Queryable, receipt: str, status: str) -> bool:

@@ -16,7 +16,9 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 import structlog
+from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
+from yarl import URL
 
 from gateway import keys, logs
 from gateway.app import create_app
@@ -38,6 +40,8 @@ TEMPLATE = f"hotline_test_template_{os.getpid()}"
 # on pytest's temporary directories, which a concurrent run may clean up.
 EMBEDDED_DIR = Path(__file__).resolve().parent.parent / "var" / "test-postgres"
 _numbers = itertools.count()
+# The config fixture's HOTLINE_CALLBACK_TOKEN: outside the demo no app starts without one.
+CALLBACK_TOKEN = "test-callback-token-0123456789"
 
 
 def with_database(url: str, name: str) -> str:
@@ -114,6 +118,7 @@ def config(tmp_path: Path) -> Config:
         log_format="json",
         db_timeout_s=2.0,
         secret="test-secret-0123456789",
+        callback_token=CALLBACK_TOKEN,
         run_worker=False,  # tests that send drive the worker themselves, against tests' fake AT
         cookie_secure=False,  # the test client speaks plain HTTP and keeps no Secure cookie
     )
@@ -134,6 +139,38 @@ def log_output(config: Config) -> io.StringIO:
     return stream
 
 
+class AtTestClient(TestClient):  # type: ignore[type-arg]
+    """aiohttp's test client, calling `/at/...` as Africa's Talking's configured URLs do: with the
+    app's (first) callback token in the query, unless the request names its own `token` or the
+    test turns `sign_callbacks` off (to show what happens without one)."""
+
+    sign_callbacks = True
+
+    async def _request(self, method: str, path: str | URL, **kwargs: object) -> ClientResponse:
+        params = kwargs.get("params")
+        app = self.app
+        if (
+            self.sign_callbacks
+            and app is not None
+            and str(path).startswith("/at/")
+            and not (isinstance(params, dict) and "token" in params)
+        ):
+            tokens = app[keys.CONFIG].callback_tokens
+            if tokens:
+                kwargs["params"] = {
+                    **(params if isinstance(params, dict) else {}),
+                    "token": tokens[0],
+                }
+        response: ClientResponse = await super()._request(method, path, **kwargs)
+        return response
+
+
+@pytest.fixture
+def aiohttp_client_cls() -> type[TestClient]:  # type: ignore[type-arg]
+    """Every `aiohttp_client` is an AtTestClient."""
+    return AtTestClient
+
+
 @pytest.fixture
 async def client(sample_db: str, config: Config, aiohttp_client) -> TestClient:  # type: ignore[no-untyped-def]
     """The real app, on the sample registry, behind a real HTTP client."""
@@ -152,6 +189,11 @@ class Gateway:
     def worker(self) -> OutboxWorker:
         """The service's outbox worker (tests drive it: HOTLINE_WORKER is off)."""
         return self.client.server.app[keys.WORKER]
+
+    @property
+    def delivery_url(self) -> str:
+        """Where AT posts delivery reports: the service's callback, with its token."""
+        return str(self.client.make_url("/at/sms/delivery").with_query(token=CALLBACK_TOKEN))
 
 
 FAKE_API_KEY = "at-test-key-0123456789"
@@ -181,6 +223,7 @@ async def gateway(sample_db: str, config: Config, aiohttp_server, aiohttp_client
     )
     client = await aiohttp_client(create_app(settings, sample_db))
     state = fake_app[FAKE_AT]
-    state.report_url = str(client.make_url("/at/sms/delivery"))
     state.report_delay_s = 0.01
-    return Gateway(client, state, fake_url)
+    wired = Gateway(client, state, fake_url)
+    state.report_url = wired.delivery_url
+    return wired

@@ -50,7 +50,7 @@ def gateway(gateway: Gateway) -> Gateway:
 
 def reports_on(gateway: Gateway) -> None:
     """Let the fake post delivery reports back to the service, as AT does, a little later."""
-    gateway.fake.report_url = str(gateway.client.make_url("/at/sms/delivery"))
+    gateway.fake.report_url = gateway.delivery_url
     gateway.fake.report_delay_s = REPORT_DELAY_S
 
 

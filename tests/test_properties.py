@@ -28,7 +28,7 @@ from storage.errors import InvalidCsv
 from storage.officials import parse_officials
 from storage.registry_csv import parse_agencies
 from storage.tips import CATEGORIES
-from tests.conftest import TEMPLATE, with_database
+from tests.conftest import CALLBACK_TOKEN, TEMPLATE, with_database
 
 KEC = {"36.04.12", "36.04.13"}
 FIELDS = [
@@ -72,6 +72,7 @@ def live_url(
     config = Config(
         data_dir=tmp_path_factory.mktemp("props"),
         secret="test-secret-0123456789",
+        callback_token=CALLBACK_TOKEN,
         run_worker=False,
         log_level="error",
     )
@@ -91,9 +92,11 @@ def live_url(
 
 
 def post(url: str, body: bytes) -> tuple[int, str]:
-    """POST a raw urlencoded body; the status and text."""
+    """POST a raw urlencoded body as AT does (with the callback token); the status and text."""
     request = urllib.request.Request(  # noqa: S310 - loopback test server
-        url, data=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+        f"{url}?token={CALLBACK_TOKEN}",
+        data=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310

@@ -82,11 +82,21 @@ def test_messages_url_is_the_local_gateways() -> None:
 
 def test_local_gateway_url_has_no_token(config: Config) -> None:
     """The SDK's base URL for the local gateway stays a plain path when a token is set."""
-    sender = make_sender(replace(config, callback_token=TOKEN, port=8123))
+    sender = make_sender(replace(config, demo=True, callback_token=TOKEN, port=8123))
     try:
         assert "http://127.0.0.1:8123/local-at/version1" == sender.base_url
     finally:
         sender.close()
+
+
+async def test_rotating_tokens_render_the_first(
+    sample_db: str, config: Config, aiohttp_client: Any
+) -> None:
+    """While tokens rotate, the page carries the first one only (any one is accepted)."""
+    tokens = f"{TOKEN},{TOKEN}-next"
+    client = await demo_client(sample_db, config, aiohttp_client, callback_token=tokens)
+    html = await (await client.get("/simulator")).text()
+    assert (True, False) == (f'"token": "{TOKEN}"' in html, "-next" in html)
 
 
 def test_demo_never_comes_from_the_environment() -> None:

@@ -231,6 +231,11 @@ def official_reply(key: str, receipt: str) -> str:
         "asked": "Pertanyaan dikirim. Pelapor membacanya lewat nomor laporan {r}; identitasnya"
         " tetap rahasia.",
         "closed": "Laporan {r} ditutup. Terima kasih.",
+        # A question or note asking who the reporter is (ussd_menus/identity_requests.py).
+        "asked_held": "Pertanyaan untuk laporan {r} ditahan untuk diperiksa staf: pelapor"
+        " anonim, jangan tanyakan nama, KTP, alamat atau nomor HP.",
+        "closed_held": "Laporan {r} ditutup. Catatan ditahan untuk diperiksa staf: pelapor"
+        " anonim, jangan tanyakan nama, KTP, alamat atau nomor HP.",
         "unknown": "Nomor laporan {r} tidak dikenal. Cek lagi nomornya.",
         "format": "Format: OK <nomor> | TANYA <nomor> <pertanyaan> | SELESAI <nomor> <catatan>"
         " | INFO <nomor>",

@@ -129,6 +129,22 @@ CONSOLE_TEXTS: dict[str, tuple[str, str]] = {
     "kind_question": ("pertanyaan", "question"),
     "kind_answer": ("jawaban", "answer"),
     "kind_note": ("catatan", "note"),
+    # Officials' messages asking who the reporter is, held for review
+    "review_held": (
+        "DITAHAN: pelapor belum melihatnya. Menanyakan identitas",
+        "HELD: the reporter has not seen it. Asks for identity",
+    ),
+    "review_released": ("Diteruskan ke pelapor oleh", "Released to the reporter by"),
+    "review_rejected": ("Ditolak (tidak pernah dilihat pelapor) oleh", "Rejected (never shown) by"),
+    "release": ("Teruskan ke pelapor", "Release to the reporter"),
+    "held_count": ("pesan ditahan", "held messages"),
+    "reject": ("Tolak", "Reject"),
+    "released": ("Pesan diteruskan ke pelapor.", "The message was released to the reporter."),
+    "rejected": (
+        "Pesan ditolak; pelapor tidak akan melihatnya.",
+        "Rejected: the reporter will never see it.",
+    ),
+    "not_held": ("Pesan itu tidak sedang ditahan.", "That message is not held."),
     "alerts": ("Peringatan ke petugas", "Alerts to officials"),
     "tier": ("Tingkat", "Tier"),
     "reason": ("Alasan", "Reason"),

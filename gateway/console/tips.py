@@ -5,7 +5,9 @@ it says) and one tip's page (its content, anonymous thread and its alerts' deliv
 Opening a tip's page reads its content through storage.tips.read_tip, which writes the audit row
 (reader = the user's name, purpose "console") in the same transaction. Other roles are refused
 before anything is read, so they leave no audit row and see nothing. Nothing on these pages says
-who reported a tip.
+who reported a tip; they do say which official asked or closed by SMS. An official's message that
+asks who the reporter is waits here, held, until an investigator or admin releases it to the
+reporter or rejects it (POST with the CSRF token; the decision is stored with the reviewer's name).
 """
 
 from __future__ import annotations
@@ -14,12 +16,12 @@ import structlog
 from aiohttp import web
 
 from gateway import keys
-from gateway.console.auth import ROLES_TIPS, SESSION_KEY, require
+from gateway.console.auth import ROLES_TIPS, SESSION_KEY, Handler, require
 from gateway.console.params import query_choice, query_date
 from gateway.console.render import render
 from storage.console_queries import TipFilter, tip_alerts, tip_rows, tip_thread
 from storage.regions import load_kecamatan
-from storage.tips import CATEGORIES, STATUSES, read_tip
+from storage.tips import CATEGORIES, STATUSES, read_tip, review_message
 from ussd_menus.receipts import parse_receipt, show_receipt
 
 log = structlog.get_logger()
@@ -75,12 +77,42 @@ async def tip_page(request: web.Request) -> web.Response:
         kecamatan_name=names.get(tip.kecamatan_code or "", ""),
         thread=await tip_thread(pool, receipt),
         alerts=await tip_alerts(pool, receipt),
+        outcome=request.query.get("review", ""),
     )
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def review(decision: str) -> Handler:
+    """POST /console/tips/{receipt}/messages/{id}/release|reject: decide on a held message."""
+
+    @require(ROLES_TIPS)
+    async def decide(request: web.Request) -> web.StreamResponse:
+        receipt = parse_receipt(request.match_info["receipt"])
+        if receipt is None:
+            return render(request, "not_found.html", status=404)
+        message_id = int(request.match_info["id"])
+        user = request[SESSION_KEY].user
+        async with request.app[keys.POOL].acquire() as conn:
+            done = await review_message(conn, receipt, message_id, decision, user.name)
+        log.info(
+            "console.message_reviewed",
+            user=user.name,
+            message_id=message_id,
+            decision=decision,
+            done=done,
+        )
+        raise web.HTTPSeeOther(f"/console/tips/{receipt}?review={decision if done else 'not_held'}")
+
+    return decide
 
 
 def setup_tips(app: web.Application) -> None:
     """Register the tips pages."""
     app.router.add_get("/console/tips", tips_list)
     app.router.add_get(r"/console/tips/{receipt:[0-9-]{1,20}}", tip_page)
+    for action, decision in (("release", "released"), ("reject", "rejected")):
+        app.router.add_post(
+            rf"/console/tips/{{receipt:[0-9-]{{1,20}}}}/messages/{{id:\d{{1,18}}}}/{action}",
+            review(decision),
+        )

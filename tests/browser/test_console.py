@@ -39,6 +39,11 @@ SETTLE_S = 20.0
 _sessions = itertools.count()
 
 
+def token(live: LiveServer) -> dict[str, str]:
+    """The query AT's configured callback URLs carry (the server's first callback token)."""
+    return {"token": live.config.callback_tokens[0]} if live.config.callback_tokens else {}
+
+
 async def ussd_walk(live: LiveServer, inputs: list[str], phone: str = RESIDENT) -> str:
     """One USSD session posted to the live server as AT does; the last screen."""
     session_id = f"ATUid_console_{next(_sessions)}"
@@ -52,7 +57,7 @@ async def ussd_walk(live: LiveServer, inputs: list[str], phone: str = RESIDENT) 
                 "serviceCode": "*123#",
                 "text": "*".join(inputs[:n]),
             }
-            async with http.post(f"{live.url}/at/ussd", data=form) as response:
+            async with http.post(f"{live.url}/at/ussd", params=token(live), data=form) as response:
                 assert 200 == response.status
                 screen = await response.text()
     return screen
@@ -62,7 +67,9 @@ async def inbound_sms(live: LiveServer, sender: str, text: str) -> None:
     """One SMS from a resident, posted as AT does."""
     form = {"from": sender, "to": "12345", "text": text, "id": f"ATXid_console_{next(_sessions)}"}
     async with aiohttp.ClientSession() as http:
-        async with http.post(f"{live.url}/at/sms/inbound", data=form) as response:
+        async with http.post(
+            f"{live.url}/at/sms/inbound", params=token(live), data=form
+        ) as response:
             assert 200 == response.status
 
 
