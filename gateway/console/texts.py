@@ -65,7 +65,7 @@ CONSOLE_TEXTS: dict[str, tuple[str, str]] = {
         "Tip flood: alerts to officials are held until an admin releases them",
     ),
     "release_held": ("Kirim peringatan yang ditahan", "Send the held alerts"),
-    "released": ("Peringatan dilepas", "Alerts released"),
+    "alerts_released": ("Peringatan dilepas", "Alerts released"),
     "ev_released": ("Dilepas setelah banjir laporan", "Released after a tip flood"),
     "dead_only": ("Hanya surat mati (dead letter)", "Dead letters only"),
     "export_csv": ("Unduh CSV (sesuai saringan)", "Download CSV (as filtered)"),
