@@ -65,7 +65,7 @@ class Config:
     sms_replies_per_hour: int = 10
     sms_per_hour: int = 2000
     tip_flood_per_minute: int = 30
-    receipt_misses_per_hour: int = 200
+    receipt_misses_per_hour: int = 50
     # None: Secure session cookies outside the demo, plain ones in it (see `secure_cookies`).
     cookie_secure: bool | None = None
     trusted_proxies: tuple[Network, ...] = ()

@@ -126,7 +126,7 @@ class TipRules:
     agency_flag_per_day: int
     draft_minutes: int
     flood_per_minute: int | None = None
-    receipt_misses_per_hour: int = 200
+    receipt_misses_per_hour: int = 50
 
 
 class UssdService:
