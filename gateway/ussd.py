@@ -332,12 +332,16 @@ class UssdService:
         receipts up again, so a receipt this session already missed is not counted twice."""
         session = self._session(session_id)
         first_miss = receipt not in session.missed
-        async with self.pool.acquire() as conn:
-            status = await self._db(
-                guarded_tip_status(
+
+        async def lookup() -> TipStatus | None:
+            # Acquire and release inside the deadline too: releasing resets the connection,
+            # which waits on a hung server as long as the query would.
+            async with self.pool.acquire() as conn:
+                return await guarded_tip_status(
                     conn, receipt, self.rules.receipt_misses_per_hour, count_miss=first_miss
                 )
-            )
+
+        status = await self._db(lookup())
         if status is None:
             session.missed.add(receipt)
             if len(session.missed) >= MAX_RECEIPT_MISSES:
