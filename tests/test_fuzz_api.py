@@ -12,9 +12,7 @@ module well under a minute on two cores.
 
 from __future__ import annotations
 
-import asyncio
 import os
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +23,6 @@ import asyncpg
 import pytest
 import requests
 import schemathesis
-from aiohttp import web
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
@@ -38,7 +35,6 @@ from schemathesis.specs.openapi.checks import (
 
 import gateway
 from gateway.api import PREFIX
-from gateway.app import create_app
 from gateway.config import Config
 from gateway.phones import normalize
 from storage.officials import import_officials, parse_officials
@@ -47,7 +43,7 @@ from storage.registry import replace_registry
 from storage.sample import sample_agencies, sample_officials_csv
 from storage.tips import CATEGORIES
 from storage.users import add_api_token
-from tests.conftest import TEMPLATE, with_database
+from tests.live_app import live_app
 
 SPEC = Path(gateway.__file__).with_name("openapi.yaml")
 API_TOKEN = "fuzz-api-token-0123456789abcdef"
@@ -111,19 +107,6 @@ def live(
     server_url: str, template_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Live]:
     """The app on its own seeded database, served from a background thread."""
-    name = f"hotline_fuzz_{os.getpid()}"
-    loop = asyncio.new_event_loop()
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(server_url)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    loop.run_until_complete(admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    loop.run_until_complete(admin(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}"))
-    database = with_database(server_url, name)
     config = Config(
         data_dir=tmp_path_factory.mktemp("fuzz"),
         secret="fuzz-secret-0123456789",
@@ -131,20 +114,9 @@ def live(
         run_worker=False,
         log_level="error",
     )
-    runner = web.AppRunner(create_app(config, database))
-    loop.run_until_complete(runner.setup())
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    loop.run_until_complete(site.start())
-    url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    asyncio.run_coroutine_threadsafe(_seed(database, url), loop).result(timeout=60)
-    yield Live(url)
-    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=30)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(timeout=10)
-    loop.run_until_complete(admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    loop.close()
+    with live_app(server_url, f"hotline_fuzz_{os.getpid()}", config) as app:
+        app.run(_seed(app.database_url, app.url))
+        yield Live(app.url)
 
 
 @schema.parametrize()
