@@ -158,12 +158,12 @@ SPECS: dict[str, Spec] = {
     "alert": Spec(
         {"receipt": RECEIPT, "category": CATEGORY, "details": "", "code": CODE},
         fill="details",
-        fill_room=40,
+        fill_room=20,
     ),
     "alert_urgent": Spec(
         {"receipt": RECEIPT, "category": CATEGORY, "details": "", "code": CODE},
         fill="details",
-        fill_room=40,
+        fill_room=20,
     ),
 }
 
@@ -185,13 +185,13 @@ class Catalogue:
 
     texts: Mapping[str, Mapping[Lang, str]]
 
-    def render(self, name: str, lang: Lang, **values: str) -> str:
+    def render(self, name: str, lang: Lang, /, **values: str) -> str:
         """One SMS body; `values` are exactly the template's declared placeholders."""
         declared = SPECS[name].values.keys()
         assert values.keys() == declared, f"{name}: given {sorted(values)}, declared {declared}"
         return self.texts[name][lang].format(**values)
 
-    def room(self, name: str, lang: Lang, **values: str) -> int:
+    def room(self, name: str, lang: Lang, /, **values: str) -> int:
         """How many plain-ASCII characters the template's fill placeholder can take in one
         segment, the other placeholders given."""
         fill = SPECS[name].fill
@@ -205,30 +205,55 @@ def bundled_text() -> str:
     return (resources.files("ussd_menus") / "content" / "sms.toml").read_text("utf-8")
 
 
+Tables = dict[str, dict[Lang, str]]  # template -> language -> text
+BUNDLED = "content/sms.toml"
+
+
 def load(override: Path | None = None, provider: str = "") -> Catalogue:
-    """The bundled catalogue, with the operator's file (if any) applied for this provider; raises
-    CatalogueError naming every problem."""
+    """The bundled catalogue with the operator's file (if any) applied for this provider. Every
+    provider table in the file is checked, not only this provider's, so switching providers
+    cannot meet a broken one. Raises CatalogueError naming every problem."""
     problems: list[str] = []
-    base = _tables(_parse(bundled_text(), "content/sms.toml"), "content/sms.toml", "", problems)
+    bundled = _tables(_parse(bundled_text(), BUNDLED), f"{BUNDLED}: ", problems)
+    common: tuple[str, Tables] = ("", {})
+    per_provider: dict[str, tuple[str, Tables]] = {}
     if override is not None:
-        where = str(override)
+        where = f"{override}: "
         try:
-            raw = _parse(override.read_text("utf-8"), where)
+            raw = _parse(override.read_text("utf-8"), str(override))
         except (OSError, UnicodeDecodeError) as error:
-            raise CatalogueError([f"{where}: cannot read ({error})"]) from error
+            raise CatalogueError([f"{where}cannot read ({error})"]) from error
         providers = raw.pop("provider", {})
-        layers = [_tables(raw, where, "", problems)]
-        if not isinstance(providers, dict):
-            problems.append(f"{where}: [provider] must be tables [provider.<name>.<template>]")
-        elif isinstance(providers.get(provider), dict):
-            layers.append(_tables(providers[provider], where, f"provider.{provider}.", problems))
-        for layer in layers:
-            for name, langs in layer.items():
-                base.setdefault(name, {}).update(langs)
-    problems += check(base)
+        common = (where, _tables(raw, where, problems))
+        if not isinstance(providers, dict) or not all(
+            isinstance(tables, dict) for tables in providers.values()
+        ):
+            problems.append(f"{where}provider: must be tables [provider.<name>.<template>]")
+        else:
+            for name, tables in providers.items():
+                origin = f"{where}provider.{name}."
+                per_provider[name] = (origin, _tables(tables, origin, problems))
+    chosen: Tables = {}
+    for name in sorted({provider, *per_provider}):
+        texts, origins = _merged(bundled, [common, per_provider.get(name, ("", {}))])
+        problems += [p for p in check(texts, origins) if p not in problems]
+        chosen = texts if name == provider else chosen
     if problems:
         raise CatalogueError(problems)
-    return Catalogue(base)
+    return Catalogue(chosen)
+
+
+def _merged(
+    base: Tables, layers: list[tuple[str, Tables]]
+) -> tuple[Tables, dict[tuple[str, Lang], str]]:
+    """The templates with each layer's replacing the ones before; where each replacement is from."""
+    texts = {name: dict(langs) for name, langs in base.items()}
+    origins: dict[tuple[str, Lang], str] = {}
+    for origin, tables in layers:
+        for name, langs in tables.items():
+            texts.setdefault(name, {}).update(langs)
+            origins.update({(name, lang): origin for lang in langs})
+    return texts, origins
 
 
 def _parse(text: str, where: str) -> dict[str, object]:
@@ -238,13 +263,11 @@ def _parse(text: str, where: str) -> dict[str, object]:
         raise CatalogueError([f"{where}: not valid TOML ({error})"]) from error
 
 
-def _tables(
-    raw: Mapping[str, object], where: str, prefix: str, problems: list[str]
-) -> dict[str, dict[Lang, str]]:
+def _tables(raw: Mapping[str, object], origin: str, problems: list[str]) -> Tables:
     """Template tables as name -> language -> text; unknown names and keys are problems."""
-    out: dict[str, dict[Lang, str]] = {}
+    out: Tables = {}
     for name, table in raw.items():
-        label = f"{where}: {prefix}{name}"
+        label = f"{origin}{name}"
         if name not in SPECS:
             problems.append(f"{label}: unknown template (known: {', '.join(sorted(SPECS))})")
             continue
@@ -262,8 +285,11 @@ def _tables(
     return out
 
 
-def check(texts: Mapping[str, Mapping[Lang, str]]) -> list[str]:
-    """Every problem with a set of templates: missing, wrong placeholders, too long."""
+def check(
+    texts: Mapping[str, Mapping[Lang, str]], origins: Mapping[tuple[str, Lang], str] | None = None
+) -> list[str]:
+    """Every problem with a set of templates: missing, wrong placeholders, too long; each named
+    with the file it came from when that is the operator's (`origins`)."""
     problems: list[str] = []
     for name, spec in SPECS.items():
         for lang in LANGS:
@@ -273,7 +299,8 @@ def check(texts: Mapping[str, Mapping[Lang, str]]) -> list[str]:
                 continue
             problem = _placeholder_problem(text, spec) or _length_problem(text, spec, lang)
             if problem:
-                problems.append(f"{name} ({lang}): {problem}")
+                origin = (origins or {}).get((name, lang), "")
+                problems.append(f"{origin}{name} ({lang}): {problem}")
     return problems
 
 
