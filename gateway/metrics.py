@@ -18,10 +18,10 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Proc
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 
 from gateway import keys
-from storage.api_queries import OutboxGauges, outbox_gauges
 from storage.budgets import AbuseGauges, abuse_gauges
 from storage.db import DATABASE_ERRORS
 from storage.outbox import DELIVERY_STATUSES
+from storage.reads import OutboxGauges, outbox_gauges
 from storage.tips import CATEGORIES
 
 log = structlog.get_logger()

@@ -42,11 +42,6 @@ async def save_draft(
     )
 
 
-async def delete_draft(conn: Queryable, reporter_key: bytes) -> None:
-    """Forget the reporter's draft (start over)."""
-    await conn.execute("DELETE FROM report_drafts WHERE reporter_key = $1", reporter_key)
-
-
 @dataclass(frozen=True, slots=True)
 class ReportContext:
     """What starting a report depends on, read in one round trip."""
