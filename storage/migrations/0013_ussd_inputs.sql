@@ -9,7 +9,6 @@ CREATE TABLE ussd_inputs (
 );
 CREATE INDEX ussd_inputs_updated_at ON ussd_inputs (updated_at);
 
--- Session ends in our own words, not the gateway's.
-UPDATE ussd_session_events SET status = CASE status
-    WHEN 'Success' THEN 'completed' WHEN 'Incomplete' THEN 'incomplete' WHEN 'Failed' THEN 'failed'
-    ELSE status END;
+-- Session ends in our own words (completed, incomplete, failed), not the gateway's.
+UPDATE ussd_session_events
+    SET status = CASE lower(status) WHEN 'success' THEN 'completed' ELSE lower(status) END;
