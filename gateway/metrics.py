@@ -139,9 +139,13 @@ class Metrics:
         self.receipt_lookups_paused.set(float(gauges.receipt_lookups_paused) if gauges else nan)
 
 
+# The app's metrics; declared here, next to what it holds (gateway.keys imports nothing of ours).
+METRICS = web.AppKey("metrics", Metrics)
+
+
 async def metrics_endpoint(request: web.Request) -> web.Response:
     """GET /metrics: the Prometheus text format (no authentication: firewall it)."""
-    metrics = request.app[keys.METRICS]
+    metrics = request.app[METRICS]
     config = request.app[keys.CONFIG]
     try:
         gauges: OutboxGauges | None = await asyncio.wait_for(

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from gateway import keys
 from gateway.forms import read_form
+from gateway.metrics import METRICS
 from gateway.phones import mask_quoted
 from storage.outbox import DELIVERY_STATUSES, record_delivery_report
 
@@ -36,7 +37,7 @@ async def sms_delivery_callback(request: web.Request) -> web.Response:
     async with request.app[keys.POOL].acquire() as conn:
         new, outbox_id = await record_delivery_report(conn, provider_id, status, reason)
     if new:
-        request.app[keys.METRICS].sms_delivery_reports.labels(status).inc()
+        request.app[METRICS].sms_delivery_reports.labels(status).inc()
     if outbox_id is None:
         log.info("sms.delivery_report_unknown_id", provider_id=provider_id, status=status)
     else:
