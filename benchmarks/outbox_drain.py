@@ -33,7 +33,7 @@ HOTLINE = str(Path(sys.executable).parent / "hotline")
 FAKE = """
 import sys
 from aiohttp import web
-from gateway.fake_at import create_fake_at
+from gateway.providers.africastalking.fake import create_fake_at
 web.run_app(create_fake_at("bench-key", None, latency_s=float(sys.argv[2])),
             port=int(sys.argv[1]), print=None, access_log=None)
 """

@@ -23,9 +23,9 @@ from yarl import URL
 from gateway import keys, logs
 from gateway.app import create_app
 from gateway.config import Config
-from gateway.fake_at import FAKE_AT, FakeAtState, create_fake_at
 from gateway.outbox_worker import OutboxWorker
 from gateway.phones import normalize
+from gateway.providers.africastalking.fake import FAKE_AT, FakeAtState, create_fake_at
 from storage.embedded import embedded_database_url
 from storage.migrate import migrate
 from storage.officials import import_officials, parse_officials

@@ -20,7 +20,7 @@ from aiohttp.test_utils import TestClient
 from gateway import keys
 from gateway.alerting import alert_text
 from gateway.outbox_worker import OutboxWorker
-from gateway.sms_outbound import AtSender
+from gateway.providers.africastalking.sender import AtSender
 from tests.conftest import FAKE_API_KEY, Gateway
 
 HOTLINE = shutil.which("hotline", path=str(Path(sys.executable).parent)) or "hotline"
@@ -583,7 +583,7 @@ class TestSampleNumbers:
             outbox_id = await file_kramatwatu_tip(gateway)
             await drain(worker_like(gateway, sender))
         finally:
-            sender.close()
+            await sender.close()
         failed = await row(conn, outbox_id)
         assert ("failed", True, []) == (
             failed["status"],

@@ -18,8 +18,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from gateway.config import Config
-from gateway.fake_at import CODES
 from gateway.identity import local_secret
+from gateway.providers.africastalking.fake import CODES
 from storage.outbox import forget_recipients, retry_dead
 from storage.phone_text import HIDDEN, hide_phone_numbers
 from tests.conftest import Gateway
