@@ -22,6 +22,7 @@ from gateway.alerting import alert_text
 from gateway.outbox_worker import OutboxWorker
 from gateway.providers.africastalking.sender import AtSender
 from tests.conftest import FAKE_API_KEY, Gateway
+from tests.sms_client import send_sms
 
 HOTLINE = shutil.which("hotline", path=str(Path(sys.executable).parent)) or "hotline"
 RESIDENT = "+6281234567890"
@@ -139,20 +140,6 @@ async def set_phone(conn: asyncpg.Connection, old: str, new: str) -> None:
 def requests_to(gateway: Gateway, phone: str) -> int:
     """How many send requests the gateway got for one number."""
     return sum(1 for r in gateway.fake.requests if r.get("to") == phone)
-
-
-async def send_sms(client: TestClient, text: str, sender: str) -> None:
-    """Post one inbound SMS as AT does."""
-    form = {
-        "from": sender,
-        "to": "98765",
-        "text": text,
-        "date": "2026-11-30 10:00:00",
-        "id": f"ATXid_worker_{next(_ids)}",
-        "networkCode": "51010",
-    }
-    response = await client.post("/at/sms/inbound", data=form)
-    assert 200 == response.status, await response.text()
 
 
 def log_lines(stream: io.StringIO) -> list[dict[str, object]]:
