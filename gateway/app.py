@@ -28,7 +28,7 @@ from gateway.identity import Identity
 from gateway.metrics import Metrics, metrics_endpoint
 from gateway.middleware import request_context
 from gateway.outbox_worker import OutboxWorker
-from gateway.providers.provider import LocalGateway, Provider
+from gateway.providers.provider import LOCAL_FAKE, LocalGateway, Provider
 from gateway.providers.registry import provider_for
 from gateway.simulator import setup_simulator
 from gateway.ussd import TipRules, UssdService, ussd_callback
@@ -157,7 +157,8 @@ def create_app(config: Config, database_url: str) -> web.Application:
         # (recipients in clear: never mounted outside the demo); it posts delivery reports back
         # like the provider does.
         local = local_gateway(config, provider)
-        app.add_subapp(provider.local_mount, provider.fake(local.report_url))
+        app[LOCAL_FAKE] = provider.fake(local.report_url)
+        app.add_subapp(provider.local_mount, app[LOCAL_FAKE])
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_endpoint)  # no auth: firewall it

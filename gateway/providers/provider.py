@@ -32,8 +32,14 @@ class LocalGateway:
 class SentSms:
     """One message the fake accepted, for the simulator's inboxes."""
 
+    id: str
     phone: str  # E.164 with '+'
     text: str
+    at: float  # when the fake took it (Unix time)
+
+
+# The demo's mounted fake (a sub-app), for the simulator to read back what it was given.
+LOCAL_FAKE = web.AppKey("local_fake", web.Application)
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,9 @@ HTTP_500 = "+62811000500"
 SLOW = "+62811000408"
 UNDELIVERABLE = "+62811000404"
 AUTH_FAILED = "The supplied authentication is invalid"
+# Where AT posts USSD hops and end-of-session notifications (the simulator posts as AT there).
+USSD_CALLBACK = "/at/ussd"
+USSD_END_CALLBACK = "/at/ussd/events"
 
 
 @dataclass(slots=True)
@@ -235,4 +238,28 @@ def ussd_form(
         "serviceCode": service_code,
         "networkCode": network_code,
         "text": text,
+    }
+
+
+def ussd_end_form(
+    session_id: str,
+    phone: str,
+    service_code: str,
+    inputs: list[str],
+    completed: bool,
+    duration_ms: int,
+    network_code: str = "99999",
+) -> dict[str, str]:
+    """AT's end-of-session notification for a session that ended (`completed`: by our END) or
+    was abandoned by the caller."""
+    return {
+        "sessionId": session_id,
+        "serviceCode": service_code,
+        "networkCode": network_code,
+        "phoneNumber": phone,
+        "status": "Success" if completed else "Incomplete",
+        "input": "*".join(inputs),
+        "hopsCount": str(len(inputs) + 1),
+        "durationInMillis": str(max(duration_ms, 0)),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
     }

@@ -35,7 +35,7 @@ async def _post_inbound(
 
 
 def _sent(fake: web.Application) -> list[SentSms]:
-    return [SentSms(m["to"], m["message"]) for m in fake[FAKE_AT].messages]
+    return [SentSms(m["id"], m["to"], m["message"], float(m["at"])) for m in fake[FAKE_AT].messages]
 
 
 PROVIDER = Provider(

@@ -45,7 +45,10 @@ async def _post_inbound(
 
 
 def _sent(fake: web.Application) -> list[SentSms]:
-    return [SentSms(e164(m["to"]), m["text"]) for m in fake[FAKE_INFOBIP].messages]
+    return [
+        SentSms(m["messageId"], e164(m["to"]), m["text"], float(m["at"]))
+        for m in fake[FAKE_INFOBIP].messages
+    ]
 
 
 PROVIDER = Provider(
