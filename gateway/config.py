@@ -61,6 +61,8 @@ class Config:
     infobip_report_url: str | None = field(default=None, repr=False)
     # messageId = prefix + outbox id: unique per deployment sharing one Infobip account.
     infobip_message_id_prefix: str = "hotline-"
+    # Outbox rows per request to Infobip (1: one at a time).
+    infobip_max_batch: int = 50
     # One token, or several separated by commas while rotating (any one is accepted).
     callback_token: str | None = field(default=None, repr=False)
     send_concurrency: int = 16
@@ -173,6 +175,9 @@ class Config:
             infobip_report_url=get("INFOBIP_REPORT_URL", _http_url, d.infobip_report_url),
             infobip_message_id_prefix=get(
                 "INFOBIP_MESSAGE_ID_PREFIX", _message_id_prefix, d.infobip_message_id_prefix
+            ),
+            infobip_max_batch=get(
+                "INFOBIP_MAX_BATCH", _int_between(1, 1000), d.infobip_max_batch
             ),
             callback_token=get("HOTLINE_CALLBACK_TOKEN", _token_list, d.callback_token),
             send_concurrency=get(

@@ -24,6 +24,8 @@ def make_sender(config: Config, local: LocalGateway | None) -> Sender:
             "local",
             config.infobip_sender or DEMO_SENDER,
             local.report_url,
+            max_batch=config.infobip_max_batch,
+            concurrency=config.send_concurrency,
             message_id_prefix=config.infobip_message_id_prefix,
         )
     missing = config.infobip_missing()
@@ -34,6 +36,8 @@ def make_sender(config: Config, local: LocalGateway | None) -> Sender:
         config.infobip_api_key,
         config.infobip_sender or "",
         config.infobip_report_url,
+        max_batch=config.infobip_max_batch,
+        concurrency=config.send_concurrency,
         message_id_prefix=config.infobip_message_id_prefix,
     )
 
