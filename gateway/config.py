@@ -176,9 +176,7 @@ class Config:
             infobip_message_id_prefix=get(
                 "INFOBIP_MESSAGE_ID_PREFIX", _message_id_prefix, d.infobip_message_id_prefix
             ),
-            infobip_max_batch=get(
-                "INFOBIP_MAX_BATCH", _int_between(1, 1000), d.infobip_max_batch
-            ),
+            infobip_max_batch=get("INFOBIP_MAX_BATCH", _int_between(1, 1000), d.infobip_max_batch),
             callback_token=get("HOTLINE_CALLBACK_TOKEN", _token_list, d.callback_token),
             send_concurrency=get(
                 "HOTLINE_SEND_CONCURRENCY", _int_between(1, 256), d.send_concurrency

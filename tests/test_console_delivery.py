@@ -241,10 +241,10 @@ class TestMessagePage:
     async def test_failure_report_reason_is_shown(
         self, client: TestClient, conn: asyncpg.Connection, messages: Messages
     ) -> None:
-        """A failed delivery report shows its status and the operator's reason."""
-        await record_delivery_report(conn, "ATXid_stuck", "Rejected", "DeliveryFailure")
+        """A failed delivery report shows our status, the provider's words and its reason."""
+        await record_delivery_report(conn, "ATXid_stuck", "rejected", "Rejected", "DeliveryFailure")
         await sign_in(client, conn, "operator")
-        assert ("Laporan pengiriman operator", "Rejected DeliveryFailure") == (
+        assert ("Laporan pengiriman operator", "rejected (Rejected) DeliveryFailure") == (
             await timeline(client, messages.stuck)
         )[-1]
 

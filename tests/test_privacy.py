@@ -177,7 +177,8 @@ class TestGatewayEchoStoredNowhere:
         """What the gateway said is kept, with the number reduced to its last two digits."""
         details = [r["detail"] for r in await conn.fetch("SELECT detail FROM sms_events")]
         assert any("to=***90" in d for d in details if d.startswith("gateway error")), details
-        assert "Rejected to=***90" == await conn.fetchval("SELECT last_error FROM outbox")
+        expected = "rejected (Rejected) to=***90"
+        assert expected == await conn.fetchval("SELECT last_error FROM outbox")
 
 
 class TestReporterKey:

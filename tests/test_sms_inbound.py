@@ -101,7 +101,7 @@ class TestKeywords:
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
         """The queued reply goes to the resident and names the inbound message as its cause."""
-        await send_sms(client, "INFO", "ATXid_cause")
+        await send_sms(client, "INFO", message_id="ATXid_cause")
         rows = await outbox_rows(conn)
         assert [("resident", "reply:ATXid_cause", "queued")] == [
             (r.recipient_kind, r.cause, r.status) for r in rows
@@ -179,8 +179,8 @@ class TestRetries:
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
         """AT's retry of an inbound id (even with another text) files no second tip."""
-        await send_sms(client, "LAPOR calo minta uang 10 juta", "ATXid_retry")
-        await send_sms(client, "LAPOR biaya penempatan 30 juta", "ATXid_retry")
+        await send_sms(client, "LAPOR calo minta uang 10 juta", message_id="ATXid_retry")
+        await send_sms(client, "LAPOR biaya penempatan 30 juta", message_id="ATXid_retry")
         tips = await tip_rows(conn)
         assert ["calo minta uang 10 juta"] == [t["description"] for t in tips]
 
@@ -188,15 +188,15 @@ class TestRetries:
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
         """AT's retry of an inbound id queues no second reply."""
-        await send_sms(client, "LAPOR calo minta uang 10 juta", "ATXid_retry")
-        await send_sms(client, "INFO", "ATXid_retry")
+        await send_sms(client, "LAPOR calo minta uang 10 juta", message_id="ATXid_retry")
+        await send_sms(client, "INFO", message_id="ATXid_retry")
         rows = await outbox_rows(conn)
         assert 1 == len(rows)
         assert rows[0].body.startswith("Laporan diterima")
 
     async def test_retry_is_acknowledged(self, client: TestClient) -> None:
         """A retried id still gets 200, so AT stops retrying."""
-        await send_sms(client, "INFO", "ATXid_ack")
+        await send_sms(client, "INFO", message_id="ATXid_ack")
         response = await client.post("/at/sms/inbound", data=sms_form("INFO", "ATXid_ack"))
         assert 200 == response.status
 
