@@ -75,9 +75,9 @@ class OutboxWorker:
         self.identity = identity
         self.config = config
         self.alert_text = alert_text
-        # Rows claimed per poll: enough for every send slot, and two full batches where the
+        # Rows claimed per poll: enough for every send slot, and four full batches where the
         # provider batches.
-        self._batch = max(1, config.send_concurrency * 2, sender.max_batch * 2)
+        self._batch = max(1, config.send_concurrency * 2, sender.max_batch * 4)
         # Where outcomes are counted; the app gives it the registry it serves at /metrics.
         self.metrics = metrics if metrics is not None else Metrics()
         self._over_budget = False  # the alarm is logged once per exhaustion, not every poll
