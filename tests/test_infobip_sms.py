@@ -321,3 +321,58 @@ class TestSettings:
         """The demo with HOTLINE_SMS_PROVIDER=infobip and no account sends to the local fake."""
         demo = replace(config, sms_provider="infobip", demo=True)
         assert (True, True) == (demo.local_gateway, demo.sms_enabled)
+
+
+async def outbox(conn: asyncpg.Connection) -> list[tuple[str, str]]:
+    """Every outbox row's status and last error, oldest first."""
+    rows = await conn.fetch("SELECT status, last_error FROM outbox ORDER BY id")
+    return [(r["status"], r["last_error"]) for r in rows]
+
+
+class TestWorkerOutcomes:
+    async def test_rejected_number_fails_alone(
+        self, infobip: Infobip, conn: asyncpg.Connection
+    ) -> None:
+        """In one request, the row Infobip rejects fails for good; the other is sent."""
+        for n, phone in enumerate((RESIDENT, "+" + ib.REJECTED_NUMBER)):
+            body = ib.inbound_payload(phone, "INFO", OUR_NUMBER, f"ib-in-rej{n}")
+            await post_inbound(infobip.client, body)
+        await drain(infobip.worker)
+        taken = [status in ("sent", "delivered") for status, _ in await outbox(conn)]
+        assert (1, [True, False], "failed") == (
+            len(infobip.fake.requests),
+            taken,
+            (await outbox(conn))[1][0],
+        )
+
+    async def test_bad_key_pauses_sending(self, infobip: Infobip, conn: asyncpg.Connection) -> None:
+        """A refused API key pauses all sending and puts the row back, unsent."""
+        infobip.fake.mode = "unauthorized"
+        await post_inbound(infobip.client, ib.inbound_payload(RESIDENT, "INFO", OUR_NUMBER))
+        await drain(infobip.worker)
+        paused = await conn.fetchrow("SELECT paused, reason FROM sender_state")
+        assert (True, True, [("queued", "")]) == (
+            paused["paused"] if paused else None,
+            "INFOBIP_API_KEY" in (paused["reason"] if paused else ""),
+            await outbox(conn),
+        )
+
+    async def test_server_error_is_retried(
+        self, infobip: Infobip, conn: asyncpg.Connection
+    ) -> None:
+        """Infobip answering 500 schedules a retry with the reason kept."""
+        infobip.fake.mode = "down"
+        await post_inbound(infobip.client, ib.inbound_payload(RESIDENT, "INFO", OUR_NUMBER))
+        await infobip.worker.drain_once()
+        [(status, reason)] = await outbox(conn)
+        assert ("queued", True) == (status, reason.startswith("HTTP 500"))
+
+    async def test_delivered_resident_number_is_forgotten(
+        self, infobip: Infobip, conn: asyncpg.Connection
+    ) -> None:
+        """Once Infobip reports the receipt delivered, the resident's sealed number is blanked."""
+        await post_inbound(infobip.client, ib.inbound_payload(RESIDENT, STORY, OUR_NUMBER))
+        await drain(infobip.worker)
+        await settled(conn, "delivered")
+        sealed = await conn.fetchval("SELECT recipient_sealed FROM outbox")
+        assert b"" == bytes(sealed)
