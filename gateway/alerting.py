@@ -20,9 +20,7 @@ log = structlog.get_logger()
 def use_sms_catalogue(config: Config) -> None:
     """Word every SMS from the bundled catalogue with the operator's HOTLINE_SMS_CATALOGUE file
     applied for this SMS provider; ConfigError naming each bad template otherwise."""
-    # HOTLINE_SMS_PROVIDER (Config.sms_provider) arrives with the provider seam; until then the
-    # only provider is Africa's Talking.
-    provider = str(getattr(config, "sms_provider", "africastalking"))
+    provider = config.sms_provider
     try:
         catalogue = sms_catalogue.load(config.sms_catalogue, provider)
     except sms_catalogue.CatalogueError as error:

@@ -22,8 +22,8 @@ from gateway.api import setup_api
 from gateway.config import Config, ConfigError
 from gateway.console.guard import console_guard
 from gateway.console.setup import setup_console
+from gateway.core.messages import Sender
 from gateway.deadline import Deadline
-from gateway.fake_at import create_fake_at
 from gateway.health import healthz, readyz
 from gateway.identity import Identity
 from gateway.metrics import METRICS, Metrics, metrics_endpoint
@@ -31,10 +31,9 @@ from gateway.middleware import request_context
 from gateway.outbox_worker import OutboxWorker
 from gateway.providers.africastalking.ussd import ussd_callback
 from gateway.providers.africastalking.ussd_events import ussd_events_callback
+from gateway.providers.provider import LOCAL_FAKE, LocalGateway, Provider
+from gateway.providers.registry import provider_for
 from gateway.simulator import setup_simulator
-from gateway.sms_delivery import sms_delivery_callback
-from gateway.sms_inbound import sms_inbound_callback
-from gateway.sms_outbound import AtSender
 from gateway.usecases.tips import TipRules
 from gateway.ussd import USSD, UssdHops, UssdMenus
 from gateway.ussd_desk import HopDesk
@@ -66,9 +65,14 @@ def check_serving(config: Config) -> None:
         raise ConfigError(
             [
                 "HOTLINE_CALLBACK_TOKEN: required outside --demo (without it anyone who reaches"
-                " /at/... can post as Africa's Talking, and as any official)"
+                " the provider callbacks (/at/..., /infobip/...) can post as the provider, and as"
+                " any official)"
             ]
         )
+    provider_for(config)  # a provider name that is not registered stops here
+    if config.sms_provider == "infobip" and not config.demo and config.infobip_missing():
+        missing = ", ".join(config.infobip_missing())
+        raise ConfigError([f"{missing}: required with HOTLINE_SMS_PROVIDER=infobip"])
 
 
 def create_app(config: Config, database_url: str) -> web.Application:
@@ -77,6 +81,7 @@ def create_app(config: Config, database_url: str) -> web.Application:
     use_sms_catalogue(config)  # a wrong operator SMS catalogue stops start-up (ConfigError)
     assert config.secret is not None
     identity = Identity(config.secret)
+    provider = provider_for(config)
     app = web.Application(
         client_max_size=config.max_body_bytes, middlewares=[request_context, console_guard]
     )
@@ -130,7 +135,7 @@ def create_app(config: Config, database_url: str) -> web.Application:
                 tasks.append(asyncio.create_task(app[WORKER].run(), name="outbox-worker"))
         yield
         if sender is not None:
-            sender.close()
+            await sender.close()
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -142,16 +147,17 @@ def create_app(config: Config, database_url: str) -> web.Application:
     app.cleanup_ctx.append(services)
     app.router.add_post("/at/ussd", ussd_callback)
     app.router.add_post("/at/ussd/events", ussd_events_callback)
-    app.router.add_post("/at/sms/inbound", sms_inbound_callback)
-    app.router.add_post("/at/sms/delivery", sms_delivery_callback)
+    provider.routes(app)  # the SMS provider's callbacks
     setup_console(app)
     if config.demo:
         setup_simulator(app)  # the phone simulator at /simulator, only in `serve --demo`
     if config.local_gateway:
-        # The demo without an Africa's Talking account: SMS go to this built-in stand-in, visible
-        # at /local-at/fake-at/messages (recipients in clear: never mounted outside the demo);
-        # it posts delivery reports back like AT does.
-        app.add_subapp(LOCAL_GATEWAY, create_fake_at(None, _local_url(config, "/at/sms/delivery")))
+        # The demo without a provider account: SMS go to the provider's fake, mounted here
+        # (recipients in clear: never mounted outside the demo); it posts delivery reports back
+        # like the provider does.
+        local = local_gateway(config, provider)
+        app[LOCAL_FAKE] = provider.fake(local.report_url)
+        app.add_subapp(provider.local_mount, app[LOCAL_FAKE])
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_endpoint)  # no auth: firewall it
@@ -159,41 +165,33 @@ def create_app(config: Config, database_url: str) -> web.Application:
     return app
 
 
-LOCAL_GATEWAY = "/local-at"
-
-
-def _local_url(config: Config, path: str) -> str:
-    if not path.startswith("/at/"):  # only callbacks take the token; the SDK appends to a base URL
-        return f"http://127.0.0.1:{config.port}{path}"
+def local_gateway(config: Config, provider: Provider) -> LocalGateway:
+    """Where the demo's fake is mounted, and the delivery callback it posts reports to."""
+    origin = f"http://127.0.0.1:{config.port}"
     tokens = config.callback_tokens
-    return f"http://127.0.0.1:{config.port}{path}" + (f"?token={tokens[0]}" if tokens else "")
+    token = f"?token={tokens[0]}" if tokens else ""
+    return LocalGateway(
+        base_url=origin + provider.local_mount,
+        report_url=origin + provider.delivery_path + token,
+    )
 
 
 def log_sms_disabled() -> None:
     """Say once at start-up that nothing will be sent, and why."""
     log.warning(
         "sms.disabled",
-        reason="no SMS provider: set AT_USERNAME and AT_API_KEY (the local gateway is demo-only)",
+        reason="no SMS account: set AT_USERNAME and AT_API_KEY, or HOTLINE_SMS_PROVIDER=infobip"
+        " and the INFOBIP_ settings (the local gateway is demo-only)",
         effect="USSD works; replies and alerts stay queued in the outbox until SMS is configured",
     )
 
 
-def make_sender(config: Config) -> AtSender:
-    """The SDK sender for this configuration (the local gateway in the demo without an account).
+def make_sender(config: Config) -> Sender:
+    """The configured provider's sender (its local gateway in the demo without an account).
     Raises ConfigError when SMS is disabled (no account outside the demo)."""
-    if config.local_gateway:
-        return AtSender(
-            "sandbox", "local", _local_url(config, LOCAL_GATEWAY), None, config.send_concurrency
-        )
-    if config.at_username is None or config.at_api_key is None:
-        raise ConfigError(["AT_USERNAME and AT_API_KEY: required to send SMS outside --demo"])
-    return AtSender(
-        config.at_username,
-        config.at_api_key,
-        config.at_api_url,
-        config.at_sender_id,
-        config.send_concurrency,
-    )
+    provider = provider_for(config)
+    local = local_gateway(config, provider) if config.local_gateway else None
+    return provider.make_sender(config, local)
 
 
 async def _housekeeping(pool: asyncpg.Pool, config: Config) -> None:

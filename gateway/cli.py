@@ -323,7 +323,10 @@ def _worker(config: Config, args: argparse.Namespace) -> None:
     url = database_url(config)
     if not config.sms_enabled:
         log_sms_disabled()
-        sys.exit("error: no SMS provider (AT_USERNAME, AT_API_KEY): a worker has nothing to send")
+        sys.exit(
+            "error: no SMS account (AT_USERNAME and AT_API_KEY, or the INFOBIP_ settings):"
+            " a worker has nothing to send"
+        )
     use_sms_catalogue(config)  # the worker words escalation alerts
 
     async def run() -> None:
@@ -333,11 +336,11 @@ def _worker(config: Config, args: argparse.Namespace) -> None:
         assert config.secret is not None
         sender = make_sender(config)
         worker = OutboxWorker(pool, sender, Identity(config.secret), config, alert_text)
-        log.info("sms.worker_started", gateway=sender.base_url)
+        log.info("sms.worker_started", provider=config.sms_provider, local=sender.is_local)
         try:
             await worker.run()
         finally:
-            sender.close()
+            await sender.close()
             await pool.close()
 
     with contextlib.suppress(KeyboardInterrupt):

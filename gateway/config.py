@@ -52,6 +52,17 @@ class Config:
     at_api_key: str | None = field(default=None, repr=False)
     at_sender_id: str | None = None
     at_api_url: str | None = None
+    # Which SMS provider sends and receives (gateway/providers/registry.py has the names).
+    sms_provider: str = "africastalking"
+    infobip_base_url: str | None = None
+    infobip_api_key: str | None = field(default=None, repr=False)
+    infobip_sender: str | None = None
+    # Delivery reports' URL put in each message (with ?token=); unset: the portal's setting.
+    infobip_report_url: str | None = field(default=None, repr=False)
+    # messageId = prefix + outbox id: unique per deployment sharing one Infobip account.
+    infobip_message_id_prefix: str = "hotline-"
+    # Outbox rows per request to Infobip (1: one at a time).
+    infobip_max_batch: int = 50
     # One token, or several separated by commas while rotating (any one is accepted).
     callback_token: str | None = field(default=None, repr=False)
     send_concurrency: int = 16
@@ -76,15 +87,31 @@ class Config:
     demo: bool = False
 
     @property
+    def sms_account(self) -> bool:
+        """The selected SMS provider's account is configured."""
+        if self.sms_provider == "infobip":
+            return self.infobip_base_url is not None
+        return self.at_username is not None
+
+    @property
     def local_gateway(self) -> bool:
-        """The demo without an Africa's Talking account: SMS go to the built-in local gateway.
+        """The demo without a provider account: SMS go to the provider's built-in fake.
         Outside the demo it is never mounted: it lists every SMS with its recipient in clear."""
-        return self.demo and self.at_username is None
+        return self.demo and not self.sms_account
 
     @property
     def sms_enabled(self) -> bool:
-        """SMS are sent: through Africa's Talking, or in the demo through the local gateway."""
-        return self.at_username is not None or self.demo
+        """SMS are sent: through the provider, or in the demo through the local gateway."""
+        return self.sms_account or self.demo
+
+    def infobip_missing(self) -> list[str]:
+        """The Infobip settings still unset (all three are needed to send)."""
+        values = {
+            "INFOBIP_BASE_URL": self.infobip_base_url,
+            "INFOBIP_API_KEY": self.infobip_api_key,
+            "INFOBIP_SENDER": self.infobip_sender,
+        }
+        return [name for name, value in values.items() if value is None]
 
     @property
     def callback_tokens(self) -> tuple[str, ...]:
@@ -142,6 +169,15 @@ class Config:
             at_api_key=get("AT_API_KEY", str, d.at_api_key),
             at_sender_id=get("AT_SENDER_ID", str, d.at_sender_id),
             at_api_url=get("AT_API_URL", _http_url, d.at_api_url),
+            sms_provider=get("HOTLINE_SMS_PROVIDER", _provider_name, d.sms_provider),
+            infobip_base_url=get("INFOBIP_BASE_URL", str, d.infobip_base_url),
+            infobip_api_key=get("INFOBIP_API_KEY", str, d.infobip_api_key),
+            infobip_sender=get("INFOBIP_SENDER", str, d.infobip_sender),
+            infobip_report_url=get("INFOBIP_REPORT_URL", _http_url, d.infobip_report_url),
+            infobip_message_id_prefix=get(
+                "INFOBIP_MESSAGE_ID_PREFIX", _message_id_prefix, d.infobip_message_id_prefix
+            ),
+            infobip_max_batch=get("INFOBIP_MAX_BATCH", _int_between(1, 1000), d.infobip_max_batch),
             callback_token=get("HOTLINE_CALLBACK_TOKEN", _token_list, d.callback_token),
             send_concurrency=get(
                 "HOTLINE_SEND_CONCURRENCY", _int_between(1, 256), d.send_concurrency
@@ -184,6 +220,9 @@ class Config:
             problems.append(
                 "AT_USERNAME and AT_API_KEY: set both, or neither for the local gateway"
             )
+        missing = config.infobip_missing()
+        if config.sms_provider == "infobip" and missing and len(missing) < 3:
+            problems.append(f"{', '.join(missing)}: required with the other Infobip settings")
         if config.database_url and not config.database_url.startswith(
             ("postgres://", "postgresql://")
         ):
@@ -191,6 +230,20 @@ class Config:
         if problems:
             raise ConfigError(problems)
         return config
+
+
+def _provider_name(raw: str) -> str:
+    from gateway.providers.registry import PROVIDERS  # the providers import this module
+
+    if raw not in PROVIDERS:
+        raise ValueError(f"must be one of {', '.join(sorted(PROVIDERS))}, got {raw!r}")
+    return raw
+
+
+def _message_id_prefix(raw: str) -> str:
+    if len(raw) > 40 or not raw.replace("-", "").replace("_", "").isalnum():
+        raise ValueError("at most 40 letters, digits, '-' or '_'")
+    return raw
 
 
 def _int_between(low: int, high: int) -> Callable[[str], int]:

@@ -66,7 +66,8 @@ class Metrics:
         )
         self.sms_delivery_reports = Counter(
             "hotline_sms_delivery_reports",
-            "Delivery reports received from AT (repeats not counted), by AT's status.",
+            "Delivery reports received from the SMS provider (repeats not counted), by our status"
+            " taxonomy ('unknown': a status the provider's adapter does not know).",
             ["status"],
             registry=registry,
         )
@@ -79,7 +80,7 @@ class Metrics:
         )
         self.outbox_depth = Gauge(
             "hotline_outbox_depth",
-            "Outbound SMS not yet handed to AT, by status (read at scrape time).",
+            "Outbound SMS not yet handed to the provider, by status (read at scrape time).",
             ["status"],
             registry=registry,
         )

@@ -1,7 +1,7 @@
 """
 Request middleware: fresh log context per request, one summary line, no unhandled 500 pages, and
-the callback token on every `/at/...` request (any of HOTLINE_CALLBACK_TOKEN's tokens, so a
-rotation has no gap).
+the callback token on every provider callback (`/at/...`, `/infobip/...`: every registered
+provider's prefix; any of HOTLINE_CALLBACK_TOKEN's tokens, so a rotation has no gap).
 """
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from gateway.keys import CONFIG
+from gateway.providers.registry import callback_prefixes
 
 log = structlog.get_logger()
+CALLBACK_PREFIXES = callback_prefixes()
 
 
 def token_accepted(sent: str, tokens: tuple[str, ...]) -> bool:
@@ -41,7 +43,7 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         tokens = request.config_dict[CONFIG].callback_tokens
         if (
             tokens
-            and request.path.startswith("/at/")
+            and request.path.startswith(CALLBACK_PREFIXES)
             and not token_accepted(request.query.get("token", ""), tokens)
         ):
             log.warning("http.callback_token_refused")

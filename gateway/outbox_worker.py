@@ -8,6 +8,10 @@ exponentially with jitter up to HOTLINE_MAX_ATTEMPTS, then become dead letters; 
 failures pause all sending (an operator-visible alarm) instead of burning retries. No more than
 HOTLINE_SMS_PER_HOUR attempts are claimed per clock hour across all workers: past it, messages
 stay queued for the next hour and an alarm is logged (and shown in /metrics and the console).
+
+It sends through the core `Sender` protocol, whatever the provider: rows that may go out are
+handed over up to `sender.max_batch` per `send` call (Infobip takes batches; Africa's Talking one
+at a time), and every outcome is recorded per row.
 """
 
 from __future__ import annotations
@@ -20,9 +24,17 @@ import asyncpg
 import structlog
 
 from gateway.config import Config
+from gateway.core.messages import (
+    Accepted,
+    AccountProblem,
+    Outcome,
+    OutgoingSms,
+    Permanent,
+    Retryable,
+    Sender,
+)
 from gateway.identity import Identity
 from gateway.metrics import Metrics
-from gateway.sms_outbound import Accepted, AccountProblem, AtSender, Outcome, Permanent, Retryable
 from storage.alerts import TipForAlert, escalate_due
 from storage.db import DATABASE_ERRORS
 from storage.outbox import (
@@ -52,7 +64,7 @@ class OutboxWorker:
     def __init__(
         self,
         pool: asyncpg.Pool,
-        sender: AtSender,
+        sender: Sender,
         identity: Identity,
         config: Config,
         alert_text: Callable[[TipForAlert], str],
@@ -63,7 +75,9 @@ class OutboxWorker:
         self.identity = identity
         self.config = config
         self.alert_text = alert_text
-        self._batch = max(1, config.send_concurrency * 2)
+        # Rows claimed per poll: enough for every send slot, and four full batches where the
+        # provider batches.
+        self._batch = max(1, config.send_concurrency * 2, sender.max_batch * 4)
         # Where outcomes are counted; the app gives it the registry it serves at /metrics.
         self.metrics = metrics if metrics is not None else Metrics()
         self._over_budget = False  # the alarm is logged once per exhaustion, not every poll
@@ -132,7 +146,8 @@ class OutboxWorker:
         if not batch:
             return 0
         blocked = await self._opted_out(batch)
-        await asyncio.gather(*(self._send_one(row, row.id in blocked) for row in batch))
+        outcomes = await self._attempt(batch, blocked)
+        await asyncio.gather(*(self._record(row, outcome) for row, outcome in outcomes))
         return len(batch)
 
     async def _opted_out(self, batch: list[Claimed]) -> set[int]:
@@ -141,20 +156,46 @@ class OutboxWorker:
         stopped = await opted_out(self.pool, [k for k in keys.values() if k])
         return {i for i, k in keys.items() if k in stopped}
 
-    async def _send_one(self, row: Claimed, blocked: bool) -> None:
-        await self._record(row, await self._attempt(row, blocked))
+    async def _attempt(
+        self, batch: list[Claimed], blocked: set[int]
+    ) -> list[tuple[Claimed, Outcome]]:
+        """Each row's outcome: refused here (STOP, a sample number to a real gateway, a purged
+        recipient), or the sender's, up to max_batch rows per send call."""
+        outcomes: list[tuple[Claimed, Outcome]] = []
+        sendable: list[tuple[Claimed, OutgoingSms]] = []
+        for row in batch:
+            refused, phone = self._refusal(row, row.id in blocked)
+            if refused is not None:
+                outcomes.append((row, refused))
+            else:
+                sendable.append((row, OutgoingSms(row.id, phone, row.body)))
+        size = max(1, self.sender.max_batch)
+        chunks = [sendable[i : i + size] for i in range(0, len(sendable), size)]
+        answers = await asyncio.gather(*(self._send(chunk) for chunk in chunks))
+        for answer in answers:
+            outcomes.extend(answer)
+        return outcomes
 
-    async def _attempt(self, row: Claimed, blocked: bool) -> Outcome:
+    async def _send(
+        self, chunk: list[tuple[Claimed, OutgoingSms]]
+    ) -> list[tuple[Claimed, Outcome]]:
+        results = await self.sender.send([message for _, message in chunk])
+        if len(results) != len(chunk):  # a sender bug: never guess which outcome is whose
+            results = [Retryable("sender gave no outcome for this message")] * len(chunk)
+        return [(row, outcome) for (row, _), outcome in zip(chunk, results, strict=True)]
+
+    def _refusal(self, row: Claimed, blocked: bool) -> tuple[Outcome | None, str]:
+        """(why this row must not be sent, '') or (None, its recipient's phone)."""
         if blocked:
-            return Permanent("recipient sent STOP")
+            return Permanent("recipient sent STOP"), ""
         if row.is_sample and not self.sender.is_local:
-            return Permanent("sample number: never sent to a real gateway")
+            return Permanent("sample number: never sent to a real gateway"), ""
         phone = row.official_phone or (
             self.identity.unseal(row.recipient_sealed) if row.recipient_sealed else ""
         )
         if not phone:
-            return Permanent("no recipient (purged)")
-        return await self.sender.send(phone, row.body)
+            return Permanent("no recipient (purged)"), ""
+        return None, phone
 
     async def _record(self, row: Claimed, outcome: Outcome) -> None:
         async with self.pool.acquire() as conn:
@@ -192,7 +233,7 @@ class OutboxWorker:
         if not batch:
             return
         blocked = await self._opted_out(batch)
-        outcome = await self._attempt(batch[0], batch[0].id in blocked)
+        [(_, outcome)] = await self._attempt(batch, blocked)
         if isinstance(outcome, AccountProblem):
             async with self.pool.acquire() as conn:
                 await release_unsent(conn, [batch[0].id], outcome.reason)

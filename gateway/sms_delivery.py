@@ -1,51 +1,58 @@
 """
-Africa's Talking's SMS delivery reports: each one lands in its message's timeline.
+Delivery reports, from any provider: each lands once in its message's timeline.
 
-A repeated report changes nothing; a report for an id we do not know yet is kept (it may have
-overtaken the send's own answer) and answered 200, as AT would otherwise retry it for hours. The
-failure reason is stored with phone numbers masked (a gateway may quote the recipient).
+Every provider's delivery callback parses its own format into `DeliveryReport`s (our status
+taxonomy plus the provider's raw words) and hands them here, several per request if the provider
+batches them. A repeated report changes nothing; a report for an id we do not know yet is kept (it
+may have overtaken the send's own answer); a status the provider invented after we wrote its
+adapter is recorded as `unknown` with its raw words. None of these is an error to the provider:
+refusing them would only make it retry for hours. The failure reason is stored with phone numbers
+masked (a gateway may quote the recipient).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import structlog
 from aiohttp import web
 
 from gateway import keys
-from gateway.forms import read_form
+from gateway.core.messages import DeliveryReport
 from gateway.metrics import METRICS
 from gateway.phones import mask_quoted
-from storage.outbox import DELIVERY_STATUSES, record_delivery_report
+from storage.outbox import record_delivery_report
 
 log = structlog.get_logger()
+_ID_MAX = 100
+_RAW_MAX = 60
+_REASON_MAX = 100
 
 
-async def sms_delivery_callback(request: web.Request) -> web.Response:
-    """POST /at/sms/delivery: one delivery report."""
-    form = await read_form(request)
-    missing = [name for name in ("id", "status") if not form.get(name, "").strip()]
-    if missing:
-        return web.Response(status=400, text=f"missing field: {', '.join(missing)}\n")
-    status = form["status"].strip()
-    if status not in DELIVERY_STATUSES:
-        accepted = ", ".join(DELIVERY_STATUSES)
-        return web.Response(
-            status=400, text=f"unknown status {status[:30]!r}; accepted: {accepted}\n"
-        )
-    provider_id = form["id"].strip()[:100]
-    reason = mask_quoted(form.get("failureReason", "").strip())[:60]
-    async with request.app[keys.POOL].acquire() as conn:
-        new, outbox_id = await record_delivery_report(conn, provider_id, status, reason)
+async def apply_delivery_reports(app: web.Application, reports: Sequence[DeliveryReport]) -> None:
+    """Record each report once and apply it to its message; counts new ones in /metrics."""
+    for report in reports:
+        await _apply(app, report)
+
+
+async def _apply(app: web.Application, report: DeliveryReport) -> None:
+    provider_id = report.provider_message_id.strip()[:_ID_MAX]
+    status = report.status.value
+    raw = mask_quoted(report.raw_status.strip())[:_RAW_MAX]
+    reason = mask_quoted(report.reason.strip())[:_REASON_MAX]
+    async with app[keys.POOL].acquire() as conn:
+        new, outbox_id = await record_delivery_report(conn, provider_id, status, raw, reason)
     if new:
-        request.app[METRICS].sms_delivery_reports.labels(status).inc()
+        app[METRICS].sms_delivery_reports.labels(status).inc()
     if outbox_id is None:
-        log.info("sms.delivery_report_unknown_id", provider_id=provider_id, status=status)
-    else:
-        log.info(
-            "sms.delivery_reported",
-            outbox_id=outbox_id,
-            status=status,
-            failure_reason=reason,
-            duplicate=not new,
-        )
-    return web.Response(text="")
+        log.info("sms.delivery_report_unknown_id", provider_id=provider_id, status=status, raw=raw)
+        return
+    event = "sms.delivery_status_unknown" if status == "unknown" else "sms.delivery_reported"
+    log.info(
+        event,
+        outbox_id=outbox_id,
+        status=status,
+        raw=raw,
+        failure_reason=reason,
+        duplicate=not new,
+    )

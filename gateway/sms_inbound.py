@@ -1,13 +1,16 @@
 """
-Inbound SMS from Africa's Talking: keywords for residents (LAPOR, STATUS, CEK, JAWAB, INFO,
-BANTUAN and English aliases), each answered by a reply queued in the outbox.
+Inbound SMS, from any provider: keywords for residents (LAPOR, STATUS, CEK, JAWAB, INFO, BANTUAN
+and English aliases) and officials' commands (OK, TANYA, SELESAI, INFO), each answered by a reply
+queued in the outbox.
 
-AT retries a callback every minute until it gets a 200, for hours: the message id is recorded in
-the same transaction as the tip and the reply it causes, so a retry creates nothing twice.
+Every provider's inbound callback parses its own format into an `InboundSms` and calls
+`handle_inbound_sms`; nothing here knows a provider's field names. Providers retry a callback
+until they get a 2xx, for hours: the message id is recorded in the same transaction as the tip
+and the reply it causes, so a retry creates nothing twice.
 Replies are paid: each goes only within the sender's reply budget (gateway.abuse), and receipt
 lookups count against the global failed-lookup budget.
 A message PostgreSQL refuses to store (bad data, a violated constraint) would fail the same way on
-every retry, so it is answered 200 and logged as `sms.inbound_unstorable` instead of looping.
+every retry, so it is logged as `sms.inbound_unstorable` and counted as handled instead of looping.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from aiohttp import web
 from gateway import keys
 from gateway.abuse import LookupsPaused, reply_suppressed
 from gateway.alerting import alert_text
-from gateway.forms import read_form
+from gateway.core.messages import InboundSms
+from gateway.forms import clean_text
 from gateway.metrics import METRICS
 from gateway.phones import normalize
 from gateway.usecases.tips import (
@@ -44,7 +48,7 @@ from ussd_menus.identity_requests import identity_requests
 from ussd_menus.receipts import looks_like_receipt, parse_receipt, show_receipt
 
 log = structlog.get_logger()
-REQUIRED = ("id", "from", "text")
+_ID_MAX = 100
 # Errors that a retry of the same message would meet again: the data, not the database's health.
 _UNSTORABLE: tuple[type[BaseException], ...] = (
     asyncpg.DataError,
@@ -53,30 +57,28 @@ _UNSTORABLE: tuple[type[BaseException], ...] = (
 )
 
 
-async def sms_inbound_callback(request: web.Request) -> web.Response:
-    """POST /at/sms/inbound: one SMS from a resident; answered 200 unless a retry could help."""
+async def handle_inbound_sms(request: web.Request, message: InboundSms) -> bool:
+    """Handle one SMS (only `request.app` is used: the callback's own request carries it);
+    False when its sender is not a phone number (nothing was done), True otherwise, also for a
+    repeat and for a message the database refuses (the provider must stop retrying it)."""
     try:
-        return await _handle(request)
+        return await _handle(request, message)
     except _UNSTORABLE as error:
-        # Nothing of it was committed (one transaction); a 500 would only make AT resend it forever.
+        # Nothing of it was committed (one transaction); a 500 would only make the provider
+        # resend it forever.
         log.error("sms.inbound_unstorable", error=type(error).__name__, alarm=True)
-        return web.Response(text="")
+        return True
 
 
-async def _handle(request: web.Request) -> web.Response:
-    form = await read_form(request)
-    missing = [name for name in REQUIRED if name not in form]
-    if missing or not form["id"].strip():
-        log.warning("sms.inbound_rejected", missing=missing or ["id"])
-        return web.Response(status=400, text=f"missing field: {', '.join(missing or ['id'])}\n")
+async def _handle(request: web.Request, message: InboundSms) -> bool:
     identity = request.app[keys.IDENTITY]
-    sender = identity.reporter_key(form["from"])
+    sender = identity.reporter_key(message.phone)
     if sender is None:
         log.warning("sms.inbound_rejected", reason="from is not a phone number")
-        return web.Response(status=400, text="from: not a phone number\n")
-    message_id = form["id"].strip()[:100]
-    text = form["text"]
-    phone = normalize(form["from"]) or form["from"]
+        return False
+    message_id = message.provider_message_id.strip()[:_ID_MAX]
+    text = clean_text(message.text)  # whatever the provider let through: no NUL, no controls
+    phone = normalize(message.phone) or message.phone
     async with request.app[keys.POOL].acquire() as conn, conn.transaction():
         official = await official_by_phone(conn, phone)
         order = sms.parse_official(text) if official else None
@@ -87,7 +89,7 @@ async def _handle(request: web.Request) -> web.Response:
         structlog.contextvars.bind_contextvars(sms_id=message_id, keyword=keyword)
         if not await record_inbound(conn, message_id, sender, keyword):
             log.info("sms.inbound_duplicate")
-            return web.Response(text="")
+            return True
         if sms.is_stop(text):
             await opt_out(conn, sender)
             log.info("sms.opted_out")
@@ -103,10 +105,10 @@ async def _handle(request: web.Request) -> web.Response:
         else:
             await enqueue_sms(
                 conn,
-                QueuedSms(identity.seal(form["from"]), "resident", reply, f"reply:{message_id}"),
+                QueuedSms(identity.seal(message.phone), "resident", reply, f"reply:{message_id}"),
             )
     log.info("sms.inbound_handled")
-    return web.Response(text="")
+    return True
 
 
 async def _reply(

@@ -72,7 +72,7 @@ async def outbox_rows(conn: Queryable) -> list[OutboxRow]:
 
 
 async def record_inbound(conn: Conn, message_id: str, sender_key: bytes, keyword: str) -> bool:
-    """Remember an inbound SMS by Africa's Talking's id; False when it was handled before."""
+    """Remember an inbound SMS by its provider's message id; False when it was handled before."""
     inserted = await conn.fetchval(
         "INSERT INTO sms_inbound (id, sender_key, keyword) VALUES ($1, $2, $3)"
         " ON CONFLICT (id) DO NOTHING RETURNING true",
@@ -170,7 +170,8 @@ async def record_event(conn: Queryable, outbox_id: int, kind: str, detail: str =
 
 
 async def mark_accepted(conn: Conn, outbox_id: int, provider_id: str, detail: str) -> None:
-    """AT accepted the message; apply any delivery report that arrived before we knew its id."""
+    """The provider accepted the message; apply any delivery report that arrived before its id
+    was known."""
     async with conn.transaction():
         # Serialised with record_delivery_report on the same id: a report that races the send's
         # answer is then either seen here or finds the message there, never missed by both.
@@ -183,12 +184,14 @@ async def mark_accepted(conn: Conn, outbox_id: int, provider_id: str, detail: st
         )
         await record_event(conn, outbox_id, "accepted", detail)
         early = await conn.fetch(
-            "SELECT status, failure_reason FROM delivery_reports WHERE provider_id = $1"
-            " ORDER BY received_at",
+            "SELECT status, raw_status, failure_reason FROM delivery_reports"
+            " WHERE provider_id = $1 ORDER BY received_at",
             provider_id,
         )
         for report in early:
-            await _apply_report(conn, outbox_id, report["status"], report["failure_reason"])
+            await _apply_report(
+                conn, outbox_id, report["status"], report["raw_status"], report["failure_reason"]
+            )
 
 
 async def mark_retry(
@@ -254,37 +257,56 @@ async def forget_recipients(conn: Queryable, keep_hours: int) -> int:
     return int(status.split()[-1])
 
 
-# AT's delivery statuses: final ones never give way to a later, lesser report.
-DELIVERED = "Success"
-FAILED_FINAL = frozenset({"Rejected", "Failed", "AbsentSubscriber", "Expired"})
-IN_FLIGHT = frozenset({"Sent", "Submitted", "Buffered"})
-DELIVERY_STATUSES = (*sorted(IN_FLIGHT), DELIVERED, *sorted(FAILED_FINAL))
+# Our delivery status taxonomy (gateway.core.messages.DeliveryStatus has the same words): every
+# provider's adapter maps its own words to these; the provider's raw words are kept beside them.
+DELIVERED = "delivered"
+FAILED_FINAL = frozenset({"failed_temporary", "failed_permanent", "expired", "rejected"})
+IN_FLIGHT = frozenset({"queued", "sent"})
+UNKNOWN = "unknown"  # recorded and shown, changes no message
+DELIVERY_STATUSES = ("queued", "sent", DELIVERED, *sorted(FAILED_FINAL), UNKNOWN)
 
 
 async def record_delivery_report(
-    conn: Conn, provider_id: str, status: str, failure_reason: str
+    conn: Conn, provider_id: str, status: str, raw_status: str, failure_reason: str
 ) -> tuple[bool, int | None]:
-    """Store a report once; returns (new, outbox id if the message is known)."""
+    """Store a report once (a repeat has the same provider id and raw status); returns
+    (new, outbox id if the message is known). `status` is one of DELIVERY_STATUSES."""
+    if status not in DELIVERY_STATUSES:
+        raise ValueError(f"not a delivery status: {status!r}")
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", provider_id)
         new = await conn.fetchval(
-            "INSERT INTO delivery_reports (provider_id, status, failure_reason)"
-            " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING true",
+            "INSERT INTO delivery_reports (provider_id, status, raw_status, failure_reason)"
+            " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING true",
             provider_id,
             status,
+            raw_status,
             failure_reason,
         )
         outbox_id: int | None = await conn.fetchval(
             "SELECT id FROM outbox WHERE provider_id = $1", provider_id
         )
         if new and outbox_id is not None:
-            await _apply_report(conn, outbox_id, status, failure_reason)
+            await _apply_report(conn, outbox_id, status, raw_status, failure_reason)
     return bool(new), outbox_id
 
 
-async def _apply_report(conn: Conn, outbox_id: int, status: str, failure_reason: str) -> None:
-    detail = f"{status} {failure_reason}".strip()
-    await record_event(conn, outbox_id, "report", detail)
+def report_detail(status: str, raw_status: str, failure_reason: str) -> str:
+    """How a report reads in a message's timeline: 'failed_permanent (Failed) UserDoesNotExist'."""
+    raw = f"({raw_status})" if raw_status and raw_status != status else ""
+    return " ".join(part for part in (status, raw, failure_reason) if part)
+
+
+async def _apply_report(
+    conn: Conn, outbox_id: int, status: str, raw_status: str, failure_reason: str
+) -> None:
+    detail = report_detail(status, raw_status, failure_reason)
+    await conn.execute(
+        "INSERT INTO sms_events (outbox_id, kind, detail, raw) VALUES ($1, 'report', $2, $3)",
+        outbox_id,
+        detail,
+        raw_status,
+    )
     if status == DELIVERED:
         new_status = "delivered"
     elif status in FAILED_FINAL:

@@ -23,9 +23,10 @@ from yarl import URL
 from gateway import keys, logs
 from gateway.app import WORKER, create_app
 from gateway.config import Config
-from gateway.fake_at import FAKE_AT, FakeAtState, create_fake_at
 from gateway.outbox_worker import OutboxWorker
 from gateway.phones import normalize
+from gateway.providers.africastalking.fake import FAKE_AT, FakeAtState, create_fake_at
+from gateway.providers.registry import callback_prefixes
 from storage.embedded import embedded_database_url
 from storage.migrate import migrate
 from storage.officials import import_officials, parse_officials
@@ -140,9 +141,10 @@ def log_output(config: Config) -> io.StringIO:
 
 
 class AtTestClient(TestClient):  # type: ignore[type-arg]
-    """aiohttp's test client, calling `/at/...` as Africa's Talking's configured URLs do: with the
-    app's (first) callback token in the query, unless the request names its own `token` or the
-    test turns `sign_callbacks` off (to show what happens without one)."""
+    """aiohttp's test client, calling every provider's callbacks (`/at/...`, `/infobip/...`) as
+    the providers' configured URLs do: with the app's (first) callback token in the query, unless
+    the request names its own `token` or the test turns `sign_callbacks` off (to show what
+    happens without one)."""
 
     sign_callbacks = True
 
@@ -152,7 +154,7 @@ class AtTestClient(TestClient):  # type: ignore[type-arg]
         if (
             self.sign_callbacks
             and app is not None
-            and str(path).startswith("/at/")
+            and str(path).startswith(callback_prefixes())
             and not (isinstance(params, dict) and "token" in params)
         ):
             tokens = app[keys.CONFIG].callback_tokens

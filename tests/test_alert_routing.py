@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import re
 from datetime import timedelta
 
@@ -11,6 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from tests.conftest import Gateway
+from tests.sms_client import send_sms
 from tests.ussd_client import RESIDENT, walk
 from ussd_menus.receipts import show_receipt
 
@@ -34,7 +34,6 @@ DISNAKER_STAF = "+6281199000037"
 POLRES_PPA = "+6281199000038"
 BP3MI = "+6281199000039"
 IMIGRASI = "+6281199000040"
-_ids = itertools.count()
 
 
 def receipt_on(screen: str) -> str:
@@ -56,20 +55,6 @@ async def file_tip(
     """File a tip over USSD ('1' skips desa and agency); its receipt."""
     inputs = ["2", CHOICES[category], kecamatan, desa, agency, story, "1"]
     return receipt_on(await walk(client, inputs, phone))
-
-
-async def send_sms(client: TestClient, text: str, sender: str = RESIDENT) -> None:
-    """Post one inbound SMS as AT does."""
-    form = {
-        "from": sender,
-        "to": "98765",
-        "text": text,
-        "date": "2026-11-30 10:00:00",
-        "id": f"ATXid_routing_{next(_ids)}",
-        "networkCode": "51010",
-    }
-    response = await client.post("/at/sms/inbound", data=form)
-    assert 200 == response.status, await response.text()
 
 
 async def drain(gateway: Gateway) -> None:

@@ -20,14 +20,14 @@ import yaml
 from aiohttp.test_utils import TestClient
 from jsonschema import Draft202012Validator, FormatChecker
 
-import gateway
 from gateway.api import PREFIX
 from storage.sample import sample_agencies
 from storage.tips import add_official_message
 from storage.users import add_api_token
 from tests.conftest import Gateway
+from tests.openapi_spec import served_spec
 
-SPEC = yaml.safe_load(Path(gateway.__file__).with_name("openapi.yaml").read_text())
+SPEC = served_spec()
 TOKEN = "test-api-token-0123456789abcdef"
 LABEL = "dashboard-dinas"
 PHONE = "+6281234567890"

@@ -119,7 +119,7 @@ class TestDeliveryChart:
         await file_test_tip(conn, "ussd:c", kecamatan_code="36.04.06")
         first, second = [row.id for row in await claim_due(conn, 2, 60)]
         await mark_accepted(conn, first, "ATXid_chart", "101 Success")
-        await record_delivery_report(conn, "ATXid_chart", "Success", "")
+        await record_delivery_report(conn, "ATXid_chart", "delivered", "Success", "")
         await mark_retry(conn, second, "http-500", 0, 1)
         await sign_in(client, conn, "operator")
         columns = re.findall(r'data-values="([\d,]+)"', svg(await charts(client), "chart-delivery"))

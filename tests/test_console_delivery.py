@@ -54,7 +54,7 @@ async def messages(client: TestClient, conn: asyncpg.Connection) -> Messages:
     )
     delivered, dead = await _claimed(conn)
     await mark_accepted(conn, delivered, "ATXid_receipt", "101 Success")
-    await record_delivery_report(conn, "ATXid_receipt", "Success", "")
+    await record_delivery_report(conn, "ATXid_receipt", "delivered", "Success", "")
     await mark_retry(conn, dead, "gateway error: 501 GatewayError", 0, 1)
     await file_test_tip(conn, "ussd:kramatwatu", kecamatan_code="36.04.05", resident_sms=False)
     (stuck,) = await _claimed(conn)
@@ -215,9 +215,19 @@ class TestMessagePage:
         await sign_in(client, conn, "operator")
         assert [
             ("Masuk antrean", ""),
-            ("Diterima gateway Africa's Talking", "101 Success"),
-            ("Laporan pengiriman operator", "Success"),
+            ("Diterima penyedia SMS", "101 Success"),
+            ("Laporan pengiriman operator", "delivered (Success)"),
         ] == await timeline(client, messages.delivered)
+
+    async def test_unknown_status_in_timeline(
+        self, client: TestClient, conn: asyncpg.Connection, messages: Messages
+    ) -> None:
+        """A report in a status nobody mapped shows as 'unknown' with the provider's words."""
+        await record_delivery_report(conn, "ATXid_stuck", "unknown", "MYSTERY/NEW_STATUS", "")
+        await sign_in(client, conn, "operator")
+        assert ("Laporan pengiriman operator", "unknown (MYSTERY/NEW_STATUS)") == (
+            await timeline(client, messages.stuck)
+        )[-1]
 
     async def test_timeline_of_a_dead_letter(
         self, client: TestClient, conn: asyncpg.Connection, messages: Messages
@@ -231,10 +241,10 @@ class TestMessagePage:
     async def test_failure_report_reason_is_shown(
         self, client: TestClient, conn: asyncpg.Connection, messages: Messages
     ) -> None:
-        """A failed delivery report shows its status and the operator's reason."""
-        await record_delivery_report(conn, "ATXid_stuck", "Rejected", "DeliveryFailure")
+        """A failed delivery report shows our status, the provider's words and its reason."""
+        await record_delivery_report(conn, "ATXid_stuck", "rejected", "Rejected", "DeliveryFailure")
         await sign_in(client, conn, "operator")
-        assert ("Laporan pengiriman operator", "Rejected DeliveryFailure") == (
+        assert ("Laporan pengiriman operator", "rejected (Rejected) DeliveryFailure") == (
             await timeline(client, messages.stuck)
         )[-1]
 

@@ -10,6 +10,7 @@ import asyncpg
 from aiohttp.test_utils import TestClient
 
 from tests.conftest import Gateway
+from tests.sms_client import send_sms
 
 RESIDENT = "+6281234567890"
 STORY = "Calo minta uang 10 juta untuk ke Taiwan"
@@ -50,20 +51,6 @@ async def file_tip(client: TestClient, category: str, kecamatan: str = "pontang"
     match = re.search(r"(\d{4})-(\d{4})-(\d)\b", body)
     assert match is not None, body
     return "".join(match.groups())
-
-
-async def send_sms(client: TestClient, sender: str, text: str) -> None:
-    """Post one inbound SMS as AT does."""
-    form = {
-        "from": sender,
-        "to": "98765",
-        "text": text,
-        "date": "2026-11-30 10:00:00",
-        "id": f"ATXid_escalation_{next(_ids)}",
-        "networkCode": "51010",
-    }
-    response = await client.post("/at/sms/inbound", data=form)
-    assert 200 == response.status, await response.text()
 
 
 async def make_due(conn: asyncpg.Connection) -> None:
@@ -197,7 +184,7 @@ class TestAcknowledged:
     async def test_ok_stops_escalation(self, gateway: Gateway, conn: asyncpg.Connection) -> None:
         """A tip an official acknowledged with OK is not passed on, even when due."""
         receipt = await file_tip(gateway.client, "calo")
-        await send_sms(gateway.client, CAMAT_PONTANG, f"OK {receipt}")
+        await send_sms(gateway.client, f"OK {receipt}", CAMAT_PONTANG)
         await make_due(conn)
         assert (0, []) == (await gateway.worker.escalate_once(), await alerts(conn, "escalated"))
 
@@ -215,7 +202,7 @@ class TestAcknowledged:
     ) -> None:
         """An official asking for the alert again (INFO) has not taken the tip: it escalates."""
         receipt = await file_tip(gateway.client, "calo")
-        await send_sms(gateway.client, KADES_PONTANG, f"INFO {receipt}")
+        await send_sms(gateway.client, f"INFO {receipt}", KADES_PONTANG)
         await make_due(conn)
         await gateway.worker.escalate_once()
         assert [(DISNAKER_KABID, 2), (DISNAKER_STAF, 2), (POLRES_PPA, 2)] == await alerts(
@@ -313,7 +300,7 @@ class TestOnce:
         receipt = await file_tip(gateway.client, "calo")
         await make_due(conn)
         await gateway.worker.escalate_once()
-        await send_sms(gateway.client, DISNAKER_KABID, f"OK {receipt}")
+        await send_sms(gateway.client, f"OK {receipt}", DISNAKER_KABID)
         await make_due(conn)
         assert (0, 3) == (
             await gateway.worker.escalate_once(),

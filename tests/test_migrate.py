@@ -156,3 +156,59 @@ class TestKecamatan:
         """No kecamatan name appears twice."""
         names = [r["name"] for r in await conn.fetch("SELECT name FROM kecamatan")]
         assert sorted(set(names)) == sorted(names)
+
+
+class TestDeliveryStatusTaxonomy:
+    """0011: Africa's Talking's stored status words become our taxonomy, the words kept raw."""
+
+    @pytest.fixture
+    async def converted(self, empty_conn: asyncpg.Connection) -> asyncpg.Connection:
+        """A database at 0010 holding AT-era reports, then 0011 applied."""
+        before, taxonomy = available()[:10], available()[10]
+        assert "0011_delivery_status_taxonomy.sql" == taxonomy.name
+        for migration in before:
+            async with empty_conn.transaction():
+                await empty_conn.execute(migration.sql)
+        outbox_id = await empty_conn.fetchval(
+            "INSERT INTO outbox (recipient_sealed, recipient_kind, body, cause, status,"
+            " provider_id, last_error) VALUES ('', 'resident', 'x', 't', 'failed', 'ATXid_1',"
+            " 'Failed UserDoesNotExist') RETURNING id"
+        )
+        await empty_conn.executemany(
+            "INSERT INTO sms_events (outbox_id, kind, detail) VALUES ($1, $2, $3)",
+            [
+                (outbox_id, "accepted", "101 Success"),
+                (outbox_id, "report", "Buffered"),
+                (outbox_id, "report", "Failed UserDoesNotExist"),
+            ],
+        )
+        await empty_conn.executemany(
+            "INSERT INTO delivery_reports (provider_id, status, failure_reason)"
+            " VALUES ($1, $2, $3)",
+            [("ATXid_1", "Buffered", ""), ("ATXid_1", "Failed", "UserDoesNotExist")],
+        )
+        async with empty_conn.transaction():
+            await empty_conn.execute(taxonomy.sql)
+        return empty_conn
+
+    async def test_reports_in_our_taxonomy(self, converted: asyncpg.Connection) -> None:
+        """Stored reports carry our status, AT's word as their raw status."""
+        rows = await converted.fetch(
+            "SELECT status, raw_status FROM delivery_reports ORDER BY received_at, raw_status"
+        )
+        assert [("sent", "Buffered"), ("failed_permanent", "Failed")] == [tuple(r) for r in rows]
+
+    async def test_timeline_and_last_error_converted(self, converted: asyncpg.Connection) -> None:
+        """Report events and a report's last error read in our words, AT's kept; others stay."""
+        events = await converted.fetch("SELECT kind, detail, raw FROM sms_events ORDER BY id")
+        assert (
+            [
+                ("accepted", "101 Success", ""),
+                ("report", "sent (Buffered)", "Buffered"),
+                ("report", "failed_permanent (Failed) UserDoesNotExist", "Failed"),
+            ],
+            "failed_permanent (Failed) UserDoesNotExist",
+        ) == (
+            [tuple(e) for e in events],
+            await converted.fetchval("SELECT last_error FROM outbox"),
+        )

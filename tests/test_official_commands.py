@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient
 
 from gateway.identity import Identity
 from tests.conftest import Gateway
+from tests.sms_client import send_sms
 from tests.ussd_client import walk
 from ussd_menus.receipts import check_digit, show_receipt
 
@@ -35,23 +36,6 @@ async def file_calo_tip(client: TestClient) -> str:
     return "".join(match.groups())
 
 
-async def send_sms(client: TestClient, sender: str, text: str, message_id: str = "") -> str:
-    """Post one inbound SMS as AT does; its id."""
-    message_id = message_id or f"ATXid_official_{next(_ids)}"
-    form = {
-        "from": sender,
-        "to": "98765",
-        "text": text,
-        "date": "2026-11-30 10:00:00",
-        "id": message_id,
-        "linkId": "SampleLinkId123",
-        "networkCode": "51010",
-    }
-    response = await client.post("/at/sms/inbound", data=form)
-    assert 200 == response.status, await response.text()
-    return message_id
-
-
 async def reply_to(conn: asyncpg.Connection, message_id: str) -> list[str]:
     """The replies queued for one inbound SMS."""
     rows = await conn.fetch(
@@ -62,7 +46,7 @@ async def reply_to(conn: asyncpg.Connection, message_id: str) -> list[str]:
 
 async def command(gateway: Gateway, conn: asyncpg.Connection, sender: str, text: str) -> str:
     """Send an SMS and return the one reply it queued."""
-    replies = await reply_to(conn, await send_sms(gateway.client, sender, text))
+    replies = await reply_to(conn, await send_sms(gateway.client, text, sender))
     assert 1 == len(replies), replies
     return replies[0]
 
@@ -393,7 +377,7 @@ class TestStop:
         self, gateway: Gateway, conn: asyncpg.Connection, sender: str, text: str
     ) -> None:
         """STOP stores the number's keyed hash in opt_outs, nothing else."""
-        await send_sms(gateway.client, sender, text)
+        await send_sms(gateway.client, text, sender)
         rows = await conn.fetch("SELECT phone_key FROM opt_outs")
         assert [Identity(SECRET).reporter_key(sender)] == [r["phone_key"] for r in rows]
 
@@ -402,7 +386,7 @@ class TestStop:
         self, gateway: Gateway, conn: asyncpg.Connection, sender: str, text: str
     ) -> None:
         """The opt-out row holds neither the number's digits nor its text."""
-        await send_sms(gateway.client, sender, text)
+        await send_sms(gateway.client, text, sender)
         key = await conn.fetchval("SELECT phone_key FROM opt_outs")
         national = sender.removeprefix("+62").encode()
         assert (False, 32) == (national in key, len(key))
@@ -412,22 +396,22 @@ class TestStop:
         self, gateway: Gateway, conn: asyncpg.Connection, sender: str, text: str
     ) -> None:
         """STOP is confirmed by exactly one reply."""
-        message_id = await send_sms(gateway.client, sender, text)
+        message_id = await send_sms(gateway.client, text, sender)
         assert [STOPPED] == await reply_to(conn, message_id)
 
     async def test_second_stop_keeps_one_opt_out(
         self, gateway: Gateway, conn: asyncpg.Connection
     ) -> None:
         """STOP twice from one number keeps one opt-out."""
-        await send_sms(gateway.client, STRANGER, "STOP")
-        await send_sms(gateway.client, STRANGER, "UNREG")
+        await send_sms(gateway.client, "STOP", STRANGER)
+        await send_sms(gateway.client, "UNREG", STRANGER)
         assert 1 == await conn.fetchval("SELECT count(*) FROM opt_outs")
 
     async def test_stop_with_more_text_is_not_stop(
         self, gateway: Gateway, conn: asyncpg.Connection
     ) -> None:
         """'STOP' inside a longer message does not opt out."""
-        await send_sms(gateway.client, STRANGER, "stop calo di desa kami")
+        await send_sms(gateway.client, "stop calo di desa kami", STRANGER)
         assert 0 == await conn.fetchval("SELECT count(*) FROM opt_outs")
 
 
@@ -452,7 +436,7 @@ class TestRetriedInbound:
         receipt = await file_calo_tip(gateway.client)
         message_id = f"ATXid_retried_{next(_ids)}"
         for _ in range(2):
-            await send_sms(gateway.client, CAMAT_PONTANG, text.format(r=receipt), message_id)
+            await send_sms(gateway.client, text.format(r=receipt), CAMAT_PONTANG, message_id)
         assert expected == await conn.fetchval(query)
 
     @pytest.mark.parametrize("text", [r[1] for r in RETRIED], ids=[r[0] for r in RETRIED])
@@ -463,5 +447,5 @@ class TestRetriedInbound:
         receipt = await file_calo_tip(gateway.client)
         message_id = f"ATXid_retried_{next(_ids)}"
         for _ in range(2):
-            await send_sms(gateway.client, CAMAT_PONTANG, text.format(r=receipt), message_id)
+            await send_sms(gateway.client, text.format(r=receipt), CAMAT_PONTANG, message_id)
         assert 1 == len(await reply_to(conn, message_id))

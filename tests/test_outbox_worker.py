@@ -20,8 +20,9 @@ from aiohttp.test_utils import TestClient
 from gateway import keys
 from gateway.alerting import alert_text
 from gateway.outbox_worker import OutboxWorker
-from gateway.sms_outbound import AtSender
+from gateway.providers.africastalking.sender import AtSender
 from tests.conftest import FAKE_API_KEY, Gateway
+from tests.sms_client import send_sms
 
 HOTLINE = shutil.which("hotline", path=str(Path(sys.executable).parent)) or "hotline"
 RESIDENT = "+6281234567890"
@@ -139,20 +140,6 @@ async def set_phone(conn: asyncpg.Connection, old: str, new: str) -> None:
 def requests_to(gateway: Gateway, phone: str) -> int:
     """How many send requests the gateway got for one number."""
     return sum(1 for r in gateway.fake.requests if r.get("to") == phone)
-
-
-async def send_sms(client: TestClient, text: str, sender: str) -> None:
-    """Post one inbound SMS as AT does."""
-    form = {
-        "from": sender,
-        "to": "98765",
-        "text": text,
-        "date": "2026-11-30 10:00:00",
-        "id": f"ATXid_worker_{next(_ids)}",
-        "networkCode": "51010",
-    }
-    response = await client.post("/at/sms/inbound", data=form)
-    assert 200 == response.status, await response.text()
 
 
 def log_lines(stream: io.StringIO) -> list[dict[str, object]]:
@@ -583,7 +570,7 @@ class TestSampleNumbers:
             outbox_id = await file_kramatwatu_tip(gateway)
             await drain(worker_like(gateway, sender))
         finally:
-            sender.close()
+            await sender.close()
         failed = await row(conn, outbox_id)
         assert ("failed", True, []) == (
             failed["status"],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import itertools
 import re
 
 import asyncpg
@@ -12,12 +11,12 @@ from aiohttp.test_utils import TestClient
 
 from gateway.identity import Identity
 from tests.conftest import Gateway
+from tests.sms_client import send_sms
 
 PHONE = "+6281234567890"
 # Every way the number is written: E.164, without '+', national, and the bare subscriber number.
 FORMATS = ("+6281234567890", "6281234567890", "081234567890", "81234567890")
 SECRET = "test-secret-0123456789"
-_ids = itertools.count()
 
 
 async def hop(client: TestClient, text: str, session_id: str) -> str:
@@ -42,21 +41,6 @@ async def walk(client: TestClient, inputs: list[str], session_id: str) -> str:
     for n in range(1, len(inputs) + 1):
         body = await hop(client, "*".join(inputs[:n]), session_id)
     return body
-
-
-async def send_sms(client: TestClient, text: str, sender: str = PHONE) -> None:
-    """Post one inbound SMS as AT does."""
-    form = {
-        "from": sender,
-        "to": "98765",
-        "text": text,
-        "date": "2026-11-30 10:00:00",
-        "id": f"ATXid_privacy_{next(_ids)}",
-        "linkId": "SampleLinkId123",
-        "networkCode": "51010",
-    }
-    response = await client.post("/at/sms/inbound", data=form)
-    assert 200 == response.status, await response.text()
 
 
 def receipt_on(screen: str) -> str:
@@ -193,7 +177,8 @@ class TestGatewayEchoStoredNowhere:
         """What the gateway said is kept, with the number reduced to its last two digits."""
         details = [r["detail"] for r in await conn.fetch("SELECT detail FROM sms_events")]
         assert any("to=***90" in d for d in details if d.startswith("gateway error")), details
-        assert "Rejected to=***90" == await conn.fetchval("SELECT last_error FROM outbox")
+        expected = "rejected (Rejected) to=***90"
+        assert expected == await conn.fetchval("SELECT last_error FROM outbox")
 
 
 class TestReporterKey:

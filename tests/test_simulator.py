@@ -10,16 +10,18 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
-from gateway.app import LOCAL_GATEWAY, create_app, make_sender
+from gateway import keys
+from gateway.app import create_app, make_sender
 from gateway.config import Config
 from gateway.phones import normalize
-from gateway.simulator import MESSAGES_URL
 from storage.officials import import_officials, parse_officials
 from storage.regions import load_kecamatan
 from storage.sample import sample_officials_csv
 from storage.tips import CATEGORIES
+from tests.browser.conftest import free_port
 
 TOKEN = "simulator-callback-token-0123"
+PHONE = "+6281200000001"
 
 
 async def demo_client(
@@ -65,38 +67,100 @@ async def test_inline_script_is_pinned_by_nonce(
     assert "no-store" == response.headers["Cache-Control"]
 
 
-@pytest.mark.parametrize(("token", "shown"), [(None, '"token": ""'), (TOKEN, f'"{TOKEN}"')])
-async def test_callback_token_rendered_only_when_set(
-    sample_db: str, config: Config, aiohttp_client: Any, token: str | None, shown: str
-) -> None:
-    """The page carries HOTLINE_CALLBACK_TOKEN for its callbacks when one is set."""
-    client = await demo_client(sample_db, config, aiohttp_client, callback_token=token)
-    html = await (await client.get("/simulator")).text()
-    assert shown in html
-
-
-def test_messages_url_is_the_local_gateways() -> None:
-    """The inboxes read the messages list where the app mounts the local gateway."""
-    assert MESSAGES_URL == f"{LOCAL_GATEWAY}/fake-at/messages"
-
-
-def test_local_gateway_url_has_no_token(config: Config) -> None:
-    """The SDK's base URL for the local gateway stays a plain path when a token is set."""
-    sender = make_sender(replace(config, demo=True, callback_token=TOKEN, port=8123))
-    try:
-        assert "http://127.0.0.1:8123/local-at/version1" == sender.base_url
-    finally:
-        sender.close()
-
-
-async def test_rotating_tokens_render_the_first(
+async def test_page_never_carries_the_callback_token(
     sample_db: str, config: Config, aiohttp_client: Any
 ) -> None:
-    """While tokens rotate, the page carries the first one only (any one is accepted)."""
-    tokens = f"{TOKEN},{TOKEN}-next"
-    client = await demo_client(sample_db, config, aiohttp_client, callback_token=tokens)
+    """The page posts to its own endpoints; the callback token stays on the server."""
+    client = await demo_client(sample_db, config, aiohttp_client, callback_token=TOKEN)
     html = await (await client.get("/simulator")).text()
-    assert (True, False) == (f'"token": "{TOKEN}"' in html, "-next" in html)
+    assert TOKEN not in html
+
+
+@pytest.mark.parametrize(
+    ("provider", "base_url"),
+    [
+        ("africastalking", "http://127.0.0.1:8123/local-at/version1"),
+        ("infobip", "http://127.0.0.1:8123/local-infobip"),
+    ],
+)
+async def test_local_gateway_url_has_no_token(config: Config, provider: str, base_url: str) -> None:
+    """The sender's base URL for the local gateway stays a plain path when a token is set."""
+    settings = replace(config, demo=True, callback_token=TOKEN, port=8123, sms_provider=provider)
+    sender = make_sender(settings)
+    try:
+        assert base_url == getattr(sender, "base_url", None)
+    finally:
+        await sender.close()
+
+
+def test_infobip_reports_come_back_with_the_token(config: Config) -> None:
+    """The local Infobip fake is told to post reports to our callback, token included."""
+    settings = replace(config, demo=True, callback_token=TOKEN, port=8123, sms_provider="infobip")
+    sender = make_sender(settings)
+    assert f"http://127.0.0.1:8123/infobip/sms/delivery?token={TOKEN}" == getattr(
+        sender, "report_url", None
+    )
+
+
+async def live_demo(
+    sample_db: str, config: Config, aiohttp_server: Any, aiohttp_client: Any, provider: str
+) -> TestClient:
+    """The demo on a real port (the local gateway's URLs point at it), for `provider`."""
+    port = free_port()
+    settings = replace(config, demo=True, port=port, sms_provider=provider, callback_token=TOKEN)
+    server = await aiohttp_server(create_app(settings, sample_db), port=port)
+    client: TestClient = await aiohttp_client(server)
+    return client
+
+
+async def simulate(client: TestClient, path: str, body: dict[str, Any]) -> tuple[int, str]:
+    """POST to one of the simulator's endpoints as its page does."""
+    response = await client.post(path, json=body, headers={"X-Simulator": "1"})
+    return response.status, await response.text()
+
+
+@pytest.mark.parametrize("provider", ["africastalking", "infobip"])
+async def test_sms_reaches_the_service_and_reply_shows(
+    sample_db: str,
+    config: Config,
+    conn: asyncpg.Connection,
+    aiohttp_server: Any,
+    aiohttp_client: Any,
+    provider: str,
+) -> None:
+    """An SMS from the page reaches the provider's callback in its format, and the reply the
+    local gateway took shows in /simulator/messages."""
+    client = await live_demo(sample_db, config, aiohttp_server, aiohttp_client, provider)
+    answer = await simulate(client, "/simulator/sms", {"phone": PHONE, "text": "INFO"})
+    while await client.server.app[keys.WORKER].drain_once():
+        pass
+    listed = await (await client.get("/simulator/messages")).json()
+    assert ((200, "200\n"), 1, [PHONE]) == (
+        answer,
+        await conn.fetchval("SELECT count(*) FROM sms_inbound"),
+        [m["to"] for m in listed],
+    )
+
+
+async def test_ussd_hop_through_the_simulator(
+    sample_db: str, config: Config, aiohttp_server: Any, aiohttp_client: Any
+) -> None:
+    """A dial from the page reaches the USSD callback and answers its first screen."""
+    client = await live_demo(sample_db, config, aiohttp_server, aiohttp_client, "infobip")
+    status, text = await simulate(
+        client, "/simulator/ussd", {"session": "sim-1", "phone": PHONE, "inputs": []}
+    )
+    assert (200, "CON ") == (status, text[:4])
+
+
+@pytest.mark.parametrize("path", ["/simulator/sms", "/simulator/ussd", "/simulator/ussd/end"])
+async def test_posts_without_the_page_header_refused(
+    sample_db: str, config: Config, aiohttp_client: Any, path: str
+) -> None:
+    """A post without the page's header (a cross-site form cannot send it) is refused."""
+    client = await demo_client(sample_db, config, aiohttp_client)
+    response = await client.post(path, json={"phone": PHONE, "text": "INFO"})
+    assert 403 == response.status
 
 
 def test_demo_never_comes_from_the_environment() -> None:

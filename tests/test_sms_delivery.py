@@ -1,4 +1,5 @@
-"""AT's SMS delivery reports, posted as AT does: each lands once in its message's timeline."""
+"""AT's SMS delivery reports, posted as AT does: each lands once in its message's timeline, in our
+status taxonomy with AT's own word kept beside it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
+from gateway.core.messages import DeliveryStatus
+from gateway.providers.africastalking.sms import STATUS_BY_WORD
 from storage.outbox import DELIVERY_STATUSES, QueuedSms, enqueue_sms, mark_accepted
 
 _ids = itertools.count()
@@ -44,7 +47,16 @@ async def accepted_message(conn: asyncpg.Connection) -> tuple[int, str]:
 
 
 async def reports(conn: asyncpg.Connection, outbox_id: int) -> list[str]:
-    """The 'report' events of a message's timeline, in order."""
+    """The 'report' events of a message's timeline, in order, by AT's raw status word."""
+    rows = await conn.fetch(
+        "SELECT raw FROM sms_events WHERE outbox_id = $1 AND kind = 'report' ORDER BY id",
+        outbox_id,
+    )
+    return [r["raw"] for r in rows]
+
+
+async def report_details(conn: asyncpg.Connection, outbox_id: int) -> list[str]:
+    """The 'report' events of a message's timeline as the delivery log shows them."""
     rows = await conn.fetch(
         "SELECT detail FROM sms_events WHERE outbox_id = $1 AND kind = 'report' ORDER BY id",
         outbox_id,
@@ -83,6 +95,17 @@ ALL_STATUSES = [
     ("Expired", "failed"),
 ]
 FINAL = [s for s, outcome in ALL_STATUSES if outcome != "sent"]
+TAXONOMY = [
+    # (AT status, our status)
+    ("Sent", "sent"),
+    ("Submitted", "sent"),
+    ("Buffered", "sent"),
+    ("Success", "delivered"),
+    ("Rejected", "rejected"),
+    ("Failed", "failed_permanent"),
+    ("AbsentSubscriber", "failed_temporary"),
+    ("Expired", "expired"),
+]
 
 
 class TestEachStatus:
@@ -112,6 +135,18 @@ class TestEachStatus:
         await post_report(client, report_form(provider_id, status))
         assert expected == (await outbox_state(conn, outbox_id))[0]
 
+    @pytest.mark.parametrize(("status", "ours"), TAXONOMY, ids=[s for s, _ in TAXONOMY])
+    async def test_stored_in_our_taxonomy(
+        self, client: TestClient, conn: asyncpg.Connection, status: str, ours: str
+    ) -> None:
+        """The report is stored under our status, AT's word kept as its raw status."""
+        _, provider_id = await accepted_message(conn)
+        await post_report(client, report_form(provider_id, status))
+        row = await conn.fetchrow(
+            "SELECT status, raw_status FROM delivery_reports WHERE provider_id = $1", provider_id
+        )
+        assert (ours, status) == (row["status"], row["raw_status"]) if row else None
+
     async def test_failure_reason_is_kept(
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
@@ -119,16 +154,17 @@ class TestEachStatus:
         outbox_id, provider_id = await accepted_message(conn)
         form = report_form(provider_id, "Failed", failureReason="UserDoesNotExist")
         await post_report(client, form)
-        assert ("failed", "Failed UserDoesNotExist") == await outbox_state(conn, outbox_id)
+        expected = ("failed", "failed_permanent (Failed) UserDoesNotExist")
+        assert expected == await outbox_state(conn, outbox_id)
 
     async def test_failure_reason_is_in_timeline(
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
-        """The failure reason is part of the timeline event."""
+        """The failure reason is part of the timeline event, after our status and AT's word."""
         outbox_id, provider_id = await accepted_message(conn)
         form = report_form(provider_id, "Rejected", failureReason="UserInBlackList")
         await post_report(client, form)
-        assert ["Rejected UserInBlackList"] == await reports(conn, outbox_id)
+        assert ["rejected (Rejected) UserInBlackList"] == await report_details(conn, outbox_id)
 
     async def test_in_flight_reports_accumulate(
         self, client: TestClient, conn: asyncpg.Connection
@@ -186,13 +222,15 @@ class TestUnknownId:
         await post_report(client, report_form("ATXid_unknown", "Success"))
         lines = [json.loads(line) for line in log_output.getvalue().splitlines()]
         unknown = [e for e in lines if e["event"] == "sms.delivery_report_unknown_id"]
-        assert [("ATXid_unknown", "Success")] == [(e["provider_id"], e["status"]) for e in unknown]
+        assert [("ATXid_unknown", "delivered", "Success")] == [
+            (e["provider_id"], e["status"], e["raw"]) for e in unknown
+        ]
 
     async def test_is_kept(self, client: TestClient, conn: asyncpg.Connection) -> None:
         """The report is kept, in case the send's own answer has not been recorded yet."""
         await post_report(client, report_form("ATXid_unknown", "Success"))
-        rows = await conn.fetch("SELECT provider_id, status FROM delivery_reports")
-        assert [("ATXid_unknown", "Success")] == [tuple(r) for r in rows]
+        rows = await conn.fetch("SELECT provider_id, status, raw_status FROM delivery_reports")
+        assert [("ATXid_unknown", "delivered", "Success")] == [tuple(r) for r in rows]
 
     async def test_touches_no_message(self, client: TestClient, conn: asyncpg.Connection) -> None:
         """A report for an unknown id changes no message."""
@@ -279,20 +317,42 @@ class TestBadReports:
         """A report without id or status is refused with 400 naming what is missing."""
         assert (400, f"{expected}\n") == await post_report(client, form)
 
-    async def test_unknown_status_is_refused(self, client: TestClient) -> None:
-        """An unknown status is refused with 400 naming it."""
-        status, body = await post_report(client, report_form("ATXid_x", "Delivered"))
-        assert (400, True) == (status, body.startswith("unknown status 'Delivered'"))
 
-    @pytest.mark.parametrize("accepted", DELIVERY_STATUSES)
-    async def test_unknown_status_lists_accepted(self, client: TestClient, accepted: str) -> None:
-        """The refusal lists every accepted status."""
-        _, body = await post_report(client, report_form("ATXid_x", "Delivered"))
-        assert accepted in body.split("accepted: ")[1].strip().split(", ")
+class TestUnknownStatus:
+    async def test_answers_200(self, client: TestClient, conn: asyncpg.Connection) -> None:
+        """A status AT never documented is answered 200, so AT does not retry it forever."""
+        _, provider_id = await accepted_message(conn)
+        assert (200, "") == await post_report(client, report_form(provider_id, "Delivered"))
 
-    async def test_refused_report_stores_nothing(
+    async def test_recorded_as_unknown_with_raw_word(
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
-        """A refused report leaves no trace in the delivery reports."""
-        await post_report(client, report_form("ATXid_x", "Delivered"))
-        assert 0 == await conn.fetchval("SELECT count(*) FROM delivery_reports")
+        """It is stored as 'unknown', AT's word kept, and shown so in the timeline."""
+        outbox_id, provider_id = await accepted_message(conn)
+        await post_report(client, report_form(provider_id, "Delivered"))
+        row = await conn.fetchrow("SELECT status, raw_status FROM delivery_reports")
+        assert (("unknown", "Delivered"), ["unknown (Delivered)"]) == (
+            tuple(row) if row else None,
+            await report_details(conn, outbox_id),
+        )
+
+    async def test_changes_no_message_status(
+        self, client: TestClient, conn: asyncpg.Connection
+    ) -> None:
+        """An unknown status leaves the message as it was ('sent')."""
+        outbox_id, provider_id = await accepted_message(conn)
+        await post_report(client, report_form(provider_id, "Delivered"))
+        assert ("sent", "") == await outbox_state(conn, outbox_id)
+
+
+def test_taxonomy_is_storage_taxonomy() -> None:
+    """The core's status words are exactly the ones storage accepts."""
+    assert sorted(DeliveryStatus) == sorted(DELIVERY_STATUSES)
+
+
+def test_every_at_word_is_mapped() -> None:
+    """AT's mapping table covers every word of its documentation, none to 'unknown'."""
+    assert (sorted(s for s, _ in ALL_STATUSES), False) == (
+        sorted(STATUS_BY_WORD),
+        DeliveryStatus.UNKNOWN in STATUS_BY_WORD.values(),
+    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import itertools
 from typing import Any
 
 import asyncpg
@@ -14,36 +13,14 @@ from gateway.app import create_app
 from gateway.config import Config
 from storage.outbox import outbox_rows
 from storage.tips import add_official_message, set_status
+from tests.sms_client import send_sms, sms_form
 from ussd_menus.receipts import check_digit, parse_receipt, show_receipt
-
-PHONE = "+6281234567890"
-SHORT_CODE = "98765"
-_ids = itertools.count()
-
-
-def sms_form(text: str, message_id: str | None = None, sender: str = PHONE) -> dict[str, str]:
-    """The fields AT posts for one inbound SMS."""
-    return {
-        "from": sender,
-        "to": SHORT_CODE,
-        "text": text,
-        "date": "2026-11-30 10:00:00",
-        "id": message_id or f"ATXid_test_{next(_ids)}",
-        "linkId": "SampleLinkId123",
-        "networkCode": "51010",
-    }
-
-
-async def send(client: TestClient, text: str, message_id: str | None = None) -> None:
-    """Post one SMS and check AT gets its 200."""
-    response = await client.post("/at/sms/inbound", data=sms_form(text, message_id))
-    assert 200 == response.status, await response.text()
 
 
 async def reply_to(client: TestClient, conn: asyncpg.Connection, text: str) -> str:
     """Post one SMS and return the reply it queued."""
     before = len(await outbox_rows(conn))
-    await send(client, text)
+    await send_sms(client, text)
     rows = await outbox_rows(conn)
     assert before + 1 == len(rows)
     return rows[-1].body
@@ -124,7 +101,7 @@ class TestKeywords:
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
         """The queued reply goes to the resident and names the inbound message as its cause."""
-        await send(client, "INFO", "ATXid_cause")
+        await send_sms(client, "INFO", message_id="ATXid_cause")
         rows = await outbox_rows(conn)
         assert [("resident", "reply:ATXid_cause", "queued")] == [
             (r.recipient_kind, r.cause, r.status) for r in rows
@@ -149,7 +126,7 @@ REPORT_CATEGORIES = [
 class TestLapor:
     async def test_creates_one_sms_tip(self, client: TestClient, conn: asyncpg.Connection) -> None:
         """LAPOR files exactly one tip, on the sms channel, with the story as its description."""
-        await send(client, "LAPOR ada calo minta uang 10 juta")
+        await send_sms(client, "LAPOR ada calo minta uang 10 juta")
         tips = await tip_rows(conn)
         assert [("sms", "ada calo minta uang 10 juta", "id")] == [
             (t["channel"], t["description"], t["lang"]) for t in tips
@@ -164,7 +141,7 @@ class TestLapor:
         self, client: TestClient, conn: asyncpg.Connection, text: str, category: str
     ) -> None:
         """A leading category word sets the tip's category; otherwise it is 'lainnya'."""
-        await send(client, text)
+        await send_sms(client, text)
         tips = await tip_rows(conn)
         assert [category] == [t["category"] for t in tips]
 
@@ -202,8 +179,8 @@ class TestRetries:
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
         """AT's retry of an inbound id (even with another text) files no second tip."""
-        await send(client, "LAPOR calo minta uang 10 juta", "ATXid_retry")
-        await send(client, "LAPOR biaya penempatan 30 juta", "ATXid_retry")
+        await send_sms(client, "LAPOR calo minta uang 10 juta", message_id="ATXid_retry")
+        await send_sms(client, "LAPOR biaya penempatan 30 juta", message_id="ATXid_retry")
         tips = await tip_rows(conn)
         assert ["calo minta uang 10 juta"] == [t["description"] for t in tips]
 
@@ -211,15 +188,15 @@ class TestRetries:
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
         """AT's retry of an inbound id queues no second reply."""
-        await send(client, "LAPOR calo minta uang 10 juta", "ATXid_retry")
-        await send(client, "INFO", "ATXid_retry")
+        await send_sms(client, "LAPOR calo minta uang 10 juta", message_id="ATXid_retry")
+        await send_sms(client, "INFO", message_id="ATXid_retry")
         rows = await outbox_rows(conn)
         assert 1 == len(rows)
         assert rows[0].body.startswith("Laporan diterima")
 
     async def test_retry_is_acknowledged(self, client: TestClient) -> None:
         """A retried id still gets 200, so AT stops retrying."""
-        await send(client, "INFO", "ATXid_ack")
+        await send_sms(client, "INFO", message_id="ATXid_ack")
         response = await client.post("/at/sms/inbound", data=sms_form("INFO", "ATXid_ack"))
         assert 200 == response.status
 
@@ -292,7 +269,7 @@ class TestJawab:
         """JAWAB <code> <text> stores the reporter's answer as a reply to the question."""
         receipt = receipt_in(await reply_to(client, conn, "LAPOR calo minta uang 10 juta"))
         question = await add_official_message(conn, receipt, "question", "Kapan berangkat?")
-        await send(client, f"JAWAB {receipt} Bulan depan lewat Jakarta")
+        await send_sms(client, f"JAWAB {receipt} Bulan depan lewat Jakarta")
         answers = await conn.fetch(
             "SELECT author, kind, body, reply_to FROM tip_messages WHERE author = 'reporter'"
         )
@@ -315,7 +292,7 @@ class TestJawab:
         """Once answered, the question is no longer shown as open."""
         receipt = receipt_in(await reply_to(client, conn, "LAPOR calo minta uang 10 juta"))
         await add_official_message(conn, receipt, "question", "Kapan berangkat?")
-        await send(client, f"JAWAB {receipt} Bulan depan")
+        await send_sms(client, f"JAWAB {receipt} Bulan depan")
         reply = await reply_to(client, conn, f"STATUS {receipt}")
         assert "Pertanyaan petugas" not in reply
 
@@ -420,8 +397,8 @@ class TestRateLimit:
         self, limited_client: TestClient, conn: asyncpg.Connection
     ) -> None:
         """Over the hourly limit, LAPOR is answered with the limit, not a receipt."""
-        await send(limited_client, "LAPOR calo minta uang 10 juta")
-        await send(limited_client, "LAPOR biaya penempatan 30 juta")
+        await send_sms(limited_client, "LAPOR calo minta uang 10 juta")
+        await send_sms(limited_client, "LAPOR biaya penempatan 30 juta")
         reply = await reply_to(limited_client, conn, "LAPOR dokumen saya ditahan")
         assert reply.startswith("Maaf, Anda sudah mengirim 2 laporan dalam 1 jam.")
 
@@ -430,6 +407,6 @@ class TestRateLimit:
     ) -> None:
         """Over the hourly limit, LAPOR files no tip."""
         for text in ("LAPOR calo minta uang", "LAPOR biaya 30 juta", "LAPOR dokumen ditahan"):
-            await send(limited_client, text)
+            await send_sms(limited_client, text)
         tips = await tip_rows(conn)
         assert ["calo minta uang", "biaya 30 juta"] == [t["description"] for t in tips]

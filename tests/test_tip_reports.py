@@ -15,6 +15,7 @@ from gateway.app import create_app
 from gateway.config import Config
 from storage.outbox import outbox_rows
 from storage.tips import add_official_message
+from tests.sms_client import send_sms
 from ussd_menus.receipts import check_digit, parse_receipt, show_receipt
 
 PHONE = "+6281234567890"
@@ -76,21 +77,6 @@ async def tip_rows(conn: asyncpg.Connection) -> list[asyncpg.Record]:
 async def file_by_ussd(client: TestClient, phone: str = PHONE) -> str:
     """File one report by USSD; its receipt."""
     return receipt_on(await walk(client, journey(), phone=phone))
-
-
-async def send_sms(client: TestClient, text: str) -> None:
-    """Post one inbound SMS from the same phone, as AT does."""
-    form = {
-        "from": PHONE,
-        "to": "98765",
-        "text": text,
-        "date": "2026-11-30 10:00:00",
-        "id": f"ATXid_tips_{next(_sessions)}",
-        "linkId": "SampleLinkId123",
-        "networkCode": "51010",
-    }
-    response = await client.post("/at/sms/inbound", data=form)
-    assert 200 == response.status, await response.text()
 
 
 CATEGORIES = [

@@ -95,7 +95,7 @@ CONSOLE_TEXTS: dict[str, tuple[str, str]] = {
         "This message is not a dead letter or failed message; it was not sent again.",
     ),
     "ev_queued": ("Masuk antrean", "Queued"),
-    "ev_accepted": ("Diterima gateway Africa's Talking", "Accepted by Africa's Talking"),
+    "ev_accepted": ("Diterima penyedia SMS", "Accepted by the SMS provider"),
     "ev_retry": ("Gagal sementara, dicoba lagi nanti", "Temporary failure, retry scheduled"),
     "ev_failed": ("Gagal permanen", "Failed permanently"),
     "ev_dead": ("Surat mati: percobaan habis", "Dead letter: out of attempts"),

@@ -24,9 +24,10 @@ from storage.alerts import escalate_due, release_held
 from storage.budgets import record_receipt_miss
 from tests.conftest import Gateway
 from tests.console_helpers import csrf_token, load_sample_officials, sign_in
+from tests.sms_client import send_sms
 from tests.test_metrics import scrape, value
 from tests.test_outbox_worker import worker_like
-from tests.test_sms_inbound import receipt_in, sms_form
+from tests.test_sms_inbound import receipt_in
 from tests.ussd_client import hop, walk
 from ussd_menus.receipts import check_digit, show_receipt
 
@@ -64,13 +65,6 @@ def number(n: int) -> str:
     return f"+62857{n:08d}"
 
 
-async def sms(client: TestClient, text: str, sender: str = PHONE) -> None:
-    """Post one forged inbound SMS; the provider always gets its 200."""
-    form = sms_form(text, f"ATXid_abuse_{next(_ids)}", sender)
-    response = await client.post("/at/sms/inbound", data=form)
-    assert 200 == response.status, await response.text()
-
-
 async def replies(conn: asyncpg.Connection) -> list[str]:
     """Every reply queued to a resident, oldest first."""
     rows = await conn.fetch("SELECT body FROM outbox WHERE cause LIKE 'reply:%' ORDER BY id")
@@ -101,34 +95,34 @@ class TestReplyBudget:
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
         """200 parallel HELPs from one number queue exactly one reply."""
-        await asyncio.gather(*(sms(client, "HELP") for _ in range(200)))
+        await asyncio.gather(*(send_sms(client, "HELP") for _ in range(200)))
         assert 1 == len(await replies(conn))
 
     async def test_forged_helps_are_all_recorded(
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
         """A suppressed reply still records the inbound message (and answered AT 200)."""
-        await asyncio.gather(*(sms(client, "HELP") for _ in range(30)))
+        await asyncio.gather(*(send_sms(client, "HELP") for _ in range(30)))
         assert 30 == await conn.fetchval("SELECT count(*) FROM sms_inbound")
 
     async def test_replies_stop_at_the_hourly_budget(
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
         """50 parallel agency checks from one number get exactly the budget (10) of replies."""
-        await asyncio.gather(*(sms(client, "CEK PT Contoh") for _ in range(50)))
+        await asyncio.gather(*(send_sms(client, "CEK PT Contoh") for _ in range(50)))
         assert 10 == len(await replies(conn))
 
     async def test_budget_is_per_sender(self, client: TestClient, conn: asyncpg.Connection) -> None:
         """Another number still gets its reply after one number used up its budget."""
         for _ in range(12):
-            await sms(client, "CEK PT Contoh")
-        await sms(client, "CEK PT Contoh", number(1))
+            await send_sms(client, "CEK PT Contoh")
+        await send_sms(client, "CEK PT Contoh", number(1))
         assert 11 == len(await replies(conn))
 
     async def test_suppressed_reply_is_logged(self, client: TestClient, log_output: Any) -> None:
         """Each reply not queued is logged as sms.reply_suppressed with its reason."""
-        await sms(client, "HELP")
-        await sms(client, "HELP")
+        await send_sms(client, "HELP")
+        await send_sms(client, "HELP")
         suppressed = events(log_output, "sms.reply_suppressed")
         assert ["help_daily"] == [e["reason"] for e in suppressed]
 
@@ -137,8 +131,8 @@ class TestReplyBudget:
     ) -> None:
         """After the budget is used up, a report still gets its receipt."""
         for _ in range(10):
-            await sms(client, "CEK PT Contoh")
-        await sms(client, f"LAPOR {STORY}")
+            await send_sms(client, "CEK PT Contoh")
+        await send_sms(client, f"LAPOR {STORY}")
         assert "Laporan diterima" in (await replies(conn))[-1]
 
     async def test_number_that_only_sends_junk_gets_nothing(
@@ -153,7 +147,7 @@ class TestReplyBudget:
                 f"old-{n}",
                 key,
             )
-        await sms(client, "blah")
+        await send_sms(client, "blah")
         assert [] == await replies(conn)
 
     async def test_number_that_used_a_keyword_gets_help(
@@ -169,7 +163,7 @@ class TestReplyBudget:
                 key,
                 keyword,
             )
-        await sms(client, "blah")
+        await send_sms(client, "blah")
         assert 1 == len(await replies(conn))
 
 
@@ -179,7 +173,7 @@ class TestOutboundBudget:
     ) -> None:
         """With a budget of 5 an hour, 5 of 8 queued SMS are sent and 3 stay queued."""
         for n in range(8):
-            await sms(gateway.client, "CEK PT Contoh", number(n))
+            await send_sms(gateway.client, "CEK PT Contoh", number(n))
         worker = worker_like(gateway, sms_per_hour=5)
         while await worker.drain_once():
             pass
@@ -189,7 +183,7 @@ class TestOutboundBudget:
     async def test_exhausted_budget_logs_an_alarm(self, gateway: Gateway, log_output: Any) -> None:
         """Using up the budget logs sms.hourly_budget_exhausted once, as an alarm."""
         for n in range(3):
-            await sms(gateway.client, "CEK PT Contoh", number(n))
+            await send_sms(gateway.client, "CEK PT Contoh", number(n))
         worker = worker_like(gateway, sms_per_hour=2)
         for _ in range(3):
             await worker.drain_once()
@@ -236,7 +230,9 @@ class TestInfoResend:
         """200 parallel INFO <receipt> from the alerted official queue one resend."""
         client = await app_with()
         receipt = await file_calo_tip(client)
-        await asyncio.gather(*(sms(client, f"INFO {receipt}", KADES_PONTANG) for _ in range(200)))
+        await asyncio.gather(
+            *(send_sms(client, f"INFO {receipt}", KADES_PONTANG) for _ in range(200))
+        )
         resent = await conn.fetchval("SELECT count(*) FROM outbox WHERE cause = 'alert:resend'")
         assert 1 == resent
 
@@ -246,9 +242,9 @@ class TestInfoResend:
         """An INFO an hour after the last resend sends the alert again."""
         client = await app_with()
         receipt = await file_calo_tip(client)
-        await sms(client, f"INFO {receipt}", KADES_PONTANG)
+        await send_sms(client, f"INFO {receipt}", KADES_PONTANG)
         await conn.execute("UPDATE outbox SET created_at = now() - interval '61 minutes'")
-        await sms(client, f"INFO {receipt}", KADES_PONTANG)
+        await send_sms(client, f"INFO {receipt}", KADES_PONTANG)
         resent = await conn.fetchval("SELECT count(*) FROM outbox WHERE cause = 'alert:resend'")
         assert 2 == resent
 
@@ -259,7 +255,7 @@ class TestFloodHold:
         client = await app_with(tip_flood_per_minute=3)
         await same_minute(conn)
         for n in range(tips):
-            await sms(client, "LAPOR bahaya disekap di penampungan", number(n))
+            await send_sms(client, "LAPOR bahaya disekap di penampungan", number(n))
         return client
 
     async def test_alerts_past_the_threshold_are_held(
@@ -337,7 +333,7 @@ class TestParallelReports:
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
         """20 parallel LAPOR from one number file exactly HOTLINE_TIPS_PER_HOUR (5) tips."""
-        await asyncio.gather(*(sms(client, f"LAPOR {STORY} {n}") for n in range(20)))
+        await asyncio.gather(*(send_sms(client, f"LAPOR {STORY} {n}") for n in range(20)))
         assert 5 == await conn.fetchval("SELECT count(*) FROM tips")
 
     async def test_parallel_agency_tips_are_all_flagged(
@@ -395,7 +391,7 @@ class TestReceiptEnumeration:
         """An app whose failed-lookup budget (5 an hour) was just used up by SMS guesses."""
         client = await app_with(receipt_misses_per_hour=5)
         for n in range(5):
-            await sms(client, f"STATUS {unknown_code(n)}", number(n))
+            await send_sms(client, f"STATUS {unknown_code(n)}", number(n))
         return client
 
     async def test_used_budget_pauses_sms_lookups(
@@ -404,7 +400,7 @@ class TestReceiptEnumeration:
         """Past the budget, STATUS of a real receipt answers 'try later', not the status."""
         client = await self.budget_used(app_with)
         receipt = await file_calo_tip(client, number(99))
-        await sms(client, f"STATUS {receipt}", number(98))
+        await send_sms(client, f"STATUS {receipt}", number(98))
         assert BUSY in (await replies(conn))[-1]
 
     async def test_used_budget_pauses_ussd_lookups(self, app_with: AppWith) -> None:
@@ -445,6 +441,6 @@ class TestReceiptEnumeration:
     ) -> None:
         """A guessed receipt's STATUS reply says its status, never the story or the place."""
         receipt = await file_calo_tip(client, number(99))
-        await sms(client, f"STATUS {receipt}")
+        await send_sms(client, f"STATUS {receipt}")
         reply = (await replies(conn))[-1]
         assert f"Laporan {show_receipt(receipt)}: Diterima." == reply

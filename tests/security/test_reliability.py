@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import itertools
 import json
 from pathlib import Path
 
@@ -18,35 +17,21 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from gateway.config import Config
-from gateway.fake_at import CODES
 from gateway.identity import local_secret
+from gateway.providers.africastalking.fake import CODES
 from storage.outbox import forget_recipients, retry_dead
 from storage.phone_text import HIDDEN, hide_phone_numbers
 from tests.conftest import Gateway
+from tests.sms_client import sms_form
 from tests.ussd_client import walk
 from ussd_menus import sms
 from ussd_menus.model import Lang
 from ussd_menus.tree import is_gsm_safe
 
-PHONE = "+6281234567890"
 STORY = "Calo datang ke rumah, minta uang 5 juta, katanya visa ziarah"
 TO_CONFIRM = ["2", "2", "pontang", "1", "1"]
 SMS_LIMIT = 160  # one GSM-7 segment
 INVALID = next(n for n, (code, _) in CODES.items() if code == 403)  # the fake refuses it for good
-_ids = itertools.count()
-
-
-def sms_form(text: str, sender: str = PHONE) -> dict[str, str]:
-    """The fields AT posts for one inbound SMS."""
-    return {
-        "from": sender,
-        "to": "98765",
-        "text": text,
-        "date": "2026-11-30 10:00:00",
-        "id": f"ATXid_reliability_{next(_ids)}",
-        "linkId": "SampleLinkId123",
-        "networkCode": "51010",
-    }
 
 
 def events(log_output: io.StringIO) -> list[dict[str, object]]:

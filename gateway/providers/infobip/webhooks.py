@@ -64,10 +64,28 @@ class InfobipPayloadError(ValueError):
         self.problem = problem
 
 
+class NotAPhoneError(InfobipPayloadError):
+    """An inbound `from` that is not a phone number."""
+
+
 def parse_inbound(body: bytes | str) -> list[InboundSms]:
     """Every SMS in one inbound webhook, in the order Infobip listed them."""
     results = _results(body)
     return [_inbound(entry, f"results[{i}]") for i, entry in enumerate(results)]
+
+
+def parse_inbound_from_phones(body: bytes | str) -> tuple[list[InboundSms], list[str]]:
+    """As `parse_inbound`, but an entry whose `from` is not a phone number (an alphanumeric
+    sender id: an operator's notice, never a resident) is left out and named, not fatal: refusing
+    the request would only make Infobip retry it, and the other entries with it."""
+    messages: list[InboundSms] = []
+    skipped: list[str] = []
+    for i, entry in enumerate(_results(body)):
+        try:
+            messages.append(_inbound(entry, f"results[{i}]"))
+        except NotAPhoneError as error:
+            skipped.append(error.field)
+    return messages, skipped
 
 
 def parse_delivery_reports(body: bytes | str) -> list[DeliveryReport]:
@@ -114,7 +132,7 @@ def _inbound(entry: object, where: str) -> InboundSms:
     message_id = _required(fields, "messageId", where)
     sender = _required(fields, "from", where)
     if not _PHONE.fullmatch(sender):
-        raise InfobipPayloadError(f"{where}.from", "not a phone number")
+        raise NotAPhoneError(f"{where}.from", "not a phone number")
     to = _required(fields, "to", where)
     text = _text(fields, "text", where)
     clean = _text(fields, "cleanText", where)

@@ -1,5 +1,6 @@
 """
-Sending one SMS through Africa's Talking's SDK, and classifying what came back.
+Sending SMS through Africa's Talking's SDK, one message per call, and classifying what came back
+into the core outcomes (gateway.core.messages). Implements the core `Sender` protocol.
 
 The only module that imports the SDK. The SDK is blocking (requests), so calls run in a bounded
 thread pool and never on the event loop. Its base URL is fixed at construction; it is set here, in
@@ -12,50 +13,29 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import requests
 from africastalking.Service import AfricasTalkingException
 from africastalking.SMS import SMSService
 
+from gateway.core.messages import (
+    Accepted,
+    AccountProblem,
+    Outcome,
+    OutgoingSms,
+    Permanent,
+    Retryable,
+    Sender,
+)
 from gateway.phones import mask_quoted
 
 PRODUCTION_URL = "https://api.africastalking.com/version1"
 SANDBOX_URL = "https://api.sandbox.africastalking.com/version1"
 TIMEOUT_S = (3.05, 9.05)  # the SDK's own default: connect, read
 
-
-@dataclass(frozen=True, slots=True)
-class Accepted:
-    """AT took the message (statusCode 100-102); delivery comes later by report."""
-
-    message_id: str
-    detail: str
-
-
-@dataclass(frozen=True, slots=True)
-class Retryable:
-    """Worth trying again later: gateway errors, timeouts, connection refused."""
-
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class Permanent:
-    """Will never succeed for this message: invalid number, blacklisted, ..."""
-
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class AccountProblem:
-    """Nothing will send until an operator acts: bad API key, no balance, bad sender id."""
-
-    reason: str
-
-
-Outcome = Accepted | Retryable | Permanent | AccountProblem
 
 _ACCEPTED = {100, 101, 102}
 _RETRYABLE = {407, 500, 501}  # CouldNotRoute, InternalServerError, GatewayError
@@ -139,7 +119,17 @@ class AtSender:
         host = self.base_url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
         return host in ("127.0.0.1", "localhost", "::1")
 
-    async def send(self, phone: str, message: str) -> Outcome:
+    @property
+    def max_batch(self) -> int:
+        """AT's bulk send takes one text for many numbers; each outbox row has its own text."""
+        return 1
+
+    async def send(self, messages: Sequence[OutgoingSms]) -> list[Outcome]:
+        """One outcome per message, in order; each goes out in its own SDK call, concurrently
+        up to the thread pool's size."""
+        return list(await asyncio.gather(*(self.send_one(m.phone, m.body) for m in messages)))
+
+    async def send_one(self, phone: str, message: str) -> Outcome:
         """One message to one number."""
         loop = asyncio.get_running_loop()
         try:
@@ -161,6 +151,10 @@ class AtSender:
         )
         return type(outcome)(mask_quoted(reason))
 
-    def close(self) -> None:
+    async def close(self) -> None:
         """Stop the thread pool."""
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+if TYPE_CHECKING:
+    _implements: type[Sender] = AtSender  # mypy checks AtSender against the protocol

@@ -15,6 +15,10 @@ numbers and by a mode switch, so tests and demos can show outages without patchi
     POST /fake-at/mode  mode=up|down|unauthorized|echo   (down: HTTP 503 for everything;
                         echo: HTTP 400 quoting the request back, recipient included)
     GET  /fake-at/messages                          every accepted message (JSON)
+
+It also speaks for AT's other side: `inbound_sms_form` / `post_inbound_sms` deliver a resident's
+SMS to our callback as AT does, and `ussd_form` is one USSD hop's form (the phone simulator uses
+both, so no AT field name lives outside this package).
 """
 
 from __future__ import annotations
@@ -40,6 +44,9 @@ HTTP_500 = "+62811000500"
 SLOW = "+62811000408"
 UNDELIVERABLE = "+62811000404"
 AUTH_FAILED = "The supplied authentication is invalid"
+# Where AT posts USSD hops and end-of-session notifications (the simulator posts as AT there).
+USSD_CALLBACK = "/at/ussd"
+USSD_END_CALLBACK = "/at/ussd/events"
 
 
 @dataclass(slots=True)
@@ -189,3 +196,70 @@ async def _mode(request: web.Request) -> web.Response:
 
 async def _messages(request: web.Request) -> web.Response:
     return _json(request.app[FAKE_AT].messages, 200)
+
+
+def inbound_sms_form(
+    phone: str, text: str, our_number: str, message_id: str | None = None
+) -> dict[str, str]:
+    """The form AT posts for one inbound SMS."""
+    return {
+        "from": phone,
+        "to": our_number,
+        "text": text,
+        "date": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
+        "id": message_id or f"ATXid_in_{time.monotonic_ns()}",
+        "linkId": "",
+    }
+
+
+async def post_inbound_sms(
+    session: aiohttp.ClientSession,
+    url: str,
+    phone: str,
+    text: str,
+    our_number: str,
+    message_id: str | None = None,
+) -> int:
+    """POST one inbound SMS to `url` (with any ?token=) as AT would; the HTTP status."""
+    form = inbound_sms_form(phone, text, our_number, message_id)
+    async with session.post(url, data=form) as response:
+        await response.read()
+        status: int = response.status
+        return status
+
+
+def ussd_form(
+    session_id: str, phone: str, service_code: str, text: str, network_code: str = "99999"
+) -> dict[str, str]:
+    """The form AT posts for one USSD hop: `text` is every input so far, joined by '*'."""
+    return {
+        "sessionId": session_id,
+        "phoneNumber": phone,
+        "serviceCode": service_code,
+        "networkCode": network_code,
+        "text": text,
+    }
+
+
+def ussd_end_form(
+    session_id: str,
+    phone: str,
+    service_code: str,
+    inputs: list[str],
+    completed: bool,
+    duration_ms: int,
+    network_code: str = "99999",
+) -> dict[str, str]:
+    """AT's end-of-session notification for a session that ended (`completed`: by our END) or
+    was abandoned by the caller."""
+    return {
+        "sessionId": session_id,
+        "serviceCode": service_code,
+        "networkCode": network_code,
+        "phoneNumber": phone,
+        "status": "Success" if completed else "Incomplete",
+        "input": "*".join(inputs),
+        "hopsCount": str(len(inputs) + 1),
+        "durationInMillis": str(max(duration_ms, 0)),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
+    }
