@@ -13,8 +13,7 @@ import orjson
 import pytest
 from aiohttp.test_utils import TestClient
 
-from gateway import keys
-from gateway.app import check_serving, create_app
+from gateway.app import WORKER, check_serving, create_app
 from gateway.config import Config, ConfigError
 from gateway.outbox_worker import OutboxWorker
 from gateway.providers.infobip import fake as ib
@@ -42,7 +41,7 @@ class Infobip:
     @property
     def worker(self) -> OutboxWorker:
         """The service's outbox worker (tests drive it)."""
-        return self.client.server.app[keys.WORKER]
+        return self.client.server.app[WORKER]
 
 
 @pytest.fixture
@@ -63,7 +62,7 @@ async def infobip(
         retry_base_s=0.05,
     )
     client = await aiohttp_client(create_app(settings, sample_db))
-    sender = client.server.app[keys.WORKER].sender
+    sender = client.server.app[WORKER].sender
     assert isinstance(sender, InfobipSender)
     sender.report_url = str(
         client.make_url("/infobip/sms/delivery").with_query(token=CALLBACK_TOKEN)
