@@ -17,7 +17,7 @@ import asyncio
 import os
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
 import aiohttp
@@ -40,6 +40,7 @@ from gateway.api import PREFIX
 from gateway.app import create_app
 from gateway.config import Config
 from gateway.phones import normalize
+from gateway.providers.infobip.provider import PROVIDER as INFOBIP
 from gateway.providers.registry import callback_prefixes
 from storage.officials import import_officials, parse_officials
 from storage.regions import load_kecamatan
@@ -78,12 +79,17 @@ schema.config.phases.update(phases=["coverage", "fuzzing"])
 
 @dataclass(frozen=True, slots=True)
 class Live:
-    """The running app: its root URL."""
+    """The running app (Africa's Talking for SMS) and its twin configured for Infobip, on one
+    database: their root URLs."""
 
     url: str
+    infobip_url: str
 
     def base_for(self, path: str) -> str:
-        """Callbacks are served at the root, the API under /api/v1."""
+        """Callbacks are served at the root (Infobip's by the Infobip twin), the API under
+        /api/v1."""
+        if path.startswith(INFOBIP.callback_prefix):
+            return self.infobip_url
         return self.url if path.startswith(callback_prefixes()) else self.url + PREFIX
 
 
@@ -131,16 +137,26 @@ def live(
         run_worker=False,
         log_level="error",
     )
-    runner = web.AppRunner(create_app(config, database))
-    loop.run_until_complete(runner.setup())
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    loop.run_until_complete(site.start())
-    url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    infobip = replace(
+        config,
+        sms_provider="infobip",
+        infobip_base_url="http://127.0.0.1:9",  # never reached: the worker does not run
+        infobip_api_key="fuzz-infobip-key",
+        infobip_sender="FUZZ",
+    )
+    runners = [web.AppRunner(create_app(c, database)) for c in (config, infobip)]
+    urls = []
+    for runner in runners:
+        loop.run_until_complete(runner.setup())
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        loop.run_until_complete(site.start())
+        urls.append(f"http://127.0.0.1:{runner.addresses[0][1]}")
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
-    asyncio.run_coroutine_threadsafe(_seed(database, url), loop).result(timeout=60)
-    yield Live(url)
-    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=30)
+    asyncio.run_coroutine_threadsafe(_seed(database, urls[0]), loop).result(timeout=60)
+    yield Live(urls[0], urls[1])
+    for runner in runners:
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=30)
     loop.call_soon_threadsafe(loop.stop)
     thread.join(timeout=10)
     loop.run_until_complete(admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
