@@ -25,17 +25,21 @@ import structlog
 from aiohttp import web
 
 from gateway import keys
-from storage.api_queries import (
+from storage.db import DATABASE_ERRORS
+from storage.reads import (
     OUTBOX_STATUSES,
-    DeliveryItem,
+    DeliveryFilter,
+    DeliveryRow,
+    Order,
+    Reader,
     ThreadMessage,
+    TipFilter,
     delivery_events,
-    delivery_item,
-    delivery_log,
-    tip_list,
+    delivery_row,
+    delivery_rows,
+    tip_rows,
     tip_thread,
 )
-from storage.db import DATABASE_ERRORS
 from storage.registry import load_agencies
 from storage.tips import CATEGORIES, STATUSES, TipContent, read_tip
 from storage.users import api_token_label
@@ -61,6 +65,21 @@ AGENCY_FIELDS = (
     "snapshot_date",
     "is_sample",
 )
+# What a list or detail shows of the rows storage.reads shares with the console.
+DELIVERY_FIELDS = (
+    "id",
+    "status",
+    "recipient_kind",
+    "official_id",
+    "cause",
+    "attempts",
+    "last_error",
+    "provider_id",
+    "created_at",
+    "updated_at",
+)
+TIP_FIELDS = ("receipt", "category", "kecamatan_code", "status", "channel", "created_at")
+THREAD_FIELDS = ("id", "author", "kind", "body", "reply_to", "created_at")
 _KECAMATAN_CODE = re.compile(r"36\.04\.\d{2}")
 _RECEIPT = re.compile(r"\d{9}")
 # A gateway's error text may quote the number it refused: 8+ digits, maybe spaced, are masked.
@@ -185,18 +204,22 @@ def _masked(text: str) -> str:
     return _NUMBER_LIKE.sub("[number]", text)
 
 
-def _delivery_json(item: DeliveryItem) -> Json:
-    return {**asdict(item), "last_error": _masked(item.last_error)}
+def _fields(row: object, names: tuple[str, ...]) -> Json:
+    return {name: getattr(row, name) for name in names}
+
+
+def _delivery_json(row: DeliveryRow) -> Json:
+    return {**_fields(row, DELIVERY_FIELDS), "last_error": _masked(row.last_error)}
 
 
 async def delivery(request: web.Request, label: str) -> Json:
     """GET /api/v1/delivery: the outbound SMS log, least recently changed first."""
     params = _params(request, ("status", "since", "limit"))
-    items = await delivery_log(
-        request.app[keys.POOL],
-        _choice(params, "status", OUTBOX_STATUSES),
-        _since(params),
-        _limit(params),
+    wanted = DeliveryFilter(
+        status=_choice(params, "status", OUTBOX_STATUSES), changed_since=_since(params)
+    )
+    items = await delivery_rows(
+        request.app[keys.POOL], Reader.API, wanted, Order.OLDEST, _limit(params)
     )
     return {"items": [_delivery_json(i) for i in items]}
 
@@ -207,7 +230,7 @@ async def delivery_detail(request: web.Request, label: str) -> Json:
     raw = request.match_info["id"]
     outbox_id = int(raw) if raw.isascii() and raw.isdigit() and int(raw) <= MAX_ID else None
     pool = request.app[keys.POOL]
-    item = await delivery_item(pool, outbox_id) if outbox_id is not None else None
+    item = await delivery_row(pool, Reader.API, outbox_id) if outbox_id is not None else None
     if item is None or outbox_id is None:
         raise _error(web.HTTPNotFound, f"no outbound SMS with id {raw[:40]!r}")
     events = await delivery_events(pool, outbox_id)
@@ -223,15 +246,14 @@ async def tips(request: web.Request, label: str) -> Json:
     kecamatan = params.get("kecamatan")
     if kecamatan is not None and not _KECAMATAN_CODE.fullmatch(kecamatan):
         raise _error(web.HTTPBadRequest, "kecamatan: a Kemendagri code such as 36.04.12")
-    items = await tip_list(
-        request.app[keys.POOL],
-        _choice(params, "status", STATUSES),
-        _choice(params, "category", CATEGORIES),
-        kecamatan,
-        _since(params),
-        _limit(params),
+    wanted = TipFilter(
+        status=_choice(params, "status", STATUSES),
+        category=_choice(params, "category", CATEGORIES),
+        kecamatan_code=kecamatan,
+        filed_since=_since(params),
     )
-    return {"items": [asdict(i) for i in items]}
+    items = await tip_rows(request.app[keys.POOL], wanted, Order.OLDEST, _limit(params))
+    return {"items": [_fields(i, TIP_FIELDS) for i in items]}
 
 
 async def tip_detail(request: web.Request, label: str) -> Json:
@@ -248,7 +270,7 @@ async def tip_detail(request: web.Request, label: str) -> Json:
                 thread = await tip_thread(conn, receipt)
     if content is None:
         raise _error(web.HTTPNotFound, f"no tip with receipt {raw[:40]!r}")
-    return {**asdict(content), "thread": [asdict(m) for m in thread]}
+    return {**asdict(content), "thread": [_fields(m, THREAD_FIELDS) for m in thread]}
 
 
 async def registry(request: web.Request, label: str) -> Json:

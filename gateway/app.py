@@ -17,22 +17,27 @@ from aiohttp import web
 
 from gateway import keys
 from gateway.agency_index import RegistryWatcher
-from gateway.alerting import alert_text
+from gateway.alerting import alert_text, use_sms_catalogue
 from gateway.api import setup_api
 from gateway.config import Config, ConfigError
 from gateway.console.guard import console_guard
 from gateway.console.setup import setup_console
 from gateway.core.messages import Sender
+from gateway.deadline import Deadline
 from gateway.health import healthz, readyz
 from gateway.identity import Identity
-from gateway.metrics import Metrics, metrics_endpoint
+from gateway.metrics import METRICS, Metrics, metrics_endpoint
 from gateway.middleware import request_context
 from gateway.outbox_worker import OutboxWorker
+from gateway.providers.africastalking.ussd import ussd_callback
+from gateway.providers.africastalking.ussd_events import ussd_events_callback
 from gateway.providers.provider import LOCAL_FAKE, LocalGateway, Provider
 from gateway.providers.registry import provider_for
 from gateway.simulator import setup_simulator
-from gateway.ussd import TipRules, UssdService, ussd_callback
-from gateway.ussd_events import ussd_events_callback
+from gateway.usecases.tips import TipRules
+from gateway.ussd import USSD, UssdHops, UssdMenus
+from gateway.ussd_desk import HopDesk
+from gateway.ussd_sessions import SessionPaths
 from storage.db import DATABASE_ERRORS
 from storage.outbox import forget_recipients
 from storage.regions import load_kecamatan
@@ -48,6 +53,8 @@ HOUSEKEEPING_INTERVAL_S = 3600
 # the work they leave behind, and the worker's and console's queries.
 DB_CONNECT_TIMEOUT_S = 10.0
 DB_COMMAND_TIMEOUT_S = 30.0
+# The app's outbox worker (when SMS is configured); declared here, where it is made.
+WORKER = web.AppKey("worker", OutboxWorker)
 
 
 def check_serving(config: Config) -> None:
@@ -71,6 +78,7 @@ def check_serving(config: Config) -> None:
 def create_app(config: Config, database_url: str) -> web.Application:
     """Build the app; the menu tree is checked at start-up, so a broken menu never serves."""
     check_serving(config)
+    use_sms_catalogue(config)  # a wrong operator SMS catalogue stops start-up (ConfigError)
     assert config.secret is not None
     identity = Identity(config.secret)
     provider = provider_for(config)
@@ -78,8 +86,7 @@ def create_app(config: Config, database_url: str) -> web.Application:
         client_max_size=config.max_body_bytes, middlewares=[request_context, console_guard]
     )
     app[keys.CONFIG] = config
-    app[keys.DATABASE_URL] = database_url
-    app[keys.METRICS] = Metrics()  # this app's own registry, served at /metrics
+    app[METRICS] = Metrics()  # this app's own registry, served at /metrics
 
     async def services(app: web.Application) -> AsyncIterator[None]:
         pool = await asyncpg.create_pool(
@@ -104,22 +111,14 @@ def create_app(config: Config, database_url: str) -> web.Application:
         app[keys.POOL] = pool
         app[keys.REGISTRY] = watcher
         app[keys.IDENTITY] = identity
-        app[keys.USSD] = UssdService(
-            machine,
-            pool,
-            lambda: watcher.index,
-            kecamatan,
-            identity,
-            TipRules(
-                config.tips_per_hour,
-                config.agency_flag_per_day,
-                config.draft_minutes,
-                flood_per_minute=config.tip_flood_per_minute,
-                receipt_misses_per_hour=config.receipt_misses_per_hour,
+        deadline = Deadline(config.db_timeout_s)
+        app[USSD] = UssdHops(
+            UssdMenus(machine, lambda: watcher.index, kecamatan),
+            SessionPaths(pool, state_pool, deadline),
+            HopDesk(
+                pool, state_pool, identity, TipRules.from_config(config), app[METRICS], deadline
             ),
-            config.db_timeout_s,
-            metrics=app[keys.METRICS],
-            state_pool=state_pool,
+            identity,
         )
         tasks = [
             asyncio.create_task(watcher.run(), name="registry-watcher"),
@@ -129,11 +128,11 @@ def create_app(config: Config, database_url: str) -> web.Application:
         if sender is None:
             log_sms_disabled()
         else:
-            app[keys.WORKER] = OutboxWorker(
-                pool, sender, identity, config, alert_text, metrics=app[keys.METRICS]
+            app[WORKER] = OutboxWorker(
+                pool, sender, identity, config, alert_text, metrics=app[METRICS]
             )
             if config.run_worker:
-                tasks.append(asyncio.create_task(app[keys.WORKER].run(), name="outbox-worker"))
+                tasks.append(asyncio.create_task(app[WORKER].run(), name="outbox-worker"))
         yield
         if sender is not None:
             await sender.close()

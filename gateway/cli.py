@@ -23,7 +23,7 @@ import asyncpg
 import structlog
 
 from gateway import logs
-from gateway.alerting import alert_text
+from gateway.alerting import alert_text, use_sms_catalogue
 from gateway.app import check_serving, create_app, log_sms_disabled, make_sender
 from gateway.config import Config, ConfigError
 from gateway.console.auth import hash_password
@@ -327,6 +327,7 @@ def _worker(config: Config, args: argparse.Namespace) -> None:
             "error: no SMS account (AT_USERNAME and AT_API_KEY, or the INFOBIP_ settings):"
             " a worker has nothing to send"
         )
+    use_sms_catalogue(config)  # the worker words escalation alerts
 
     async def run() -> None:
         conn = await _connect(config)

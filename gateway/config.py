@@ -75,6 +75,7 @@ class Config:
     # Abuse budgets (issue 11): replies per sender, outbound SMS, tip floods, receipt guesses.
     sms_replies_per_hour: int = 10
     sms_per_hour: int = 2000
+    sms_catalogue: Path | None = None  # an operator's SMS wording overrides (README "SMS wording")
     tip_flood_per_minute: int = 30
     receipt_misses_per_hour: int = 50
     # None: Secure session cookies outside the demo, plain ones in it (see `secure_cookies`).
@@ -197,6 +198,7 @@ class Config:
                 "HOTLINE_SMS_REPLIES_PER_HOUR", _int_between(1, 1000), d.sms_replies_per_hour
             ),
             sms_per_hour=get("HOTLINE_SMS_PER_HOUR", _int_between(1, 1_000_000), d.sms_per_hour),
+            sms_catalogue=get("HOTLINE_SMS_CATALOGUE", Path, d.sms_catalogue),
             tip_flood_per_minute=get(
                 "HOTLINE_TIP_FLOOD_PER_MINUTE", _int_between(1, 100_000), d.tip_flood_per_minute
             ),

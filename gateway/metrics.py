@@ -18,10 +18,10 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Proc
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 
 from gateway import keys
-from storage.api_queries import OutboxGauges, outbox_gauges
 from storage.budgets import AbuseGauges, abuse_gauges
 from storage.db import DATABASE_ERRORS
 from storage.outbox import DELIVERY_STATUSES
+from storage.reads import OutboxGauges, outbox_gauges
 from storage.tips import CATEGORIES
 
 log = structlog.get_logger()
@@ -140,9 +140,13 @@ class Metrics:
         self.receipt_lookups_paused.set(float(gauges.receipt_lookups_paused) if gauges else nan)
 
 
+# The app's metrics; declared here, next to what it holds (gateway.keys imports nothing of ours).
+METRICS = web.AppKey("metrics", Metrics)
+
+
 async def metrics_endpoint(request: web.Request) -> web.Response:
     """GET /metrics: the Prometheus text format (no authentication: firewall it)."""
-    metrics = request.app[keys.METRICS]
+    metrics = request.app[METRICS]
     config = request.app[keys.CONFIG]
     try:
         gauges: OutboxGauges | None = await asyncio.wait_for(

@@ -23,29 +23,29 @@ import structlog
 from aiohttp import web
 
 from gateway import keys
-from gateway.abuse import LookupsPaused, guarded_tip_status, reply_suppressed
+from gateway.abuse import LookupsPaused, reply_suppressed
 from gateway.alerting import alert_text
 from gateway.core.messages import InboundSms
-from gateway.forms import clean_text
+from gateway.metrics import METRICS
 from gateway.phones import normalize
+from gateway.sms_delivery import storable
+from gateway.usecases.tips import (
+    TipReport,
+    TipRules,
+    TooShort,
+    answer_question,
+    file_tip,
+    read_status,
+)
 from gateway.ussd import WIB
 from storage.alerts import acknowledge, resend, tip_id_for_official
 from storage.db import Conn
 from storage.officials import official_by_phone
 from storage.outbox import QueuedSms, enqueue_sms, opt_out, record_inbound
-from storage.tips import (
-    Limited,
-    NewTip,
-    TipStatus,
-    add_official_message,
-    answer_question,
-    file_tip,
-    set_status,
-)
+from storage.tips import Limited, TipStatus, add_official_message, set_status
 from ussd_menus import sms
 from ussd_menus.identity_requests import identity_requests
-from ussd_menus.receipts import looks_like_receipt, new_receipt, parse_receipt, show_receipt
-from ussd_menus.report import CATEGORIES
+from ussd_menus.receipts import looks_like_receipt, parse_receipt, show_receipt
 
 log = structlog.get_logger()
 _ID_MAX = 100
@@ -76,8 +76,8 @@ async def _handle(request: web.Request, message: InboundSms) -> bool:
     if sender is None:
         log.warning("sms.inbound_rejected", reason="from is not a phone number")
         return False
-    message_id = message.provider_message_id.strip()[:_ID_MAX]
-    text = clean_text(message.text)  # whatever the provider let through: no NUL, no controls
+    message_id = storable(message.provider_message_id).strip()[:_ID_MAX]
+    text = storable(message.text)  # whatever the provider let through: no NUL, no controls
     phone = normalize(message.phone) or message.phone
     async with request.app[keys.POOL].acquire() as conn, conn.transaction():
         official = await official_by_phone(conn, phone)
@@ -142,9 +142,8 @@ async def _reply(
         if status is None or status.open_question_id is None:
             return sms.say("answer_none", lang, receipt=show_receipt(receipt))
         await answer_question(
-            conn, receipt, status.open_question_id, answer.strip()[:1000], f"sms:{message_id}"
+            conn, receipt, status.open_question_id, answer, f"sms:{message_id}", "sms"
         )
-        log.info("tips.answer_received", channel="sms")
         return sms.say("answer_sent", lang)
     if command.name == "check":
         if not command.rest:
@@ -158,8 +157,7 @@ async def _reply(
 
 async def _lookup(request: web.Request, conn: Conn, receipt: str) -> TipStatus | None:
     """A receipt lookup under the global failed-lookup budget."""
-    per_hour = request.app[keys.CONFIG].receipt_misses_per_hour
-    return await guarded_tip_status(conn, receipt, per_hour)
+    return await read_status(conn, receipt, TipRules.from_config(request.app[keys.CONFIG]))
 
 
 async def _official(
@@ -202,34 +200,19 @@ async def _official(
 async def _file(
     request: web.Request, conn: Conn, command: sms.Command, message_id: str, sender: bytes
 ) -> str:
-    story = command.rest.strip()
-    if len(story) < 5:
-        return sms.say("report_empty", command.lang)
-    first = re.match(r"[a-z]*", story.lower())
-    category = first.group(0) if first and first.group(0) in CATEGORIES else "lainnya"
-    config = request.app[keys.CONFIG]
-    filed = await file_tip(
-        conn,
-        NewTip(
-            channel="sms",
-            source_ref=f"sms:{message_id}",
-            reporter_key=sender,
-            category=category,
-            description=story[:1000],
-            lang=command.lang,
-        ),
-        new_receipt,
-        per_hour=config.tips_per_hour,
-        flag_threshold=config.agency_flag_per_day,
-        alert=alert_text,
-        flood_per_minute=config.tip_flood_per_minute,
+    first = re.match(r"[a-z]*", command.rest.strip().lower())  # a category word may lead
+    report = TipReport(
+        channel="sms",
+        source_ref=f"sms:{message_id}",
+        reporter_key=sender,
+        category=first.group(0) if first else "",
+        story=command.rest,
+        lang=command.lang,
     )
+    rules = TipRules.from_config(request.app[keys.CONFIG])
+    filed = await file_tip(conn, report, rules, request.app[METRICS])
+    if isinstance(filed, TooShort):
+        return sms.say("report_empty", command.lang)
     if isinstance(filed, Limited):
-        log.info("tips.rate_limited", channel="sms")
         return sms.say("report_limited", command.lang, limit=filed.limit)
-    log.info("tips.filed", channel="sms", category=category, created=filed.created)
-    if filed.held:
-        log.warning("alerts.flood_held", tip_id=filed.tip_id, alerts=filed.held, alarm=True)
-    if filed.created:
-        request.app[keys.METRICS].tips_filed.labels(category, "sms").inc()
     return sms.report_filed(filed.receipt, command.lang)

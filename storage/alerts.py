@@ -259,14 +259,6 @@ async def tip_id_for_official(conn: Conn, receipt: str, official_id: int) -> int
     return tip_id
 
 
-async def held_alert_count(conn: Conn) -> int:
-    """How many alerts the flood detector holds."""
-    count: int = await conn.fetchval(
-        "SELECT count(*) FROM outbox WHERE status = 'held' AND recipient_kind = 'official'"
-    )
-    return count
-
-
 async def release_held(conn: Conn) -> int:
     """Queue every held alert for sending; their acknowledgement time starts now. Returns how
     many were released."""

@@ -34,18 +34,6 @@ async def count_use(
     return used
 
 
-async def current_use(conn: Queryable, scope: str, subject: bytes, window: Window) -> int:
-    """This window's counter, without counting anything."""
-    used: int | None = await conn.fetchval(
-        "SELECT used FROM usage_counters WHERE scope = $1 AND subject = $2"
-        " AND window_start = date_trunc($3, now())",
-        scope,
-        subject,
-        window,
-    )
-    return used or 0
-
-
 async def purge_counters(conn: Queryable, keep_days: int = 2) -> int:
     """Delete counter windows older than `keep_days` (they hold sender pseudonyms)."""
     status: str = await conn.execute(

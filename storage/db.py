@@ -14,8 +14,10 @@ Conn: TypeAlias = asyncpg.Connection | PoolConnectionProxy
 # ... or anything that runs a single statement.
 Queryable: TypeAlias = Conn | asyncpg.Pool
 
-# Everything that means "the database is unreachable or the connection broke": callers wait it
-# out or answer politely; one tuple so every caller agrees.
+# Everything that means "the database is unreachable, the connection broke or the server refused
+# the statement" (PostgresError is every error the server answers, constraint violations
+# included): storage lets these through untranslated; callers wait them out or answer politely,
+# and import this one tuple rather than asyncpg so every caller agrees.
 DATABASE_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
     TimeoutError,

@@ -1,7 +1,8 @@
 """
 Report drafts: a report in progress, under the reporter's key, so a dropped session resumes.
 
-A draft expires after a few minutes and is deleted when its tip is filed.
+A draft expires after a few minutes and is deleted when its tip is filed (storage.tips.file_tip,
+in the tip's transaction).
 """
 
 from __future__ import annotations
@@ -42,26 +43,22 @@ async def save_draft(
     )
 
 
-async def delete_draft(conn: Queryable, reporter_key: bytes) -> None:
-    """Forget the reporter's draft (start over)."""
-    await conn.execute("DELETE FROM report_drafts WHERE reporter_key = $1", reporter_key)
-
-
 @dataclass(frozen=True, slots=True)
-class ReportContext:
-    """What starting a report depends on, read in one round trip."""
+class ReporterState:
+    """What starting a report depends on, as stored, read in one round trip (the gateway turns
+    it into the menus' ReportContext)."""
 
     draft: Draft | None
     filed_receipt: str | None
     recent_tips: int
 
 
-async def report_context(
+async def reporter_state(
     conn: Queryable,
     reporter_key: bytes,
     source_ref: str,
     draft_minutes: int,
-) -> ReportContext:
+) -> ReporterState:
     """The reporter's fresh draft, the tip this session already filed, and their tips this hour
     (not counting this session's own)."""
     row = await conn.fetchrow(
@@ -80,4 +77,4 @@ async def report_context(
     if row["session_id"] is not None:
         base = json.loads(row["base_state"]) if row["base_state"] is not None else None
         draft = Draft(row["session_id"], base, json.loads(row["state"]))
-    return ReportContext(draft, row["filed"], row["recent"])
+    return ReporterState(draft, row["filed"], row["recent"])

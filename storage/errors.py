@@ -1,10 +1,13 @@
 """
-Errors raised by the storage package. A database that is unreachable shows as one of
-storage.db.DATABASE_ERRORS, which callers wait out or answer politely.
+Errors the storage package raises for what it checks itself. A database that is unreachable,
+times out or refuses a statement is not translated: it shows as one of
+storage.db.DATABASE_ERRORS (asyncpg's and the socket's errors), which callers wait out or answer
+politely.
 
     StorageError
     ├── MigrationError        the migration files or the applied history are inconsistent
-    └── InvalidCsv            a CSV file failed validation; carries every problem found
+    ├── InvalidCsv            a CSV file failed validation; carries every problem found
+    └── UserExists            (storage.users) a console account of that name exists already
 """
 
 from __future__ import annotations

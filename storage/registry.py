@@ -143,9 +143,3 @@ async def replace_registry(conn: Conn, agencies: list[Agency], file_name: str) -
 def _to_row(a: Agency) -> tuple[object, ...]:
     row = astuple(a)
     return tuple(list(v) if isinstance(v, tuple) else v for v in row)
-
-
-async def latest_snapshot_date(conn: Queryable) -> date | None:
-    """The newest snapshot date in the registry, if any."""
-    value: date | None = await conn.fetchval("SELECT max(snapshot_date) FROM agencies")
-    return value

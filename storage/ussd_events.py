@@ -44,12 +44,3 @@ async def record_session_event(conn: Queryable, event: SessionEvent) -> bool:
         event.ended_at,
     )
     return bool(inserted)
-
-
-async def session_events(conn: Queryable) -> list[SessionEvent]:
-    """Every recorded session end, newest first."""
-    rows = await conn.fetch(
-        "SELECT session_id, status, last_step, hops, duration_ms, network_code, error, ended_at"
-        " FROM ussd_session_events ORDER BY received_at DESC"
-    )
-    return [SessionEvent(**dict(r)) for r in rows]

@@ -1,9 +1,13 @@
 """
-Where free-text USSD inputs end inside Africa's Talking's '*'-joined path.
+What the core keeps of a USSD session so any gateway process can serve its next hop.
 
-AT resends the whole path on every hop and does not escape '*', so a resident who types '*' in
-free text makes the path ambiguous. Only free-text hops are written here; structured hops replay
-from the path alone. Rows live minutes and are purged after a day.
+Free-text spans: a full-path gateway (Africa's Talking) resends the whole '*'-joined path on every
+hop and does not escape '*', so a resident who types '*' in free text makes the path ambiguous.
+Only free-text hops are written here; structured hops replay from the path alone.
+
+Input paths: a gateway that sends only the latest input leaves the path to us; each hop appends
+its input in one atomic statement and gets the whole path back, so hops served by different
+processes build one path. Rows live minutes and are purged after a day.
 """
 
 from __future__ import annotations
@@ -35,10 +39,39 @@ async def free_text_spans(conn: Queryable, session_id: str) -> dict[int, int]:
     return {r["start_offset"]: r["end_offset"] for r in rows}
 
 
-async def purge_free_text(conn: Queryable, older_than_hours: int) -> int:
-    """Delete spans of sessions long over; returns how many rows went."""
-    result: str = await conn.execute(
-        "DELETE FROM ussd_free_text WHERE created_at < now() - make_interval(hours => $1)",
-        older_than_hours,
+async def append_input(conn: Queryable, session_id: str, text: str, *, new: bool) -> str:
+    """The session's '*'-joined path with this hop's input added (`new`: the dial, which starts
+    the path afresh with what was dialled, usually nothing)."""
+    path: str = await conn.fetchval(
+        "INSERT INTO ussd_inputs AS i (session_id, path, inputs)"
+        " VALUES ($1, $2, CASE WHEN $3 AND $2 = '' THEN 0 ELSE 1 END)"
+        " ON CONFLICT (session_id) DO UPDATE SET"
+        " path = CASE WHEN $3 OR i.inputs = 0 THEN $2 ELSE i.path || '*' || $2 END,"
+        " inputs = CASE WHEN $3 AND $2 = '' THEN 0 WHEN $3 THEN 1 ELSE i.inputs + 1 END,"
+        " updated_at = now()"
+        " RETURNING path",
+        session_id,
+        text,
+        new,
     )
-    return int(result.split()[-1])
+    return path
+
+
+async def stored_path(conn: Queryable, session_id: str) -> str | None:
+    """The path kept for a latest-input session; None if the core kept none."""
+    path: str | None = await conn.fetchval(
+        "SELECT path FROM ussd_inputs WHERE session_id = $1", session_id
+    )
+    return path
+
+
+async def purge_free_text(conn: Queryable, older_than_hours: int) -> int:
+    """Delete spans and input paths of sessions long over; returns how many rows went."""
+    removed = 0
+    for table, column in (("ussd_free_text", "created_at"), ("ussd_inputs", "updated_at")):
+        result: str = await conn.execute(
+            f"DELETE FROM {table} WHERE {column} < now() - make_interval(hours => $1)",
+            older_than_hours,
+        )
+        removed += int(result.split()[-1])
+    return removed

@@ -21,7 +21,7 @@ from aiohttp.test_utils import TestClient
 from yarl import URL
 
 from gateway import keys, logs
-from gateway.app import create_app
+from gateway.app import WORKER, create_app
 from gateway.config import Config
 from gateway.outbox_worker import OutboxWorker
 from gateway.phones import normalize
@@ -190,7 +190,7 @@ class Gateway:
     @property
     def worker(self) -> OutboxWorker:
         """The service's outbox worker (tests drive it: HOTLINE_WORKER is off)."""
-        return self.client.server.app[keys.WORKER]
+        return self.client.server.app[WORKER]
 
     @property
     def delivery_url(self) -> str:

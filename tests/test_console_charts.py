@@ -70,7 +70,7 @@ def nonzero(page: str, chart_id: str) -> dict[str, int]:
 
 async def end_session(conn: asyncpg.Connection, last_step: str) -> None:
     """Record a finished USSD session that ended on this step."""
-    event = SessionEvent(new_session(), "Incomplete", last_step, 3, 1000, "51010", "", None)
+    event = SessionEvent(new_session(), "incomplete", last_step, 3, 1000, "51010", "", None)
     await record_session_event(conn, event)
 
 

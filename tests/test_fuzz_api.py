@@ -13,9 +13,7 @@ module well under a minute on two cores.
 
 from __future__ import annotations
 
-import asyncio
 import os
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from urllib.parse import urlencode
@@ -25,7 +23,6 @@ import asyncpg
 import pytest
 import requests
 import schemathesis
-from aiohttp import web
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
@@ -37,7 +34,6 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from gateway.api import PREFIX
-from gateway.app import create_app
 from gateway.config import Config
 from gateway.phones import normalize
 from gateway.providers.infobip.provider import PROVIDER as INFOBIP
@@ -48,7 +44,7 @@ from storage.registry import replace_registry
 from storage.sample import sample_agencies, sample_officials_csv
 from storage.tips import CATEGORIES
 from storage.users import add_api_token
-from tests.conftest import TEMPLATE, with_database
+from tests.live_app import live_app
 from tests.openapi_spec import spec_with_callbacks
 
 API_TOKEN = "fuzz-api-token-0123456789abcdef"
@@ -79,8 +75,8 @@ schema.config.phases.update(phases=["coverage", "fuzzing"])
 
 @dataclass(frozen=True, slots=True)
 class Live:
-    """The running app (Africa's Talking for SMS) and its twin configured for Infobip, on one
-    database: their root URLs."""
+    """The running app (Africa's Talking for SMS) and a twin configured for Infobip: their root
+    URLs."""
 
     url: str
     infobip_url: str
@@ -117,19 +113,6 @@ def live(
     server_url: str, template_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Live]:
     """The app on its own seeded database, served from a background thread."""
-    name = f"hotline_fuzz_{os.getpid()}"
-    loop = asyncio.new_event_loop()
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(server_url)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    loop.run_until_complete(admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    loop.run_until_complete(admin(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}"))
-    database = with_database(server_url, name)
     config = Config(
         data_dir=tmp_path_factory.mktemp("fuzz"),
         secret="fuzz-secret-0123456789",
@@ -144,23 +127,13 @@ def live(
         infobip_api_key="fuzz-infobip-key",
         infobip_sender="FUZZ",
     )
-    runners = [web.AppRunner(create_app(c, database)) for c in (config, infobip)]
-    urls = []
-    for runner in runners:
-        loop.run_until_complete(runner.setup())
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        loop.run_until_complete(site.start())
-        urls.append(f"http://127.0.0.1:{runner.addresses[0][1]}")
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    asyncio.run_coroutine_threadsafe(_seed(database, urls[0]), loop).result(timeout=60)
-    yield Live(urls[0], urls[1])
-    for runner in runners:
-        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=30)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(timeout=10)
-    loop.run_until_complete(admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    loop.close()
+    name = f"hotline_fuzz_{os.getpid()}"
+    with (
+        live_app(server_url, name, config) as app,
+        live_app(server_url, name + "_ib", infobip) as ib,
+    ):
+        app.run(_seed(app.database_url, app.url))
+        yield Live(app.url, ib.url)
 
 
 @schema.parametrize()

@@ -13,8 +13,7 @@ import orjson
 import pytest
 from aiohttp.test_utils import TestClient
 
-from gateway import keys
-from gateway.app import check_serving, create_app
+from gateway.app import WORKER, check_serving, create_app
 from gateway.config import Config, ConfigError
 from gateway.outbox_worker import OutboxWorker
 from gateway.providers.infobip import fake as ib
@@ -42,7 +41,7 @@ class Infobip:
     @property
     def worker(self) -> OutboxWorker:
         """The service's outbox worker (tests drive it)."""
-        return self.client.server.app[keys.WORKER]
+        return self.client.server.app[WORKER]
 
 
 @pytest.fixture
@@ -63,7 +62,7 @@ async def infobip(
         retry_base_s=0.05,
     )
     client = await aiohttp_client(create_app(settings, sample_db))
-    sender = client.server.app[keys.WORKER].sender
+    sender = client.server.app[WORKER].sender
     assert isinstance(sender, InfobipSender)
     sender.report_url = str(
         client.make_url("/infobip/sms/delivery").with_query(token=CALLBACK_TOKEN)
@@ -376,3 +375,18 @@ class TestWorkerOutcomes:
         await settled(conn, "delivered")
         sealed = await conn.fetchval("SELECT recipient_sealed FROM outbox")
         assert b"" == bytes(sealed)
+
+
+class TestUnstorableText:
+    async def test_nul_in_a_report_is_dropped_not_a_500(
+        self, infobip: Infobip, conn: asyncpg.Connection
+    ) -> None:
+        """A NUL in a report's fields (found by the fuzzer: PostgreSQL refuses U+0000) is
+        removed and the report recorded, answered 200."""
+        outbox_id = await accepted(conn, "hotline-nul-1")
+        error = {**ib.EC_ABSENT_SUBSCRIBER, "name": "EC_\x00ABSENT"}
+        answer = await post_reports(
+            infobip.client, [report("hotline-nul-1", ib.UNDELIVERABLE_NOT_DELIVERED, error)]
+        )
+        events = await report_events(conn, outbox_id)
+        assert ((200, ""), True) == (answer, "EC_ABSENT: Absent subscriber" in events[0][0])

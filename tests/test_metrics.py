@@ -11,9 +11,9 @@ import pytest
 from aiohttp.test_utils import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from gateway import keys
 from gateway.app import create_app
 from gateway.config import Config
+from gateway.metrics import METRICS
 from tests.conftest import Gateway
 from tests.sms_client import send_sms
 
@@ -142,7 +142,7 @@ class TestEndpoint:
         """Two apps in one process count apart, each in its own registry."""
         first = create_app(config, "postgresql://unused/first")
         second = create_app(config, "postgresql://unused/second")
-        assert first[keys.METRICS].registry is not second[keys.METRICS].registry
+        assert first[METRICS].registry is not second[METRICS].registry
 
     def test_nothing_in_the_global_registry(self, config: Config) -> None:
         """No hotline metric is registered in prometheus_client's global registry."""
@@ -177,7 +177,7 @@ class TestUssd:
         await session_ended(client, "ATUid_metrics_repeat", "Failed", "")
         samples = await scrape(client)
         assert 1.0 == value(
-            samples, "hotline_ussd_sessions_ended_total", status="Failed", last_step="main"
+            samples, "hotline_ussd_sessions_ended_total", status="failed", last_step="main"
         )
 
 

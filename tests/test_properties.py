@@ -7,28 +7,23 @@ The app runs in a thread with its own event loop so Hypothesis can drive it with
 
 from __future__ import annotations
 
-import asyncio
 import os
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import replace
 
-import asyncpg
 import pytest
-from aiohttp import web
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway.app import create_app
 from gateway.config import Config
 from gateway.phones import normalize
 from storage.errors import InvalidCsv
 from storage.officials import parse_officials
 from storage.registry_csv import parse_agencies
 from storage.tips import CATEGORIES
-from tests.conftest import CALLBACK_TOKEN, TEMPLATE, with_database
+from tests.conftest import CALLBACK_TOKEN
+from tests.live_app import live_app
 
 KEC = {"36.04.12", "36.04.13"}
 FIELDS = [
@@ -57,18 +52,6 @@ def live_url(
     server_url: str, template_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """The app on its own database, served from a background thread."""
-    name = f"hotline_properties_{os.getpid()}"
-    loop = asyncio.new_event_loop()
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(server_url)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    loop.run_until_complete(admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    loop.run_until_complete(admin(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}"))
     config = Config(
         data_dir=tmp_path_factory.mktemp("props"),
         secret="test-secret-0123456789",
@@ -76,19 +59,8 @@ def live_url(
         run_worker=False,
         log_level="error",
     )
-    runner = web.AppRunner(create_app(replace(config), with_database(server_url, name)))
-    loop.run_until_complete(runner.setup())
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    loop.run_until_complete(site.start())
-    port = runner.addresses[0][1]
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=30)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(timeout=10)
-    loop.run_until_complete(admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    loop.close()
+    with live_app(server_url, f"hotline_properties_{os.getpid()}", config) as app:
+        yield app.url
 
 
 def post(url: str, body: bytes) -> tuple[int, str]:

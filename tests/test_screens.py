@@ -23,9 +23,21 @@ from storage.migrate import available
 from storage.sample import sample_agencies
 from storage.tips import TipStatus
 from ussd_menus.machine import Hop, Machine, Need
-from ussd_menus.model import LANGS, SCREEN_LIMIT, Context, Continue, Env, Frame, Kecamatan, Lang
+from ussd_menus.model import (
+    LANGS,
+    SCREEN_LIMIT,
+    Context,
+    Continue,
+    Env,
+    Frame,
+    Kecamatan,
+    Lang,
+    ReportContext,
+    ReportFiled,
+    ReportLimited,
+)
 from ussd_menus.receipts import check_digit
-from ussd_menus.report import CATEGORIES, KECAMATAN_PAGE, ReportContext, dump_report
+from ussd_menus.report import CATEGORIES, KECAMATAN_PAGE, dump_report
 from ussd_menus.tree import build_machine, build_nodes, is_gsm_safe
 
 TODAY = date(2026, 11, 30)
@@ -101,7 +113,7 @@ class Scenario:
     """What the gateway would load for the machine: the reporter's report context, an outcome."""
 
     report: ReportContext
-    outcome: str
+    outcome: ReportFiled | ReportLimited
 
     def fact(self, kind: str, key: str) -> object:
         """The fact the machine asked for."""
@@ -120,15 +132,17 @@ DRAFT = (
 )
 NOTHING = ReportContext(resume=None, filed_receipt=None, limited_at=None)
 SCENARIOS = {
-    "new-reporter": Scenario(NOTHING, FILED),
+    "new-reporter": Scenario(NOTHING, ReportFiled(FILED)),
     "draft-to-resume": Scenario(
-        ReportContext(resume=DRAFT, filed_receipt=None, limited_at=None), FILED
+        ReportContext(resume=DRAFT, filed_receipt=None, limited_at=None), ReportFiled(FILED)
     ),
-    "over-the-limit": Scenario(ReportContext(resume=None, filed_receipt=None, limited_at=3), FILED),
+    "over-the-limit": Scenario(
+        ReportContext(resume=None, filed_receipt=None, limited_at=3), ReportFiled(FILED)
+    ),
     "already-filed": Scenario(
-        ReportContext(resume=None, filed_receipt=FILED, limited_at=None), FILED
+        ReportContext(resume=None, filed_receipt=FILED, limited_at=None), ReportFiled(FILED)
     ),
-    "limit-reached-on-sending": Scenario(NOTHING, "limited:3"),
+    "limit-reached-on-sending": Scenario(NOTHING, ReportLimited(3)),
 }
 
 

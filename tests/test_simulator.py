@@ -10,8 +10,7 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
-from gateway import keys
-from gateway.app import create_app, make_sender
+from gateway.app import WORKER, create_app, make_sender
 from gateway.config import Config
 from gateway.phones import normalize
 from storage.officials import import_officials, parse_officials
@@ -132,7 +131,7 @@ async def test_sms_reaches_the_service_and_reply_shows(
     local gateway took shows in /simulator/messages."""
     client = await live_demo(sample_db, config, aiohttp_server, aiohttp_client, provider)
     answer = await simulate(client, "/simulator/sms", {"phone": PHONE, "text": "INFO"})
-    while await client.server.app[keys.WORKER].drain_once():
+    while await client.server.app[WORKER].drain_once():
         pass
     listed = await (await client.get("/simulator/messages")).json()
     assert ((200, "200\n"), 1, [PHONE]) == (

@@ -77,7 +77,11 @@ class TestFreeTextWithStars:
         again = await hop(client, "1*zz*top*1", session)
         assert "Ketik nama perusahaan" in again
         found = await hop(client, "1*zz*top*1*Contoh*Samudra Karya", session)
-        assert '"Contoh*Samudra Karya"' in found or "Samudra Karya" in found
+        # One query, '*' and all, finds the agency; split at the '*' it would list every "Contoh".
+        assert (
+            "CON PT Contoh Samudra Karya\nBERIZIN s/d 13-03-2027\nPusat: Jakarta Timur\n"
+            "Cabang Serang: ada\nIzin bukan jaminan kerja.\n1 Laporkan\n0 Kembali 00 Menu"
+        ) == found
         back = await hop(client, "1*zz*top*1*Contoh*Samudra Karya*0", session)
         assert "Ketik nama perusahaan" in back
 

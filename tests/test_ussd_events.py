@@ -74,12 +74,13 @@ class TestRecording:
     async def test_outcome_is_stored_as_sent(
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
-        """Status, hops, duration, network, error and end time are kept as AT sent them."""
+        """Hops, duration, network, error and end time are kept as AT sent them, the status in
+        our words."""
         await post_event(client, event_form(status="Failed", errorMessage="Bad response"))
         row = (await event_rows(conn))[0]
         assert (
             "ATUid_event",
-            "Failed",
+            "failed",
             4,
             41250,
             "51010",
@@ -94,6 +95,17 @@ class TestRecording:
             row["error"],
             row["ended_at"],
         )
+
+    @pytest.mark.parametrize(
+        ("sent", "stored"),
+        [("Success", "completed"), ("Incomplete", "incomplete"), ("Failed", "failed")],
+    )
+    async def test_status_is_stored_in_our_words(
+        self, client: TestClient, conn: asyncpg.Connection, sent: str, stored: str
+    ) -> None:
+        """Each of AT's session statuses is stored as the core's own word for it."""
+        await post_event(client, event_form(status=sent))
+        assert [stored] == [r["status"] for r in await event_rows(conn)]
 
     async def test_repeat_changes_nothing(
         self, client: TestClient, conn: asyncpg.Connection

@@ -145,7 +145,7 @@ class Machine:
             if not last:
                 state.effect = None  # done on the hop that asked for it
             pos = end + 1
-        if state.effect is not None and ("outcome", "") not in env.facts:
+        if state.effect is not None and not env.knows("outcome"):
             return Act(state.effect, state.lang, new_span)
         frame = state.stack[-1]
         view = self.nodes[frame.node].view(frame, Context(state.lang, env))

@@ -97,6 +97,47 @@ Effect = SubmitReport | AnswerQuestion
 
 
 @dataclass(frozen=True, slots=True)
+class ReportFiled:
+    """SubmitReport's outcome: the tip is filed (now or by an earlier try) under this receipt."""
+
+    receipt: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReportLimited:
+    """SubmitReport's outcome: nothing filed, the reporter reached the hourly limit."""
+
+    limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerStored:
+    """AnswerQuestion's outcome: whether the answer joined the thread (False: no such question)."""
+
+    stored: bool
+
+
+Outcome = ReportFiled | ReportLimited | AnswerStored
+
+
+@dataclass(frozen=True, slots=True)
+class ReportContext:
+    """The 'report' fact: what this session may resume, what it already filed, the limit."""
+
+    resume: tuple[Frame, ...] | None
+    filed_receipt: str | None
+    limited_at: int | None
+
+
+# What a replay that loads nothing assumes (Env.assume): nothing to resume, no limit, a
+# successful effect; any other fact (a tip's status) is unknown.
+ASSUMED: dict[str, object] = {
+    "report": ReportContext(resume=None, filed_receipt=None, limited_at=None),
+    "outcome": ReportFiled("000000000"),
+}
+
+
+@dataclass(frozen=True, slots=True)
 class Do:
     """Ask the gateway to carry out an effect, then show `then` (which reads its outcome)."""
 
@@ -186,13 +227,22 @@ class Env:
     kecamatan: tuple[Kecamatan, ...] = ()
     session_id: str = ""
     facts: Mapping[tuple[str, str], object] = field(default_factory=dict)
+    # A replay that must load nothing (the database just failed; a finished session's last
+    # step): a missing fact takes its ASSUMED value instead of stopping the replay.
+    assume: bool = False
 
     def fact(self, kind: str, key: str = "") -> object:
         """A loaded fact; raises Needed when the gateway has yet to load it."""
         try:
             return self.facts[(kind, key)]
         except KeyError:
+            if self.assume:
+                return ASSUMED.get(kind)
             raise Needed(kind, key) from None
+
+    def knows(self, kind: str, key: str = "") -> bool:
+        """Whether `fact` would answer without Needed."""
+        return self.assume or (kind, key) in self.facts
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,6 @@ Nothing here asks for, shows or stores who the reporter is.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from ussd_menus.model import (
@@ -21,6 +20,9 @@ from ussd_menus.model import (
     Frame,
     Option,
     Push,
+    ReportContext,
+    ReportFiled,
+    ReportLimited,
     Restore,
     Stay,
     SubmitReport,
@@ -92,15 +94,6 @@ def report_frames(stack: tuple[Frame, ...]) -> tuple[Frame, ...] | None:
             steps = stack[i + 1 :]
             return steps if steps and steps[-1].node in REPORT_NODES else None
     return None
-
-
-@dataclass(frozen=True, slots=True)
-class ReportContext:
-    """The 'report' fact: what this session may resume, what it already filed, the limit."""
-
-    resume: tuple[Frame, ...] | None
-    filed_receipt: str | None
-    limited_at: int | None
 
 
 def _category_view(report: dict[str, Any], ctx: Context) -> View:
@@ -315,10 +308,11 @@ class ReportDone(ChoiceNode):
 
     def view(self, frame: Frame, ctx: Context) -> View:
         """The END screen."""
-        outcome = str(ctx.env.fact("outcome"))
-        if outcome.startswith("limited:"):
-            return View(body=t("report.limited", ctx.lang, limit=outcome[8:]), end=True)
-        return _receipt_view(outcome, load_report(frame.arg).get("c"), ctx)
+        outcome = ctx.env.fact("outcome")
+        if isinstance(outcome, ReportLimited):
+            return View(body=t("report.limited", ctx.lang, limit=outcome.limit), end=True)
+        assert isinstance(outcome, ReportFiled)
+        return _receipt_view(outcome.receipt, load_report(frame.arg).get("c"), ctx)
 
 
 def _receipt_view(receipt: str, category: object, ctx: Context) -> View:

@@ -2,7 +2,8 @@
 SMS keywords and replies, in Bahasa Indonesia with English aliases: pure parsing and wording.
 
 Keywords are matched case-insensitively, tolerating a typo (LAPRO, STATSU) and extra spaces.
-Replies are kept to one 160-character GSM-7 segment where the content allows.
+The wording itself is data: every reply and alert is a template of the SMS catalogue
+(content/sms.toml, ussd_menus/sms_catalogue.py), checked to fit one SMS with the longest values.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import date
 
 from rapidfuzz.distance import DamerauLevenshtein
 
+from ussd_menus import sms_catalogue
 from ussd_menus.agency_check import status_line
 from ussd_menus.model import AgencyRecord, Context, Env, Lang
 from ussd_menus.receipts import show_receipt
@@ -63,88 +65,9 @@ def parse(text: str) -> Command:
     return Command("unknown", "id", text.strip())
 
 
-SMS_TEXTS: dict[str, tuple[str, str]] = {
-    "help": (
-        "Layanan Info Kerja LN. Kirim: CEK <nama PT> | LAPOR <cerita> (rahasia) |"
-        " STATUS <nomor laporan> | INFO. Darurat: 110, KP2MI 0800-1000.",
-        "Work Abroad Info. Send: CHECK <agency> | REPORT <story> (confidential) |"
-        " STATUS <report number> | INFO. Emergency: 110, KP2MI 0800-1000.",
-    ),
-    "info": (
-        "Kerja LN resmi: daftar di desa & Disnakertrans, lewat PT (P3MI) berizin, visa kerja,"
-        " tanpa biaya penempatan. Jangan lewat calo. Tanya: KP2MI 0800-1000.",
-        "Legal work abroad: register at your village and Disnakertrans, go through a licensed"
-        " P3MI, work visa, no placement fee. Avoid calo. Ask: KP2MI 0800-1000.",
-    ),
-    "receipt": (
-        "Nomor laporan: {receipt}. Cek status: menu 3, atau SMS STATUS {code}."
-        " Simpan nomor ini, jangan bagikan.",
-        "Report number: {receipt}. Check its status: menu 3, or SMS STATUS {code}."
-        " Keep it, do not share it.",
-    ),
-    "report_empty": (
-        "Tulis cerita setelah LAPOR, mis: LAPOR calo minta biaya 10 juta di desa X."
-        " Identitas Anda dirahasiakan. Jangan tulis nomor HP.",
-        "Write the story after REPORT, e.g.: REPORT a calo asked 10 million in village X."
-        " Your identity is kept secret. Do not write phone numbers.",
-    ),
-    "report_filed": (
-        "Laporan diterima, terima kasih. Nomor laporan: {receipt}. Cek: SMS STATUS {code}."
-        " Identitas Anda dirahasiakan. Jangan tulis nomor HP di laporan.",
-        "Report received, thank you. Report number: {receipt}. Check: SMS STATUS {code}."
-        " Your identity is kept secret. Do not write phone numbers in reports.",
-    ),
-    "report_limited": (
-        "Maaf, Anda sudah mengirim {limit} laporan dalam 1 jam. Coba lagi nanti."
-        " Darurat: 110 atau KP2MI 0800-1000.",
-        "Sorry, you sent {limit} reports within 1 hour. Please try later."
-        " Emergency: 110 or KP2MI 0800-1000.",
-    ),
-    "status_typo": (
-        "Nomor laporan salah ketik. Cek lagi 9 angkanya, mis: STATUS 123456789.",
-        "The report number is mistyped. Check its 9 digits, e.g.: STATUS 123456789.",
-    ),
-    "status_busy": (
-        "Maaf, cek nomor laporan sedang dibatasi. Coba lagi beberapa jam lagi."
-        " Darurat: 110 atau KP2MI 0800-1000.",
-        "Sorry, report number checks are limited right now. Please try again in a few hours."
-        " Emergency: 110 or KP2MI 0800-1000.",
-    ),
-    "status_unknown": (
-        "Nomor laporan {receipt} tidak ditemukan.",
-        "Report number {receipt} not found.",
-    ),
-    "status_question": (
-        " Pertanyaan petugas: {question} Balas: JAWAB {code} <jawaban>",
-        " Official asks: {question} Reply: ANSWER {code} <answer>",
-    ),
-    "answer_sent": (
-        "Jawaban terkirim ke petugas, terima kasih.",
-        "Answer sent to the officials, thank you.",
-    ),
-    "answer_none": (
-        "Tidak ada pertanyaan terbuka untuk laporan {receipt}.",
-        "There is no open question on report {receipt}.",
-    ),
-    "answer_format": (
-        "Format: JAWAB <nomor laporan> <jawaban>",
-        "Format: ANSWER <report number> <answer>",
-    ),
-    "check_empty": (
-        "Ketik nama PT atau nomor izin setelah CEK, mis: CEK PT Contoh Jaya.",
-        "Type the agency name or licence number after CHECK, e.g.: CHECK PT Contoh Jaya.",
-    ),
-    "check_many": (
-        "Ditemukan: {names}. Kirim CEK dengan nama lengkap.",
-        "Found: {names}. Send CHECK with the full name.",
-    ),
-}
-
-
 def say(key: str, lang: Lang, **values: object) -> str:
-    """An SMS reply text."""
-    texts = SMS_TEXTS[key]
-    return (texts[0] if lang == "id" else texts[1]).format(**values)
+    """A resident's reply, worded from the SMS catalogue (content/sms.toml)."""
+    return sms_catalogue.active().render(key, lang, **{k: str(v) for k, v in values.items()})
 
 
 def report_filed(receipt: str, lang: Lang) -> str:
@@ -155,21 +78,20 @@ def report_filed(receipt: str, lang: Lang) -> str:
 def check_reply(query: str, matches: Sequence[AgencyRecord], today: date, lang: Lang) -> str:
     """The agency check, as the USSD result screen says it, in one SMS."""
     if not matches:
-        return t("check.none", lang, query=plain(query, 30)) + " " + t("check.warning", lang)
+        return say("check_none", lang, query=plain(query, sms_catalogue.QUERY_CAP))
     if len(matches) > 1:
-        names = "; ".join(plain(a.name, 34) for a in matches[:3])
+        names = "; ".join(plain(a.name, sms_catalogue.NAMES_CAP) for a in matches[:3])
         return say("check_many", lang, names=names)
     agency = matches[0]
     ctx = Context(lang, Env(agencies=_Nothing(), today=today))
-    branch = "detail.branch_yes" if agency.has_serang_branch else "detail.branch_no"
-    parts = [
-        plain(agency.name, 40) + ":",
-        status_line(agency, ctx) + ".",
-        t("detail.head_office", lang, city=plain(agency.head_office_city or "-", 24)) + ".",
-        t(branch, lang) + ".",
-        t("detail.reminder", lang),
-    ]
-    return " ".join(parts)
+    return say(
+        "check_one",
+        lang,
+        name=plain(agency.name, sms_catalogue.NAME_CAP),
+        status=status_line(agency, ctx),
+        city=plain(agency.head_office_city or "-", sms_catalogue.CITY_CAP),
+        branch=t("detail.branch_yes" if agency.has_serang_branch else "detail.branch_no", lang),
+    )
 
 
 def status_reply(
@@ -180,12 +102,15 @@ def status_reply(
     lang: Lang,
 ) -> str:
     """A tip's status in one SMS: status, then the open question or the latest message."""
-    line = t("status.line", lang, receipt=show_receipt(receipt), status=t(f"status.{status}", lang))
+    shown = {"receipt": show_receipt(receipt), "status": t(f"status.{status}", lang)}
     if question:
-        return line + "." + say("status_question", lang, question=plain(question, 70), code=receipt)
+        catalogue = sms_catalogue.active()
+        room = catalogue.room("tip_status_question", lang, **shown, question="", code=receipt)
+        cut = plain(question, min(sms_catalogue.QUESTION_CAP, room))
+        return catalogue.render("tip_status_question", lang, **shown, question=cut, code=receipt)
     if latest:
-        return line + ". " + t("status.message", lang, message=plain(latest, 90))
-    return line + "."
+        return say("tip_status_message", lang, **shown, message=plain(latest, 90))
+    return say("tip_status", lang, **shown)
 
 
 class _Nothing:
@@ -194,9 +119,6 @@ class _Nothing:
 
     def get(self, licence_number: str) -> AgencyRecord | None:
         return None
-
-
-ALERT_LIMIT = 160  # one GSM-7 segment
 
 
 def alert_text(
@@ -208,40 +130,31 @@ def alert_text(
     description: str | None,
 ) -> str:
     """An alert to officials in one SMS segment: what, where, who, the story's start, how to
-    reply. Nothing about the reporter: there is nothing about them to say."""
-    urgent = "DARURAT! " if category == "bahaya" else ""
-    label = t(f"cat.{category}", "id")
+    reply, as much as there is room for. Nothing about the reporter: there is nothing about them
+    to say."""
+    name = "alert_urgent" if category == "bahaya" else "alert"
+    catalogue = sms_catalogue.active()
+    given = {"receipt": show_receipt(receipt), "category": t(f"cat.{category}", "id")}
+    room = catalogue.room(name, "id", **given, details="", code=receipt)
     place = ", ".join(
         p for p in (f"Kec. {kecamatan}" if kecamatan else "", f"Ds. {desa}" if desa else "") if p
     )
-    tail = f" Balas: OK {receipt} / TANYA {receipt} <isi>"
-    head = f"{urgent}LAPORAN {show_receipt(receipt)} {label}."
+    details = ""
     for extra, limit in ((place, 40), (agency, 30)):
-        if extra and len(head) + len(tail) + limit + 2 <= ALERT_LIMIT:
-            head += f" {plain(extra, limit)}."
-    room = ALERT_LIMIT - len(head) - len(tail) - 1
-    story = plain(description or "", max(room, 0)) if room >= 12 else ""
-    return f"{head} {story}{tail}" if story else f"{head}{tail}"
+        if extra and len(details) + limit + 2 <= room:
+            details += f" {plain(extra, limit)}."
+    left = room - len(details) - 1
+    story = plain(description or "", left) if left >= 12 else ""
+    details += f" {story}" if story else ""
+    return catalogue.render(name, "id", **given, details=details, code=receipt)
 
 
 def official_reply(key: str, receipt: str) -> str:
     """Replies to officials' commands (Indonesian: the officials' working language)."""
-    texts = {
-        "ok": "Terima kasih. Laporan {r} dicatat sedang ditangani.",
-        "asked": "Pertanyaan dikirim. Pelapor membacanya lewat nomor laporan {r}; identitasnya"
-        " tetap rahasia.",
-        "closed": "Laporan {r} ditutup. Terima kasih.",
-        # A question or note asking who the reporter is (ussd_menus/identity_requests.py).
-        "asked_held": "Pertanyaan untuk laporan {r} ditahan untuk diperiksa staf: pelapor"
-        " anonim, jangan tanyakan nama, KTP, alamat atau nomor HP.",
-        "closed_held": "Laporan {r} ditutup. Catatan ditahan untuk diperiksa staf: pelapor"
-        " anonim, jangan tanyakan nama, KTP, alamat atau nomor HP.",
-        "unknown": "Nomor laporan {r} tidak dikenal. Cek lagi nomornya.",
-        "format": "Format: OK <nomor> | TANYA <nomor> <pertanyaan> | SELESAI <nomor> <catatan>"
-        " | INFO <nomor>",
-        "stopped": "Anda tidak akan menerima SMS dari layanan ini lagi.",
-    }
-    return texts[key].format(r=show_receipt(receipt) if receipt else "")
+    name = f"official_{key}"
+    if "receipt" not in sms_catalogue.SPECS[name].values:
+        return say(name, "id")
+    return say(name, "id", receipt=plain(show_receipt(receipt), sms_catalogue.OFFICIAL_CODE_CAP))
 
 
 OFFICIAL_COMMANDS = {"OK": "ok", "OKE": "ok", "TANYA": "ask", "SELESAI": "close", "INFO": "info"}

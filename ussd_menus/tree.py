@@ -26,6 +26,8 @@ from ussd_menus.model import (
     Needed,
     Node,
     Push,
+    ReportContext,
+    ReportFiled,
     Restore,
     View,
 )
@@ -34,7 +36,6 @@ from ussd_menus.report import (
     ReportAgencyPick,
     ReportCategory,
     ReportConfirm,
-    ReportContext,
     ReportDesa,
     ReportDescription,
     ReportDone,
@@ -98,7 +99,7 @@ def build_machine(kecamatan: tuple[Kecamatan, ...] = ()) -> Machine:
 # Facts for the start-up walk: no limit reached, nothing to resume, a filed report.
 _WALK_FACTS = {
     ("report", ""): ReportContext(resume=None, filed_receipt=None, limited_at=None),
-    ("outcome", ""): "123456780",
+    ("outcome", ""): ReportFiled("123456780"),
 }
 
 

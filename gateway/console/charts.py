@@ -21,7 +21,7 @@ from gateway import keys
 from gateway.console.auth import ROLES_ALL, SESSION_KEY, require
 from gateway.console.render import WIB, render
 from gateway.console.texts import ct
-from storage.console_queries import (
+from storage.reads import (
     delivery_per_day,
     sessions_by_last_step,
     tips_per_kecamatan,

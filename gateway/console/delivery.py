@@ -30,23 +30,27 @@ from gateway.console.texts import ct
 from gateway.phones import mask
 from storage.alerts import release_held
 from storage.budgets import abuse_gauges
-from storage.console_queries import (
-    DeliveryFilter,
-    DeliveryRow,
-    delivery_row,
-    delivery_rows,
-    delivery_timeline,
-)
 from storage.csv_files import csv_cell
 from storage.officials import load_officials
 from storage.outbox import retry_dead
+from storage.reads import (
+    OUTBOX_STATUSES,
+    DeliveryEvent,
+    DeliveryFilter,
+    DeliveryRow,
+    Order,
+    Reader,
+    delivery_events,
+    delivery_row,
+    delivery_rows,
+)
 from storage.tips import read_tip
 from ussd_menus.receipts import show_receipt
 
 log = structlog.get_logger()
 ROLES_RETRY = frozenset({"operator", "admin"})
 ROLES_RELEASE = frozenset({"admin"})
-STATUSES = ("queued", "sending", "sent", "delivered", "failed", "dead", "held")
+STATUSES = OUTBOX_STATUSES
 PAGE_ROWS = 500
 CSV_ROWS = 100_000
 CSV_COLUMNS = (
@@ -90,7 +94,7 @@ async def delivery_log(request: web.Request) -> web.Response:
     """GET /console/delivery: the filtered log, newest first."""
     pool = request.app[keys.POOL]
     wanted = _filters(request)
-    rows = await delivery_rows(pool, wanted, PAGE_ROWS)
+    rows = await delivery_rows(pool, Reader.CONSOLE, wanted, Order.NEWEST, PAGE_ROWS)
     officials = sorted(await load_officials(pool), key=lambda o: o.name.casefold())
     budgets = await abuse_gauges(pool)
     per_hour = request.app[keys.CONFIG].sms_per_hour
@@ -120,7 +124,9 @@ def _shown(row: DeliveryRow) -> DeliveryRow:
 async def delivery_csv(request: web.Request) -> web.Response:
     """GET /console/delivery.csv: the filtered log as CSV, safe to open in a spreadsheet."""
     session = request[SESSION_KEY]
-    rows = await delivery_rows(request.app[keys.POOL], _filters(request), CSV_ROWS)
+    rows = await delivery_rows(
+        request.app[keys.POOL], Reader.CONSOLE, _filters(request), Order.NEWEST, CSV_ROWS
+    )
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
@@ -156,7 +162,7 @@ async def delivery_message(request: web.Request) -> web.Response:
     session = request[SESSION_KEY]
     pool = request.app[keys.POOL]
     outbox_id = int(request.match_info["id"])
-    row = await delivery_row(pool, outbox_id)
+    row = await delivery_row(pool, Reader.CONSOLE, outbox_id)
     if row is None:
         return render(request, "not_found.html", status=404)
     can_read_tips = session.user.role in ROLES_TIPS
@@ -167,7 +173,8 @@ async def delivery_message(request: web.Request) -> web.Response:
                 body = row.body
     elif row.body is not None and row.tip_receipt is None:
         body = row.body  # an official message that quotes no tip
-    timeline = await delivery_timeline(pool, outbox_id)
+    queued = DeliveryEvent("queued", "", row.created_at)
+    timeline = [queued, *await delivery_events(pool, outbox_id)]
     receipt = row.tip_receipt if can_read_tips else None  # never in an operator's page
     return render(
         request,

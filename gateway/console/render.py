@@ -36,8 +36,7 @@ _ENV.filters["when"] = when
 def render(request: web.Request, template: str, status: int = 200, **values: Any) -> web.Response:
     """A page, with the session's user, language, CSRF token and the string lookup `t`."""
     session = request.get(SESSION_KEY)
-    lang = session.lang if session else request.cookies.get("console_lang", "id")
-    lang = lang if lang in ("id", "en") else "id"
+    lang = session.lang if session else "id"  # a session's language is id or en (a CHECK says so)
     html = _ENV.get_template(template).render(
         user=session.user if session else None,
         csrf=session.csrf_token if session else "",

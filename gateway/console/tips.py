@@ -19,7 +19,7 @@ from gateway import keys
 from gateway.console.auth import ROLES_TIPS, SESSION_KEY, Handler, require
 from gateway.console.params import query_choice, query_date
 from gateway.console.render import render
-from storage.console_queries import TipFilter, tip_alerts, tip_rows, tip_thread
+from storage.reads import Order, TipFilter, tip_alerts, tip_rows, tip_thread
 from storage.regions import load_kecamatan
 from storage.tips import CATEGORIES, STATUSES, read_tip, review_message
 from ussd_menus.receipts import parse_receipt, show_receipt
@@ -41,7 +41,7 @@ async def tips_list(request: web.Request) -> web.Response:
         since=query_date(request, "from"),
         until=query_date(request, "to"),
     )
-    rows = await tip_rows(pool, wanted, PAGE_ROWS)
+    rows = await tip_rows(pool, wanted, Order.NEWEST, PAGE_ROWS)
     return render(
         request,
         "tips.html",

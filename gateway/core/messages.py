@@ -1,6 +1,7 @@
 """
 SMS as the core sees it: an inbound message, a delivery report in our own status taxonomy, an
 outgoing message, what became of a send, and the `Sender` protocol the outbox worker calls.
+USSD as the core sees it: one hop of a session (`UssdHop`) and how a session ended.
 
 Every provider adapter parses its callbacks into `InboundSms` / `DeliveryReport` and implements
 `Sender`; the core never sees a provider's field names or status words. Phone numbers here are
@@ -115,3 +116,60 @@ class Sender(Protocol):
     async def close(self) -> None:
         """Release connections and threads."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class FullPath:
+    """Every input of the session so far, '*'-joined, resent on each hop ('' on the dial).
+
+    Africa's Talking's style. A '*' typed inside free text is not escaped: the core records
+    where each typed text ended, so the path stays readable on any later hop, in any process.
+    """
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class LatestInput:
+    """Only this hop's input (BEGIN/CONTINUE style gateways); the core keeps the earlier ones.
+
+    `new` is the dial (BEGIN): the session starts, and `text` is empty or what was dialled
+    after the service code.
+    """
+
+    text: str
+    new: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class UssdHop:
+    """One hop of a USSD session, from any gateway."""
+
+    session_id: str
+    phone: str  # the caller, as the gateway sent it (only its pseudonym and seal are kept)
+    service_code: str
+    input: FullPath | LatestInput
+    network: str = ""  # the mobile network's code, if the gateway says
+
+
+class UssdEndStatus(StrEnum):
+    """How a USSD session ended, in our words."""
+
+    COMPLETED = "completed"  # the caller reached an end screen
+    INCOMPLETE = "incomplete"  # the caller hung up or timed out mid-menu
+    FAILED = "failed"  # the gateway or network failed the session
+
+
+@dataclass(frozen=True, slots=True)
+class UssdSessionEnded:
+    """A gateway's notice that a session is over (for the drop-off figures)."""
+
+    session_id: str
+    status: UssdEndStatus
+    raw_status: str  # the gateway's own word, kept for the log
+    path: FullPath | None  # the inputs, if the gateway sends them; else the core's own record
+    hops: int | None
+    duration_ms: int | None
+    network: str
+    error: str
+    ended_at: datetime | None

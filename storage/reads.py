@@ -1,82 +1,114 @@
 """
-The operator console's read queries: the delivery log and a message's timeline, the tips list,
-a tip's thread and its alerts' delivery, and the chart aggregates.
+The read-only queries of those who watch the hotline: the operator console, the JSON API for
+integrations (/api/v1) and the metrics scrape. The delivery log and a message's timeline, the tips
+list, a tip's thread and its alerts' delivery, the chart aggregates and the outbox gauges.
 
-What staff must not see is left out here, in the SQL, rather than hidden by a template: a
-resident-bound SMS never returns its body (it may hold a receipt) nor the session its cause names,
-the tips list never returns content, and a thread never returns where a message came from.
-Reading a tip's content itself goes through storage.tips.read_tip, which audits the read.
-Days are Kabupaten Serang's (WIB). One statement per function.
+The console and the API read the same rows through the same functions; what each may see is a
+parameter bound into the SQL, so it is left out by the database rather than hidden by a template:
+a resident-bound SMS never returns its body (it may hold a receipt); an official alert's body and
+its tip's receipt reach the console only (the page shows them only to roles that may read tips,
+auditing the read), never the API; the console gets a resident SMS's cause without the session it
+names. No function returns a recipient or a tip's content: that is read only through
+storage.tips.read_tip, which audits the read. A thread is read only after such a read.
+Console days are Kabupaten Serang's (WIB). One statement per function.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 
 from storage.db import Queryable
 
 TIME_ZONE = "Asia/Jakarta"
 STUCK_AFTER = "1 hour"
+OUTBOX_STATUSES = ("queued", "sending", "sent", "delivered", "failed", "dead", "held")
+
+
+class Reader(StrEnum):
+    """Who reads the delivery log: it decides which columns the database hands out."""
+
+    CONSOLE = "console"  # official alerts' text and tip receipt; a resident SMS's cause, no session
+    API = "api"  # the delivery machinery's view: the whole cause, never a text or a receipt
+
+
+class Order(StrEnum):
+    """Which rows a limited list keeps."""
+
+    NEWEST = "newest"  # newest first: what a person looks at
+    OLDEST = "oldest"  # oldest (for the delivery log: least recently changed) first: for polling
 
 
 @dataclass(frozen=True, slots=True)
 class DeliveryFilter:
-    """The delivery log's filters; None (or False) means any."""
+    """The delivery log's filters; None (or False) means any. `since`/`until` are WIB days of
+    creation (the console's), `changed_since` a moment of the last change (the API's)."""
 
     status: str | None = None
     official_id: int | None = None
     since: date | None = None
     until: date | None = None
+    changed_since: datetime | None = None
     stuck: bool = False
     dead: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class DeliveryRow:
-    """One outbound SMS as the console shows it."""
+    """One outbound SMS as the delivery log shows it: never a number."""
 
     id: int
     status: str
     recipient_kind: str
+    official_id: int | None
     official_name: str | None
     cause: str
     attempts: int
     last_error: str
+    provider_id: str | None
     created_at: datetime
     updated_at: datetime
-    body: str | None  # official alerts only
-    tip_receipt: str | None  # official alerts only
+    body: str | None  # official alerts, for the console only
+    tip_receipt: str | None  # official alerts, for the console only
 
 
+# $1 is the Reader.
 _DELIVERY = (
-    "SELECT o.id, o.status, o.recipient_kind, f.name AS official_name,"
-    " CASE WHEN o.recipient_kind = 'official' THEN o.cause"
+    "SELECT o.id, o.status, o.recipient_kind, o.official_id, f.name AS official_name,"
+    " CASE WHEN o.recipient_kind = 'official' OR $1 = 'api' THEN o.cause"
     "  ELSE split_part(o.cause, ':', 1) END AS cause,"
-    " o.attempts, o.last_error, o.created_at, o.updated_at,"
-    " CASE WHEN o.recipient_kind = 'official' THEN o.body END AS body,"
-    " CASE WHEN o.recipient_kind = 'official' THEN t.receipt END AS tip_receipt"
+    " o.attempts, o.last_error, o.provider_id, o.created_at, o.updated_at,"
+    " CASE WHEN o.recipient_kind = 'official' AND $1 = 'console' THEN o.body END AS body,"
+    " CASE WHEN o.recipient_kind = 'official' AND $1 = 'console' THEN t.receipt END"
+    "  AS tip_receipt"
     " FROM outbox o LEFT JOIN officials f ON f.id = o.official_id"
     " LEFT JOIN tips t ON t.id = o.tip_id"
 )
+_DELIVERY_ORDER = {Order.NEWEST: "o.id DESC", Order.OLDEST: "o.updated_at, o.id"}
 
 
-async def delivery_rows(conn: Queryable, wanted: DeliveryFilter, limit: int) -> list[DeliveryRow]:
-    """Outbound SMS matching the filters, newest first."""
+async def delivery_rows(
+    conn: Queryable, reader: Reader, wanted: DeliveryFilter, order: Order, limit: int
+) -> list[DeliveryRow]:
+    """Outbound SMS matching the filters, in the order asked, as `reader` may see them."""
     rows = await conn.fetch(
-        _DELIVERY + " WHERE ($1::text IS NULL OR o.status = $1)"
-        " AND ($2::bigint IS NULL OR o.official_id = $2)"
-        f" AND ($3::date IS NULL OR o.created_at >= $3::date::timestamp AT TIME ZONE '{TIME_ZONE}')"
-        " AND ($4::date IS NULL"
-        f"  OR o.created_at < ($4::date + 1)::timestamp AT TIME ZONE '{TIME_ZONE}')"
-        " AND (NOT $5::boolean OR (o.status = 'sent'"
+        _DELIVERY + " WHERE ($2::text IS NULL OR o.status = $2)"
+        " AND ($3::bigint IS NULL OR o.official_id = $3)"
+        f" AND ($4::date IS NULL OR o.created_at >= $4::date::timestamp AT TIME ZONE '{TIME_ZONE}')"
+        " AND ($5::date IS NULL"
+        f"  OR o.created_at < ($5::date + 1)::timestamp AT TIME ZONE '{TIME_ZONE}')"
+        " AND ($6::timestamptz IS NULL OR o.updated_at >= $6)"
+        " AND (NOT $7::boolean OR (o.status = 'sent'"
         f"  AND o.updated_at < now() - interval '{STUCK_AFTER}'))"
-        " AND (NOT $6::boolean OR o.status = 'dead')"
-        " ORDER BY o.id DESC LIMIT $7",
+        " AND (NOT $8::boolean OR o.status = 'dead')"
+        f" ORDER BY {_DELIVERY_ORDER[order]} LIMIT $9",
+        reader.value,
         wanted.status,
         wanted.official_id,
         wanted.since,
         wanted.until,
+        wanted.changed_since,
         wanted.stuck,
         wanted.dead,
         limit,
@@ -84,43 +116,40 @@ async def delivery_rows(conn: Queryable, wanted: DeliveryFilter, limit: int) -> 
     return [DeliveryRow(**dict(r)) for r in rows]
 
 
-async def delivery_row(conn: Queryable, outbox_id: int) -> DeliveryRow | None:
-    """One outbound SMS."""
-    row = await conn.fetchrow(_DELIVERY + " WHERE o.id = $1", outbox_id)
+async def delivery_row(conn: Queryable, reader: Reader, outbox_id: int) -> DeliveryRow | None:
+    """One outbound SMS, as `reader` may see it."""
+    row = await conn.fetchrow(_DELIVERY + " WHERE o.id = $2", reader.value, outbox_id)
     return DeliveryRow(**dict(row)) if row else None
 
 
 @dataclass(frozen=True, slots=True)
-class TimelineEvent:
-    """One step of a message's life: queued, attempts, reports, retries, escalation."""
+class DeliveryEvent:
+    """One step of a message's life after it was queued: attempts, reports, retries, escalation."""
 
     kind: str
     detail: str
     at: datetime
 
 
-async def delivery_timeline(conn: Queryable, outbox_id: int) -> list[TimelineEvent]:
-    """A message's timeline, from being queued to its last event."""
+async def delivery_events(conn: Queryable, outbox_id: int) -> list[DeliveryEvent]:
+    """A message's timeline after it was queued, in the order it was recorded."""
     rows = await conn.fetch(
-        "SELECT kind, detail, at FROM ("
-        " SELECT 'queued' AS kind, '' AS detail, created_at AS at, 0 AS id FROM outbox"
-        "  WHERE id = $1"
-        " UNION ALL SELECT kind, detail, at, id FROM sms_events WHERE outbox_id = $1"
-        ") e ORDER BY at, id",
-        outbox_id,
+        "SELECT kind, detail, at FROM sms_events WHERE outbox_id = $1 ORDER BY id", outbox_id
     )
-    return [TimelineEvent(**dict(r)) for r in rows]
+    return [DeliveryEvent(**dict(r)) for r in rows]
 
 
 @dataclass(frozen=True, slots=True)
 class TipFilter:
-    """The tips list's filters; None means any."""
+    """The tips list's filters; None means any. `since`/`until` are WIB days of filing (the
+    console's), `filed_since` a moment (the API's)."""
 
     status: str | None = None
     category: str | None = None
     kecamatan_code: str | None = None
     since: date | None = None
     until: date | None = None
+    filed_since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,17 +159,21 @@ class TipRow:
     receipt: str
     created_at: datetime
     category: str
+    kecamatan_code: str | None
     kecamatan_name: str | None
     status: str
     channel: str
     held: int  # officials' messages waiting for a reviewer (they ask who the reporter is)
 
 
-async def tip_rows(conn: Queryable, wanted: TipFilter, limit: int) -> list[TipRow]:
-    """Tips matching the filters, newest first."""
+_TIP_ORDER = {Order.NEWEST: "t.created_at DESC, t.id DESC", Order.OLDEST: "t.created_at, t.id"}
+
+
+async def tip_rows(conn: Queryable, wanted: TipFilter, order: Order, limit: int) -> list[TipRow]:
+    """Tips matching the filters, in the order asked."""
     rows = await conn.fetch(
-        "SELECT t.receipt, t.created_at, t.category, k.name AS kecamatan_name, t.status,"
-        " t.channel, (SELECT count(*)::int FROM tip_messages m WHERE m.tip_id = t.id"
+        "SELECT t.receipt, t.created_at, t.category, t.kecamatan_code, k.name AS kecamatan_name,"
+        " t.status, t.channel, (SELECT count(*)::int FROM tip_messages m WHERE m.tip_id = t.id"
         "  AND m.review = 'held') AS held"
         " FROM tips t LEFT JOIN kecamatan k ON k.code = t.kecamatan_code"
         " WHERE ($1::text IS NULL OR t.status = $1)"
@@ -149,12 +182,14 @@ async def tip_rows(conn: Queryable, wanted: TipFilter, limit: int) -> list[TipRo
         f" AND ($4::date IS NULL OR t.created_at >= $4::date::timestamp AT TIME ZONE '{TIME_ZONE}')"
         " AND ($5::date IS NULL"
         f"  OR t.created_at < ($5::date + 1)::timestamp AT TIME ZONE '{TIME_ZONE}')"
-        " ORDER BY t.created_at DESC, t.id DESC LIMIT $6",
+        " AND ($6::timestamptz IS NULL OR t.created_at >= $6)"
+        f" ORDER BY {_TIP_ORDER[order]} LIMIT $7",
         wanted.status,
         wanted.category,
         wanted.kecamatan_code,
         wanted.since,
         wanted.until,
+        wanted.filed_since,
         limit,
     )
     return [TipRow(**dict(r)) for r in rows]
@@ -162,13 +197,15 @@ async def tip_rows(conn: Queryable, wanted: TipFilter, limit: int) -> list[TipRo
 
 @dataclass(frozen=True, slots=True)
 class ThreadMessage:
-    """A message on a tip's anonymous thread; an official's names who sent it, and whether it
-    waits for review (held), was released or rejected (who and when), or never needed it."""
+    """A message on a tip's anonymous thread (the body is gone after retention); an official's
+    names who sent it, and whether it waits for review (held), was released or rejected (who and
+    when), or never needed it."""
 
     id: int
     author: str
     kind: str
     body: str | None
+    reply_to: int | None
     created_at: datetime
     official_name: str | None
     official_office: str | None
@@ -180,10 +217,11 @@ class ThreadMessage:
 
 async def tip_thread(conn: Queryable, receipt: str) -> list[ThreadMessage]:
     """Officials' questions and notes (with who sent them) and the reporter's answers, oldest
-    first; staff see held and rejected messages too."""
+    first, held and rejected ones too; read it only after an audited `read_tip` of the same tip."""
     rows = await conn.fetch(
-        "SELECT m.id, m.author, m.kind, m.body, m.created_at, f.name AS official_name,"
-        " f.office AS official_office, m.review, m.held_for, m.reviewed_by, m.reviewed_at"
+        "SELECT m.id, m.author, m.kind, m.body, m.reply_to, m.created_at,"
+        " f.name AS official_name, f.office AS official_office, m.review, m.held_for,"
+        " m.reviewed_by, m.reviewed_at"
         " FROM tip_messages m JOIN tips t ON t.id = m.tip_id"
         " LEFT JOIN officials f ON f.id = m.official_id WHERE t.receipt = $1 ORDER BY m.id",
         receipt,
@@ -279,3 +317,27 @@ async def top_not_found(conn: Queryable, limit: int) -> list[Count]:
         limit,
     )
     return [Count(**dict(r)) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxGauges:
+    """The outbox right now: how much waits, for how long, and whether sending is paused."""
+
+    queued: int
+    sending: int
+    oldest_queued_s: float
+    paused: bool
+
+
+async def outbox_gauges(conn: Queryable) -> OutboxGauges:
+    """Counts of unsent messages, the oldest queued one's age, and the account-level pause."""
+    row = await conn.fetchrow(
+        "SELECT count(*) FILTER (WHERE status = 'queued') AS queued,"
+        " count(*) FILTER (WHERE status = 'sending') AS sending,"
+        " coalesce(extract(epoch FROM now() - min(created_at) FILTER (WHERE status = 'queued')),"
+        "  0)::float8 AS oldest_queued_s,"
+        " coalesce((SELECT paused FROM sender_state), false) AS paused"
+        " FROM outbox WHERE status IN ('queued', 'sending')"
+    )
+    assert row is not None  # an aggregate always answers one row
+    return OutboxGauges(**dict(row))

@@ -1,0 +1,161 @@
+"""
+Filing a tip, reading its status and answering an official's question: one function each, called
+by USSD and by SMS alike, so validation, idempotency, the receipt, routing, privacy rules, limits,
+metrics and logs cannot drift apart between channels.
+
+Each function runs on the connection it is given: SMS calls them inside the transaction that
+records the inbound message (a retried callback then changes nothing twice); USSD calls them under
+its hop deadline. Storage does the atomic part (storage.tips.file_tip: one transaction, advisory
+locks on the limits, phone numbers hidden in the story, alerts routed or held in a flood).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import structlog
+
+from gateway.abuse import guarded_tip_status
+from gateway.agency_index import name_key
+from gateway.alerting import alert_text
+from gateway.config import Config
+from gateway.metrics import Metrics
+from storage.db import Conn, Queryable
+from storage.outbox import QueuedSms
+from storage.tips import CATEGORIES, Filed, Limited, NewTip, TipStatus
+from storage.tips import answer_question as store_answer
+from storage.tips import file_tip as store_tip
+from ussd_menus import sms
+from ussd_menus.model import Lang
+from ussd_menus.receipts import new_receipt, show_receipt
+
+log = structlog.get_logger()
+
+# A story shorter than this is no tip (a keyword sent alone, a slip of the thumb).
+MIN_STORY = 5
+MAX_STORY = 1000
+MAX_ANSWER = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class TipRules:
+    """Limits for filing tips and looking receipts up."""
+
+    per_hour: int
+    agency_flag_per_day: int
+    draft_minutes: int
+    flood_per_minute: int | None = None
+    receipt_misses_per_hour: int = 50
+
+    @classmethod
+    def from_config(cls, config: Config) -> TipRules:
+        """The limits a deployment configured."""
+        return cls(
+            config.tips_per_hour,
+            config.agency_flag_per_day,
+            config.draft_minutes,
+            flood_per_minute=config.tip_flood_per_minute,
+            receipt_misses_per_hour=config.receipt_misses_per_hour,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TipReport:
+    """A tip as a channel collected it, not yet validated."""
+
+    channel: str  # "ussd", "sms": metrics and logs
+    source_ref: str  # what makes filing idempotent: the USSD session, the SMS message id
+    reporter_key: bytes | None  # the reporter's pseudonym; None: no usable number
+    category: str
+    story: str
+    lang: Lang
+    kecamatan_code: str | None = None
+    desa: str | None = None
+    agency_licence: str | None = None
+    agency_name: str | None = None
+    # The reporter's sealed number, when they asked for the receipt by SMS.
+    receipt_to: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TooShort:
+    """Not filed: the story is shorter than `minimum` characters."""
+
+    minimum: int
+
+
+async def file_tip(
+    conn: Conn, report: TipReport, rules: TipRules, metrics: Metrics
+) -> Filed | Limited | TooShort:
+    """File a tip once per source: a retried source returns the first tip's receipt."""
+    story = report.story.strip()
+    if len(story) < MIN_STORY:
+        log.info("tips.too_short", channel=report.channel)
+        return TooShort(MIN_STORY)
+    category = report.category if report.category in CATEGORIES else "lainnya"
+    agency = report.agency_name
+    tip = NewTip(
+        channel=report.channel,
+        source_ref=report.source_ref,
+        reporter_key=report.reporter_key,
+        category=category,
+        description=story[:MAX_STORY],
+        kecamatan_code=report.kecamatan_code,
+        desa=report.desa,
+        agency_licence=report.agency_licence,
+        agency_name=agency,
+        agency_key=report.agency_licence or (name_key(agency) if agency else None),
+        lang=report.lang,
+    )
+
+    def receipt_sms(receipt: str) -> QueuedSms | None:
+        if report.receipt_to is None or report.reporter_key is None:
+            return None
+        return QueuedSms(
+            recipient_sealed=report.receipt_to,
+            recipient_kind="resident",
+            body=sms.say("receipt", report.lang, receipt=show_receipt(receipt), code=receipt),
+            cause=f"receipt:{report.source_ref}",
+        )
+
+    filed = await store_tip(
+        conn,
+        tip,
+        new_receipt,
+        per_hour=rules.per_hour,
+        flag_threshold=rules.agency_flag_per_day,
+        sms=receipt_sms,
+        alert=alert_text,
+        flood_per_minute=rules.flood_per_minute,
+    )
+    if isinstance(filed, Limited):
+        log.info("tips.rate_limited", channel=report.channel)
+        return filed
+    log.info("tips.filed", channel=report.channel, category=category, created=filed.created)
+    if filed.held:
+        log.warning("alerts.flood_held", tip_id=filed.tip_id, alerts=filed.held, alarm=True)
+    if filed.created:
+        metrics.tips_filed.labels(category, report.channel).inc()
+    return filed
+
+
+async def read_status(
+    conn: Conn, receipt: str, rules: TipRules, *, count_miss: bool = True
+) -> TipStatus | None:
+    """What the reporter may see of a tip, under the global failed-lookup budget (raises
+    gateway.abuse.LookupsPaused while lookups are paused). `count_miss` False: a receipt this
+    caller already missed is not counted twice."""
+    return await guarded_tip_status(
+        conn, receipt, rules.receipt_misses_per_hour, count_miss=count_miss
+    )
+
+
+async def answer_question(
+    conn: Queryable, receipt: str, question_id: int, text: str, source_ref: str, channel: str
+) -> bool:
+    """Add the reporter's answer to an official's open question, once per source; False when
+    the answer is empty or the question is unknown or not shown to the reporter."""
+    body = text.strip()[:MAX_ANSWER]
+    stored = bool(body) and await store_answer(conn, receipt, question_id, body, source_ref)
+    log.info("tips.answer_received", channel=channel, stored=stored)
+    return stored

@@ -1,0 +1,189 @@
+"""
+What a USSD hop loads and does besides replaying menus: the facts the menus ask for (where a
+report starts, a tip's status) and the effects they ask for (filing a report, answering a
+question), through the same use cases as SMS; plus the two things a hop keeps (a report's draft,
+a typed agency check). Every database call runs under the hop's deadline.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+import structlog
+
+from gateway.agency_index import name_key
+from gateway.deadline import Deadline
+from gateway.identity import Identity
+from gateway.metrics import Metrics
+from gateway.phones import PHONE_PATTERN
+from gateway.usecases.tips import TipReport, TipRules, TooShort, answer_question, file_tip
+from gateway.usecases.tips import read_status as read_tip_status
+from gateway.ussd_sessions import Session
+from storage.agency_checks import record_agency_check
+from storage.db import DATABASE_ERRORS
+from storage.drafts import reporter_state, save_draft
+from storage.tips import Filed, Limited, TipStatus, recent_tip_count
+from ussd_menus.machine import Hop, Need
+from ussd_menus.model import (
+    AgencyLookup,
+    AnswerQuestion,
+    AnswerStored,
+    Effect,
+    Frame,
+    Lang,
+    Outcome,
+    ReportContext,
+    ReportFiled,
+    ReportLimited,
+    SubmitReport,
+)
+from ussd_menus.report import frames_to_json, load_report, resume_frames
+
+log = structlog.get_logger()
+
+# Unknown receipts one session may try before it is ended (guessing codes is the attack).
+MAX_RECEIPT_MISSES = 3
+
+
+class TooManyMisses(Exception):
+    """This session has tried MAX_RECEIPT_MISSES unknown receipts."""
+
+
+def source_of(session_id: str) -> str:
+    """What makes a USSD session's tip (and answers) idempotent."""
+    return f"ussd:{session_id}"
+
+
+class HopDesk:
+    """Loads facts and carries out effects for hops, with the use cases every channel shares."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        state_pool: asyncpg.Pool,
+        identity: Identity,
+        rules: TipRules,
+        metrics: Metrics,
+        deadline: Deadline,
+    ) -> None:
+        self.pool = pool  # tips: fully durable
+        self.state_pool = state_pool  # drafts and agency checks: written without waiting for disk
+        self.identity = identity
+        self.rules = rules
+        self.metrics = metrics
+        self.deadline = deadline
+
+    async def load(
+        self, need: Need, reporter: bytes | None, session_id: str, session: Session
+    ) -> object:
+        """The fact the menus asked for."""
+        if need.kind == "tip":
+            return await self._lookup_receipt(need.key, session)
+        if need.kind != "report":
+            raise ValueError(f"unknown fact {need.kind!r}")
+        if reporter is None:  # no usable number: no draft to resume, one limit shared by all
+            shared = await self.deadline.run(recent_tip_count(self.pool, None, 1))
+            limited = self.rules.per_hour if shared >= self.rules.per_hour else None
+            return ReportContext(resume=None, filed_receipt=None, limited_at=limited)
+        found = await self.deadline.run(
+            reporter_state(self.pool, reporter, source_of(session_id), self.rules.draft_minutes)
+        )
+        draft = found.draft
+        return ReportContext(
+            resume=resume_frames(draft.session_id, draft.base_state, draft.state, session_id)
+            if draft
+            else None,
+            filed_receipt=found.filed_receipt,
+            limited_at=self.rules.per_hour if found.recent_tips >= self.rules.per_hour else None,
+        )
+
+    async def _lookup_receipt(self, receipt: str, session: Session) -> TipStatus | None:
+        """A tip's status under the global failed-lookup budget; a session that misses
+        MAX_RECEIPT_MISSES different receipts is ended (TooManyMisses). Each replay looks its
+        receipts up again, so a receipt this session already missed is not counted twice."""
+        first_miss = receipt not in session.missed
+
+        async def lookup() -> TipStatus | None:
+            # Acquire and release inside the deadline too: releasing resets the connection,
+            # which waits on a hung server as long as the query would.
+            async with self.pool.acquire() as conn:
+                return await read_tip_status(conn, receipt, self.rules, count_miss=first_miss)
+
+        status = await self.deadline.run(lookup())
+        if status is None:
+            session.missed.add(receipt)
+            if len(session.missed) >= MAX_RECEIPT_MISSES:
+                raise TooManyMisses
+        return status
+
+    async def perform(
+        self, effect: Effect, session_id: str, phone: str, reporter: bytes | None, lang: Lang
+    ) -> Outcome:
+        """Carry out an effect (idempotent per session: a retried hop asks again)."""
+        source = source_of(session_id)
+        if isinstance(effect, AnswerQuestion):
+            stored = await self.deadline.run(
+                answer_question(
+                    self.pool, effect.receipt, effect.question_id, effect.text, source, "ussd"
+                )
+            )
+            return AnswerStored(stored)
+        assert isinstance(effect, SubmitReport)
+        carried = load_report(effect.report)
+        report = TipReport(
+            channel="ussd",
+            source_ref=source,
+            reporter_key=reporter,
+            category=str(carried.get("c", "lainnya")),
+            story=str(carried.get("t", "")),
+            lang=lang,
+            kecamatan_code=carried.get("k"),
+            desa=carried.get("d"),
+            agency_licence=carried.get("l"),
+            agency_name=carried.get("a"),
+            receipt_to=self.identity.seal(phone) if effect.send_sms and reporter else None,
+        )
+
+        async def file() -> Filed | Limited | TooShort:
+            # Acquiring and releasing are database work too: both stay inside the deadline.
+            async with self.pool.acquire() as conn:
+                return await file_tip(conn, report, self.rules, self.metrics)
+
+        filed = await self.deadline.run(file())
+        if isinstance(filed, Limited):
+            return ReportLimited(filed.limit)
+        if isinstance(filed, TooShort):  # the menus ask for more than the use case needs
+            raise ValueError("the menus sent a report without a story")
+        return ReportFiled(filed.receipt)
+
+    async def keep_draft(
+        self, frames: tuple[Frame, ...], reporter: bytes, session_id: str, context: object
+    ) -> None:
+        """Save the report in progress under the reporter's key (a redial resumes it)."""
+        resumed = context.resume if isinstance(context, ReportContext) else None
+        base = frames_to_json(resumed) if resumed else None
+        await self.deadline.run(
+            save_draft(self.state_pool, reporter, session_id, base, frames_to_json(frames))
+        )
+
+    async def note_check(self, hop: Hop, typed: str, agencies: AgencyLookup) -> None:
+        """Record the name a resident has just typed into the agency check, and whether it was
+        found. Only the hop that typed it counts (not paging, a wrong key or a resend); a phone
+        number typed by mistake is not kept. A database problem never fails the check."""
+        if len(hop.stack) < 2 or hop.stack[-2].node != "check":
+            return
+        query = " ".join(typed.split())
+        arg = hop.stack[-1].arg
+        if hop.node == "check_detail":
+            matches = agencies.search(query)
+            fresh = len(matches) == 1 and matches[0].licence_number == arg
+        else:
+            fresh = query == arg
+        if not fresh or PHONE_PATTERN.search(query):
+            return
+        found = hop.node != "check_none"
+        try:
+            await self.deadline.run(
+                record_agency_check(self.state_pool, name_key(query) or query, query, found)
+            )
+        except DATABASE_ERRORS as error:
+            log.warning("ussd.check_not_recorded", error=type(error).__name__)

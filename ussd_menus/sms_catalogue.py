@@ -1,0 +1,359 @@
+"""
+The catalogue of outgoing SMS wording: every template the hotline sends, as data, checked.
+
+Why data: Indonesian aggregators require the sender's brand in message bodies and filter some
+content, so an operator must be able to reword any SMS per provider without touching code. The
+wording is content/sms.toml; an operator's file (HOTLINE_SMS_CATALOGUE) replaces single templates,
+for every provider or under [provider.<name>] for one.
+
+What the code relies on is checked before anything is sent (start-up, and tests): each template
+exists in both languages, uses exactly the placeholders the code passes (SPECS below), and, filled
+with the longest realistic values, fits one SMS segment: 160 GSM-7 septets (GSM 03.38 basic table;
+extension characters count 2), or 70 UTF-16 units as soon as one character is outside GSM-7.
+A wrong catalogue raises CatalogueError naming each template and its problem.
+"""
+
+from __future__ import annotations
+
+import string
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from importlib import resources
+from pathlib import Path
+
+from ussd_menus.model import LANGS, Lang
+from ussd_menus.texts import day, t
+
+# GSM 03.38 default alphabet, in code order (0x1B, the escape to the extension table, left out).
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ"
+    + "ÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    + "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
+    + "¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+# The extension table: each costs an escape and itself, two septets.
+GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
+GSM7_LIMIT = 160
+UCS2_LIMIT = 70
+
+
+def sms_length(text: str) -> tuple[int, int]:
+    """(length, limit) of one segment: GSM-7 septets of 160, else UTF-16 units of 70."""
+    septets = 0
+    for ch in text:
+        if ch in GSM7_BASIC:
+            septets += 1
+        elif ch in GSM7_EXTENSION:
+            septets += 2
+        else:
+            return len(text.encode("utf-16-le")) // 2, UCS2_LIMIT
+    return septets, GSM7_LIMIT
+
+
+def is_gsm7(text: str) -> bool:
+    """Whether the text can go as GSM-7 (basic or extension table)."""
+    return all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in text)
+
+
+# --- What the code passes ------------------------------------------------------------------------
+
+Sample = str | Mapping[Lang, str]  # the longest realistic value, the same or per language
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    """What a template is given: each placeholder with its longest realistic value. `fill`, if
+    set, is a placeholder the code fills with as much free text as there is room for; the
+    template must leave at least `fill_room` characters for it."""
+
+    values: Mapping[str, Sample] = field(default_factory=dict)
+    fill: str | None = None
+    fill_room: int = 0
+
+    def sample(self, lang: Lang) -> dict[str, str]:
+        """The longest realistic values in one language (the fill placeholder empty)."""
+        return {
+            name: "" if name == self.fill else (v if isinstance(v, str) else v[lang])
+            for name, v in self.values.items()
+        }
+
+
+def _longest(keys: Iterable[str]) -> dict[Lang, str]:
+    """The longest of some menu texts, per language."""
+    names = tuple(keys)
+    return {lang: max((t(k, lang) for k in names), key=len) for lang in LANGS}
+
+
+_LATE_DAY = day(date(2030, 12, 31))
+RECEIPT = "1234-5678-9"  # ussd_menus.receipts.show_receipt of a 9-digit code
+CODE = "123456789"
+TIP_STATUS = _longest(f"status.{s}" for s in ("diterima", "diteruskan", "diproses", "ditutup"))
+AGENCY_STATUS = {
+    lang: max(
+        (
+            t("status.aktif", lang, valid_until=_LATE_DAY),
+            t("status.dihentikan_sementara", lang, until=t("status.until", lang, day=_LATE_DAY)),
+            t("status.dicabut", lang, since=_LATE_DAY),
+            t("status.kedaluwarsa", lang, valid_until=_LATE_DAY),
+        ),
+        key=len,
+    )
+    for lang in LANGS
+}
+CATEGORY = _longest(
+    f"cat.{c}" for c in ("bahaya", "calo", "biaya", "dokumen", "visa", "tujuan", "lainnya")
+)
+BRANCH = _longest(("detail.branch_yes", "detail.branch_no"))
+
+# Free-text caps the code applies (ussd_menus.texts.plain(value, cap)); the samples use them.
+QUERY_CAP, NAME_CAP, CITY_CAP, NAMES_CAP, MESSAGE_CAP, QUESTION_CAP = 30, 40, 24, 34, 90, 70
+OFFICIAL_CODE_CAP = 16  # what an official typed instead of a receipt, as echoed back
+LIMIT_MAX = "1000"  # HOTLINE_TIPS_PER_HOUR at most
+
+_RECEIPT = {"receipt": RECEIPT}
+_RECEIPT_CODE = {"receipt": RECEIPT, "code": CODE}
+SPECS: dict[str, Spec] = {
+    "help": Spec(),
+    "info": Spec(),
+    "receipt": Spec(_RECEIPT_CODE),
+    "report_empty": Spec(),
+    "report_filed": Spec(_RECEIPT_CODE),
+    "report_limited": Spec({"limit": LIMIT_MAX}),
+    "status_typo": Spec(),
+    "status_busy": Spec(),
+    "status_unknown": Spec(_RECEIPT),
+    "tip_status": Spec({"receipt": RECEIPT, "status": TIP_STATUS}),
+    "tip_status_message": Spec(
+        {"receipt": RECEIPT, "status": TIP_STATUS, "message": "m" * MESSAGE_CAP}
+    ),
+    "tip_status_question": Spec(
+        {"receipt": RECEIPT, "status": TIP_STATUS, "question": "", "code": CODE},
+        fill="question",
+        fill_room=40,
+    ),
+    "answer_sent": Spec(),
+    "answer_none": Spec(_RECEIPT),
+    "answer_format": Spec(),
+    "check_empty": Spec(),
+    "check_none": Spec({"query": "q" * QUERY_CAP}),
+    "check_one": Spec(
+        {
+            "name": "n" * NAME_CAP,
+            "status": AGENCY_STATUS,
+            "city": "c" * CITY_CAP,
+            "branch": BRANCH,
+        }
+    ),
+    "check_many": Spec({"names": "; ".join(["n" * NAMES_CAP] * 3)}),
+    "official_ok": Spec(_RECEIPT),
+    "official_asked": Spec(_RECEIPT),
+    "official_closed": Spec(_RECEIPT),
+    "official_asked_held": Spec(_RECEIPT),
+    "official_closed_held": Spec(_RECEIPT),
+    "official_unknown": Spec({"receipt": "r" * OFFICIAL_CODE_CAP}),
+    "official_format": Spec(),
+    "official_stopped": Spec(),
+    "alert": Spec(
+        {"receipt": RECEIPT, "category": CATEGORY, "details": "", "code": CODE},
+        fill="details",
+        fill_room=20,
+    ),
+    "alert_urgent": Spec(
+        {"receipt": RECEIPT, "category": CATEGORY, "details": "", "code": CODE},
+        fill="details",
+        fill_room=20,
+    ),
+}
+
+
+# --- The catalogue -------------------------------------------------------------------------------
+
+
+class CatalogueError(Exception):
+    """The SMS catalogue (bundled or an operator's file) is not usable; one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("SMS catalogue:\n  " + "\n  ".join(problems))
+
+
+@dataclass(frozen=True, slots=True)
+class Catalogue:
+    """Checked templates: name -> language -> text."""
+
+    texts: Mapping[str, Mapping[Lang, str]]
+
+    def render(self, name: str, lang: Lang, /, **values: str) -> str:
+        """One SMS body; `values` are exactly the template's declared placeholders."""
+        declared = SPECS[name].values.keys()
+        assert values.keys() == declared, f"{name}: given {sorted(values)}, declared {declared}"
+        return self.texts[name][lang].format(**values)
+
+    def room(self, name: str, lang: Lang, /, **values: str) -> int:
+        """How many plain-ASCII characters the template's fill placeholder can take in one
+        segment, the other placeholders given."""
+        fill = SPECS[name].fill
+        assert fill is not None, f"{name} has no fill placeholder"
+        length, limit = sms_length(self.render(name, lang, **{**values, fill: ""}))
+        return limit - length
+
+
+def bundled_text() -> str:
+    """The bundled content/sms.toml."""
+    return (resources.files("ussd_menus") / "content" / "sms.toml").read_text("utf-8")
+
+
+Tables = dict[str, dict[Lang, str]]  # template -> language -> text
+BUNDLED = "content/sms.toml"
+
+
+def load(override: Path | None = None, provider: str = "") -> Catalogue:
+    """The bundled catalogue with the operator's file (if any) applied for this provider. Every
+    provider table in the file is checked, not only this provider's, so switching providers
+    cannot meet a broken one. Raises CatalogueError naming every problem."""
+    problems: list[str] = []
+    bundled = _tables(_parse(bundled_text(), BUNDLED), f"{BUNDLED}: ", problems)
+    common: tuple[str, Tables] = ("", {})
+    per_provider: dict[str, tuple[str, Tables]] = {}
+    if override is not None:
+        where = f"{override}: "
+        try:
+            raw = _parse(override.read_text("utf-8"), str(override))
+        except (OSError, UnicodeDecodeError) as error:
+            raise CatalogueError([f"{where}cannot read ({error})"]) from error
+        providers = raw.pop("provider", {})
+        common = (where, _tables(raw, where, problems))
+        if not isinstance(providers, dict) or not all(
+            isinstance(tables, dict) for tables in providers.values()
+        ):
+            problems.append(f"{where}provider: must be tables [provider.<name>.<template>]")
+        else:
+            for name, tables in providers.items():
+                origin = f"{where}provider.{name}."
+                per_provider[name] = (origin, _tables(tables, origin, problems))
+    chosen: Tables = {}
+    for name in sorted({provider, *per_provider}):
+        texts, origins = _merged(bundled, [common, per_provider.get(name, ("", {}))])
+        problems += [p for p in check(texts, origins) if p not in problems]
+        chosen = texts if name == provider else chosen
+    if problems:
+        raise CatalogueError(problems)
+    return Catalogue(chosen)
+
+
+def _merged(
+    base: Tables, layers: list[tuple[str, Tables]]
+) -> tuple[Tables, dict[tuple[str, Lang], str]]:
+    """The templates with each layer's replacing the ones before; where each replacement is from."""
+    texts = {name: dict(langs) for name, langs in base.items()}
+    origins: dict[tuple[str, Lang], str] = {}
+    for origin, tables in layers:
+        for name, langs in tables.items():
+            texts.setdefault(name, {}).update(langs)
+            origins.update({(name, lang): origin for lang in langs})
+    return texts, origins
+
+
+def _parse(text: str, where: str) -> dict[str, object]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise CatalogueError([f"{where}: not valid TOML ({error})"]) from error
+
+
+def _tables(raw: Mapping[str, object], origin: str, problems: list[str]) -> Tables:
+    """Template tables as name -> language -> text; unknown names and keys are problems."""
+    out: Tables = {}
+    for name, table in raw.items():
+        label = f"{origin}{name}"
+        if name not in SPECS:
+            problems.append(f"{label}: unknown template (known: {', '.join(sorted(SPECS))})")
+            continue
+        if not isinstance(table, dict):
+            problems.append(f"{label}: must be a table with id and/or en texts")
+            continue
+        out[name] = {}
+        for lang, text in table.items():
+            if lang not in LANGS:
+                problems.append(f"{label}: unknown language {lang!r} (use id, en)")
+            elif not isinstance(text, str):
+                problems.append(f"{label} ({lang}): must be a string")
+            else:
+                out[name][lang] = text
+    return out
+
+
+def check(
+    texts: Mapping[str, Mapping[Lang, str]], origins: Mapping[tuple[str, Lang], str] | None = None
+) -> list[str]:
+    """Every problem with a set of templates: missing, wrong placeholders, too long; each named
+    with the file it came from when that is the operator's (`origins`)."""
+    problems: list[str] = []
+    for name, spec in SPECS.items():
+        for lang in LANGS:
+            text = texts.get(name, {}).get(lang)
+            if text is None:
+                problems.append(f"{name} ({lang}): missing")
+                continue
+            problem = _placeholder_problem(text, spec) or _length_problem(text, spec, lang)
+            if problem:
+                origin = (origins or {}).get((name, lang), "")
+                problems.append(f"{origin}{name} ({lang}): {problem}")
+    return problems
+
+
+def _placeholder_problem(text: str, spec: Spec) -> str | None:
+    try:
+        fields = [(f, s, c) for _, f, s, c in string.Formatter().parse(text) if f is not None]
+    except ValueError as error:
+        return f"broken braces ({error}); write a literal brace as {{{{ or }}}}"
+    used = {f for f, _, _ in fields}
+    odd = sorted(f"{{{f}}}" for f, s, c in fields if s or c or not f.isidentifier())
+    if odd:
+        return f"placeholders take no format, index or attribute: {', '.join(odd)}"
+    declared = set(spec.values)
+    if used - declared:
+        unknown = ", ".join(f"{{{f}}}" for f in sorted(used - declared))
+        return f"unknown placeholder {unknown} (this template has: {_names(declared)})"
+    if declared - used:
+        return f"missing placeholder {', '.join(f'{{{f}}}' for f in sorted(declared - used))}"
+    return None
+
+
+def _length_problem(text: str, spec: Spec, lang: Lang) -> str | None:
+    rendered = text.format(**spec.sample(lang))
+    length, limit = sms_length(rendered)
+    room = limit - length
+    if room >= spec.fill_room:
+        return None
+    alphabet = "GSM-7" if limit == GSM7_LIMIT else "UCS-2 (not GSM-7: " + _odd(rendered) + ")"
+    need = f", leaving {spec.fill_room} for {{{spec.fill}}}" if spec.fill else ""
+    return (
+        f"too long: {length} characters with the longest values, one {alphabet} SMS holds"
+        f" {limit}{need}"
+    )
+
+
+def _odd(text: str) -> str:
+    return " ".join(sorted({repr(ch) for ch in text if not is_gsm7(ch)}))
+
+
+def _names(names: set[str]) -> str:
+    return ", ".join(f"{{{n}}}" for n in sorted(names)) or "none"
+
+
+# --- The catalogue in use ------------------------------------------------------------------------
+
+_active: list[Catalogue] = [load()]  # the bundled one, checked on import
+
+
+def active() -> Catalogue:
+    """The catalogue replies and alerts are worded from."""
+    return _active[0]
+
+
+def use(catalogue: Catalogue) -> None:
+    """Word every SMS from now on from this (checked) catalogue; set at start-up."""
+    _active[0] = catalogue
