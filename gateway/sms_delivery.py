@@ -19,6 +19,7 @@ from aiohttp import web
 
 from gateway import keys
 from gateway.core.messages import DeliveryReport
+from gateway.forms import clean_text
 from gateway.metrics import METRICS
 from gateway.phones import mask_quoted
 from storage.outbox import record_delivery_report
@@ -29,6 +30,12 @@ _RAW_MAX = 60
 _REASON_MAX = 100
 
 
+def storable(text: str) -> str:
+    """Text PostgreSQL can store, whatever a provider sent: no NUL or other control characters,
+    no lone surrogates (a JSON body may escape one)."""
+    return clean_text(text).encode("utf-8", "replace").decode("utf-8")
+
+
 async def apply_delivery_reports(app: web.Application, reports: Sequence[DeliveryReport]) -> None:
     """Record each report once and apply it to its message; counts new ones in /metrics."""
     for report in reports:
@@ -36,10 +43,10 @@ async def apply_delivery_reports(app: web.Application, reports: Sequence[Deliver
 
 
 async def _apply(app: web.Application, report: DeliveryReport) -> None:
-    provider_id = report.provider_message_id.strip()[:_ID_MAX]
+    provider_id = storable(report.provider_message_id).strip()[:_ID_MAX]
     status = report.status.value
-    raw = mask_quoted(report.raw_status.strip())[:_RAW_MAX]
-    reason = mask_quoted(report.reason.strip())[:_REASON_MAX]
+    raw = mask_quoted(storable(report.raw_status).strip())[:_RAW_MAX]
+    reason = mask_quoted(storable(report.reason).strip())[:_REASON_MAX]
     async with app[keys.POOL].acquire() as conn:
         new, outbox_id = await record_delivery_report(conn, provider_id, status, raw, reason)
     if new:

@@ -26,9 +26,9 @@ from gateway import keys
 from gateway.abuse import LookupsPaused, reply_suppressed
 from gateway.alerting import alert_text
 from gateway.core.messages import InboundSms
-from gateway.forms import clean_text
 from gateway.metrics import METRICS
 from gateway.phones import normalize
+from gateway.sms_delivery import storable
 from gateway.usecases.tips import (
     TipReport,
     TipRules,
@@ -76,8 +76,8 @@ async def _handle(request: web.Request, message: InboundSms) -> bool:
     if sender is None:
         log.warning("sms.inbound_rejected", reason="from is not a phone number")
         return False
-    message_id = message.provider_message_id.strip()[:_ID_MAX]
-    text = clean_text(message.text)  # whatever the provider let through: no NUL, no controls
+    message_id = storable(message.provider_message_id).strip()[:_ID_MAX]
+    text = storable(message.text)  # whatever the provider let through: no NUL, no controls
     phone = normalize(message.phone) or message.phone
     async with request.app[keys.POOL].acquire() as conn, conn.transaction():
         official = await official_by_phone(conn, phone)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
 import aiohttp
@@ -36,6 +36,7 @@ from schemathesis.specs.openapi.checks import (
 from gateway.api import PREFIX
 from gateway.config import Config
 from gateway.phones import normalize
+from gateway.providers.infobip.provider import PROVIDER as INFOBIP
 from gateway.providers.registry import callback_prefixes
 from storage.officials import import_officials, parse_officials
 from storage.regions import load_kecamatan
@@ -74,12 +75,17 @@ schema.config.phases.update(phases=["coverage", "fuzzing"])
 
 @dataclass(frozen=True, slots=True)
 class Live:
-    """The running app: its root URL."""
+    """The running app (Africa's Talking for SMS) and a twin configured for Infobip: their root
+    URLs."""
 
     url: str
+    infobip_url: str
 
     def base_for(self, path: str) -> str:
-        """Callbacks are served at the root, the API under /api/v1."""
+        """Callbacks are served at the root (Infobip's by the Infobip twin), the API under
+        /api/v1."""
+        if path.startswith(INFOBIP.callback_prefix):
+            return self.infobip_url
         return self.url if path.startswith(callback_prefixes()) else self.url + PREFIX
 
 
@@ -114,9 +120,20 @@ def live(
         run_worker=False,
         log_level="error",
     )
-    with live_app(server_url, f"hotline_fuzz_{os.getpid()}", config) as app:
+    infobip = replace(
+        config,
+        sms_provider="infobip",
+        infobip_base_url="http://127.0.0.1:9",  # never reached: the worker does not run
+        infobip_api_key="fuzz-infobip-key",
+        infobip_sender="FUZZ",
+    )
+    name = f"hotline_fuzz_{os.getpid()}"
+    with (
+        live_app(server_url, name, config) as app,
+        live_app(server_url, name + "_ib", infobip) as ib,
+    ):
         app.run(_seed(app.database_url, app.url))
-        yield Live(app.url)
+        yield Live(app.url, ib.url)
 
 
 @schema.parametrize()

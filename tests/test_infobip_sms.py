@@ -375,3 +375,18 @@ class TestWorkerOutcomes:
         await settled(conn, "delivered")
         sealed = await conn.fetchval("SELECT recipient_sealed FROM outbox")
         assert b"" == bytes(sealed)
+
+
+class TestUnstorableText:
+    async def test_nul_in_a_report_is_dropped_not_a_500(
+        self, infobip: Infobip, conn: asyncpg.Connection
+    ) -> None:
+        """A NUL in a report's fields (found by the fuzzer: PostgreSQL refuses U+0000) is
+        removed and the report recorded, answered 200."""
+        outbox_id = await accepted(conn, "hotline-nul-1")
+        error = {**ib.EC_ABSENT_SUBSCRIBER, "name": "EC_\x00ABSENT"}
+        answer = await post_reports(
+            infobip.client, [report("hotline-nul-1", ib.UNDELIVERABLE_NOT_DELIVERED, error)]
+        )
+        events = await report_events(conn, outbox_id)
+        assert ((200, ""), True) == (answer, "EC_ABSENT: Absent subscriber" in events[0][0])
