@@ -5,7 +5,6 @@ database, a fresh copy of it per test, and the real app behind aiohttp's test cl
 
 from __future__ import annotations
 
-import asyncio
 import io
 import itertools
 import os
@@ -58,21 +57,7 @@ def server_url() -> str:
     configured = os.environ.get("DATABASE_URL")
     if configured:
         return configured
-    url = embedded_database_url(EMBEDDED_DIR)
-    asyncio.run(_throwaway_durability(url))
-    return url
-
-
-async def _throwaway_durability(url: str) -> None:
-    """The embedded test server holds nothing worth an fsync: without them, copying the template
-    for each test costs about 20 ms instead of 200 (a crash just means a new test server)."""
-    admin = await asyncpg.connect(url)
-    try:
-        for setting in ("fsync", "synchronous_commit", "full_page_writes"):
-            await admin.execute(f"ALTER SYSTEM SET {setting} = off")
-        await admin.execute("SELECT pg_reload_conf()")
-    finally:
-        await admin.close()
+    return embedded_database_url(EMBEDDED_DIR)
 
 
 @pytest.fixture(scope="session")
@@ -104,9 +89,7 @@ async def database_url(server_url: str, template_url: str) -> AsyncIterator[str]
     name = f"hotline_test_{os.getpid()}_{next(_numbers)}"
     admin = await asyncpg.connect(server_url)
     try:
-        # FILE_COPY (PostgreSQL 15+) copies the files instead of logging every page of them.
-        strategy = " STRATEGY FILE_COPY" if admin.get_server_version().major >= 15 else ""
-        await admin.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}{strategy}")
+        await admin.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
         yield with_database(server_url, name)
         await admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
     finally:
