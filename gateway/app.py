@@ -17,7 +17,7 @@ from aiohttp import web
 
 from gateway import keys
 from gateway.agency_index import RegistryWatcher
-from gateway.alerting import alert_text, use_sms_catalogue
+from gateway.alerting import alert_text, use_wording
 from gateway.api import setup_api
 from gateway.config import Config, ConfigError
 from gateway.console.guard import console_guard
@@ -78,7 +78,7 @@ def check_serving(config: Config) -> None:
 def create_app(config: Config, database_url: str) -> web.Application:
     """Build the app; the menu tree is checked at start-up, so a broken menu never serves."""
     check_serving(config)
-    use_sms_catalogue(config)  # a wrong operator SMS catalogue stops start-up (ConfigError)
+    use_wording(config)  # a wrong operator SMS catalogue stops start-up (ConfigError)
     assert config.secret is not None
     identity = Identity(config.secret)
     provider = provider_for(config)

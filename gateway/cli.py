@@ -23,7 +23,7 @@ import asyncpg
 import structlog
 
 from gateway import logs
-from gateway.alerting import alert_text, use_sms_catalogue
+from gateway.alerting import alert_text, use_wording
 from gateway.app import check_serving, create_app, log_sms_disabled, make_sender
 from gateway.config import Config, ConfigError
 from gateway.console.auth import hash_password
@@ -53,6 +53,7 @@ from storage.registry_csv import format_agencies, parse_agencies
 from storage.sample import sample_agencies, sample_officials_csv
 from storage.tips import CATEGORIES, Purged, purge, read_tip
 from storage.users import ROLES, add_api_token, add_user, list_users
+from ussd_menus import catalogue
 from ussd_menus.receipts import parse_receipt, show_receipt
 
 log = structlog.get_logger()
@@ -167,6 +168,12 @@ def _parser() -> argparse.ArgumentParser:
     dump = registry_commands.add_parser("export", help="write the registry as CSV")
     dump.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     dump.set_defaults(run=_registry_export)
+
+    content = commands.add_parser("content", help="what residents read: texts, facts, hotlines")
+    content_commands = content.add_subparsers(required=True, metavar="ACTION")
+    content_commands.add_parser(
+        "check", help="check every catalogue and list every fact with its source and date"
+    ).set_defaults(run=_content_check)
     return parser
 
 
@@ -327,7 +334,7 @@ def _worker(config: Config, args: argparse.Namespace) -> None:
             "error: no SMS account (AT_USERNAME and AT_API_KEY, or the INFOBIP_ settings):"
             " a worker has nothing to send"
         )
-    use_sms_catalogue(config)  # the worker words escalation alerts
+    use_wording(config)  # the worker words escalation alerts
 
     async def run() -> None:
         conn = await _connect(config)
@@ -425,6 +432,30 @@ def _registry_import(config: Config, args: argparse.Namespace) -> None:
         f"{verb} {len(agencies)} agencies from {args.file}",
         [("added", changes.added), ("changed", changes.changed), ("removed", changes.removed)],
     )
+
+
+def _content_check(config: Config, args: argparse.Namespace) -> None:
+    """Every language, fact and hotline as the service would use them (the operator's
+    HOTLINE_HOTLINES_FILE and HOTLINE_SMS_CATALOGUE applied); exits non-zero naming each
+    problem, as start-up would."""
+    use_wording(config)
+    content = catalogue.active()
+    print("languages:")
+    for language in content.languages:
+        draft = " (draft, awaiting review)" if language.draft else ""
+        print(
+            f"  {language.code}  {language.name}{draft}: {len(content.texts[language.code])} texts"
+        )
+    print("hotlines:")
+    for hotline in content.hotlines:
+        print(f"  {hotline.key}: {hotline.number} ({hotline.name('id')}, {hotline.purpose('id')})")
+        print(f"    source: {hotline.source}; verified on {hotline.verified_on}")
+        print(f"    from: {hotline.origin}")
+    print("facts:")
+    for fact in content.facts:
+        print(f"  {fact.key}: {fact.value('id') or fact.claim}")
+        print(f"    source: {fact.source}; verified on {fact.verified_on}")
+    print("content ok")
 
 
 def _registry_export(config: Config, args: argparse.Namespace) -> None:

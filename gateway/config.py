@@ -76,6 +76,7 @@ class Config:
     sms_replies_per_hour: int = 10
     sms_per_hour: int = 2000
     sms_catalogue: Path | None = None  # an operator's SMS wording overrides (README "SMS wording")
+    hotlines_file: Path | None = None  # an operator's local/corrected hotlines (README "Facts")
     tip_flood_per_minute: int = 30
     receipt_misses_per_hour: int = 50
     # None: Secure session cookies outside the demo, plain ones in it (see `secure_cookies`).
@@ -199,6 +200,7 @@ class Config:
             ),
             sms_per_hour=get("HOTLINE_SMS_PER_HOUR", _int_between(1, 1_000_000), d.sms_per_hour),
             sms_catalogue=get("HOTLINE_SMS_CATALOGUE", Path, d.sms_catalogue),
+            hotlines_file=get("HOTLINE_HOTLINES_FILE", Path, d.hotlines_file),
             tip_flood_per_minute=get(
                 "HOTLINE_TIP_FLOOD_PER_MINUTE", _int_between(1, 100_000), d.tip_flood_per_minute
             ),

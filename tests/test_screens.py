@@ -22,9 +22,9 @@ from gateway.agency_index import AgencyIndex
 from storage.migrate import available
 from storage.sample import sample_agencies
 from storage.tips import TipStatus
+from ussd_menus import catalogue
 from ussd_menus.machine import Hop, Machine, Need
 from ussd_menus.model import (
-    LANGS,
     SCREEN_LIMIT,
     Context,
     Continue,
@@ -39,6 +39,8 @@ from ussd_menus.model import (
 from ussd_menus.receipts import check_digit
 from ussd_menus.report import CATEGORIES, KECAMATAN_PAGE, dump_report
 from ussd_menus.tree import build_machine, build_nodes, is_gsm_safe
+
+LANGS = catalogue.active().codes
 
 TODAY = date(2026, 11, 30)
 MAX_DEPTH = 7  # inputs: the longest journey (a report, from the main menu to its receipt)

@@ -14,9 +14,11 @@ import pytest
 from gateway.app import create_app
 from gateway.config import Config, ConfigError
 from tests.test_sms_inbound import reply_to
-from ussd_menus import sms, sms_catalogue
-from ussd_menus.model import LANGS, Lang
+from ussd_menus import catalogue, sms, sms_catalogue
+from ussd_menus.model import Lang
 from ussd_menus.sms_catalogue import SPECS, CatalogueError, check, load, sms_length
+
+LANGS = catalogue.active().codes
 
 BRAND = "PMI-Hotline: "
 BRANDED_REPORT_FILED = (

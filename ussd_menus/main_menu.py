@@ -4,6 +4,7 @@ The main menu, the language choice and the goodbye screen.
 
 from __future__ import annotations
 
+from ussd_menus import catalogue
 from ussd_menus.model import ChoiceNode, Context, Frame, Option, Push, SetLang, View
 from ussd_menus.texts import t
 
@@ -28,16 +29,15 @@ class MainMenu(ChoiceNode):
 
 
 class LanguageMenu(ChoiceNode):
-    """Switch between Bahasa Indonesia and English for the rest of the session."""
+    """Switch language for the rest of the session: every catalogue, each named in itself."""
 
     def view(self, frame: Frame, ctx: Context) -> View:
-        """Both languages, each named in itself."""
-        lang = ctx.lang
+        """The languages of catalogues/languages.toml, in their order."""
         return View(
-            body=t("lang.title", lang),
-            options=(
-                Option(t("lang.id", lang), SetLang("id")),
-                Option(t("lang.en", lang), SetLang("en")),
+            body=t("lang.title", ctx.lang),
+            options=tuple(
+                Option(language.name, SetLang(language.code))
+                for language in catalogue.active().languages
             ),
         )
 

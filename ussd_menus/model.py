@@ -7,10 +7,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal, Protocol
+from typing import Protocol
 
-Lang = Literal["id", "en"]
-LANGS: tuple[Lang, ...] = ("id", "en")
+Lang = str  # a language code of ussd_menus/catalogues/languages.toml
 
 # Reserved keys. Options are numbered 1..MAX_OPTIONS, so these can never collide with one.
 BACK = "0"

@@ -1,22 +1,20 @@
 """
-Safe-migration information: short paged topics from content/info.toml (facts from domain-id.md).
-
-The content is data so that it can be corrected without touching code; it is checked at start-up.
+Safe-migration information: short paged topics, worded in the catalogues (topic.<topic>.*) with
+their facts from content/facts.toml and content/hotlines.toml.
 """
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
-from importlib import resources
 
-from ussd_menus.model import LANGS, ChoiceNode, Context, Frame, Option, Push, View
+from ussd_menus import catalogue
+from ussd_menus.model import ChoiceNode, Context, Frame, Option, Push, View
 from ussd_menus.texts import t
 
 
 @dataclass(frozen=True, slots=True)
 class Topic:
-    """One information topic in both languages."""
+    """One information topic: its key, its title and page texts per language."""
 
     key: str
     title: dict[str, str]
@@ -24,22 +22,24 @@ class Topic:
 
 
 def load_topics() -> tuple[Topic, ...]:
-    """Read and check the bundled topics."""
-    raw = tomllib.loads(
-        (resources.files("ussd_menus") / "content" / "info.toml").read_text("utf-8")
-    )
-    topics = tuple(
-        Topic(
-            key=item["key"],
-            title={lang: item["title"][lang] for lang in LANGS},
-            pages={lang: tuple(item["pages"][lang]) for lang in LANGS},
+    """The topics of the catalogues (topic.<topic>.title, topic.<topic>.<n>), in catalogue order."""
+    content = catalogue.active()
+    topics = []
+    for title_key in content.keys("topic."):
+        if not title_key.endswith(".title"):
+            continue
+        key = title_key.removeprefix("topic.").removesuffix(".title")
+        page_keys = [k for k in content.keys(f"topic.{key}.") if k != title_key]
+        topics.append(
+            Topic(
+                key=key,
+                title={lang: content.text(title_key, lang) for lang in content.codes},
+                pages={
+                    lang: tuple(content.text(k, lang) for k in page_keys) for lang in content.codes
+                },
+            )
         )
-        for item in raw["topic"]
-    )
-    for topic in topics:
-        if len({len(topic.pages[lang]) for lang in LANGS}) != 1:
-            raise ValueError(f"info topic {topic.key}: languages have different page counts")
-    return topics
+    return tuple(topics)
 
 
 class InfoMenu(ChoiceNode):

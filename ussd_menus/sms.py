@@ -3,7 +3,7 @@ SMS keywords and replies, in Bahasa Indonesia with English aliases: pure parsing
 
 Keywords are matched case-insensitively, tolerating a typo (LAPRO, STATSU) and extra spaces.
 The wording itself is data: every reply and alert is a template of the SMS catalogue
-(content/sms.toml, ussd_menus/sms_catalogue.py), checked to fit one SMS with the longest values.
+(catalogues/*.po, ussd_menus/sms_catalogue.py), checked to fit one SMS with the longest values.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def parse(text: str) -> Command:
 
 
 def say(key: str, lang: Lang, **values: object) -> str:
-    """A resident's reply, worded from the SMS catalogue (content/sms.toml)."""
+    """A resident's reply, worded from the SMS catalogue (sms.* in catalogues/*.po)."""
     return sms_catalogue.active().render(key, lang, **{k: str(v) for k, v in values.items()})
 
 

@@ -3,11 +3,12 @@ The catalogue of outgoing SMS wording: every template the hotline sends, as data
 
 Why data: Indonesian aggregators require the sender's brand in message bodies and filter some
 content, so an operator must be able to reword any SMS per provider without touching code. The
-wording is content/sms.toml; an operator's file (HOTLINE_SMS_CATALOGUE) replaces single templates,
-for every provider or under [provider.<name>] for one.
+wording is the catalogues' sms.* texts (ussd_menus/catalogue.py); an operator's TOML file
+(HOTLINE_SMS_CATALOGUE: tables [<template>] with a text per language code) replaces single
+templates, for every provider or under [provider.<name>] for one.
 
 What the code relies on is checked before anything is sent (start-up, and tests): each template
-exists in both languages, uses exactly the placeholders the code passes (SPECS below), and, filled
+exists in every language, uses exactly the placeholders the code passes (SPECS below), and, filled
 with the longest realistic values, fits one SMS segment: 160 GSM-7 septets (GSM 03.38 basic table;
 extension characters count 2), or 70 UTF-16 units as soon as one character is outside GSM-7.
 A wrong catalogue raises CatalogueError naming each template and its problem.
@@ -20,10 +21,10 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from importlib import resources
 from pathlib import Path
 
-from ussd_menus.model import LANGS, Lang
+from ussd_menus import catalogue
+from ussd_menus.model import Lang
 from ussd_menus.texts import day, t
 
 # GSM 03.38 default alphabet, in code order (0x1B, the escape to the extension table, left out).
@@ -83,7 +84,7 @@ class Spec:
 def _longest(keys: Iterable[str]) -> dict[Lang, str]:
     """The longest of some menu texts, per language."""
     names = tuple(keys)
-    return {lang: max((t(k, lang) for k in names), key=len) for lang in LANGS}
+    return {lang: max((t(k, lang) for k in names), key=len) for lang in catalogue.active().codes}
 
 
 _LATE_DAY = day(date(2030, 12, 31))
@@ -100,7 +101,7 @@ AGENCY_STATUS = {
         ),
         key=len,
     )
-    for lang in LANGS
+    for lang in catalogue.active().codes
 }
 CATEGORY = _longest(
     f"cat.{c}" for c in ("bahaya", "calo", "biaya", "dokumen", "visa", "tujuan", "lainnya")
@@ -200,13 +201,16 @@ class Catalogue:
         return limit - length
 
 
-def bundled_text() -> str:
-    """The bundled content/sms.toml."""
-    return (resources.files("ussd_menus") / "content" / "sms.toml").read_text("utf-8")
-
-
 Tables = dict[str, dict[Lang, str]]  # template -> language -> text
-BUNDLED = "content/sms.toml"
+
+
+def bundled() -> Tables:
+    """The catalogues' templates (sms.<name>), every language."""
+    content = catalogue.active()
+    return {
+        key.removeprefix("sms."): {lang: content.text(key, lang) for lang in content.codes}
+        for key in content.keys("sms.")
+    }
 
 
 def load(override: Path | None = None, provider: str = "") -> Catalogue:
@@ -214,7 +218,8 @@ def load(override: Path | None = None, provider: str = "") -> Catalogue:
     provider table in the file is checked, not only this provider's, so switching providers
     cannot meet a broken one. Raises CatalogueError naming every problem."""
     problems: list[str] = []
-    bundled = _tables(_parse(bundled_text(), BUNDLED), f"{BUNDLED}: ", problems)
+    base = bundled()
+    problems += [f"catalogues: sms.{name}: unknown template" for name in base if name not in SPECS]
     common: tuple[str, Tables] = ("", {})
     per_provider: dict[str, tuple[str, Tables]] = {}
     if override is not None:
@@ -235,7 +240,7 @@ def load(override: Path | None = None, provider: str = "") -> Catalogue:
                 per_provider[name] = (origin, _tables(tables, origin, problems))
     chosen: Tables = {}
     for name in sorted({provider, *per_provider}):
-        texts, origins = _merged(bundled, [common, per_provider.get(name, ("", {}))])
+        texts, origins = _merged(base, [common, per_provider.get(name, ("", {}))])
         problems += [p for p in check(texts, origins) if p not in problems]
         chosen = texts if name == provider else chosen
     if problems:
@@ -276,8 +281,9 @@ def _tables(raw: Mapping[str, object], origin: str, problems: list[str]) -> Tabl
             continue
         out[name] = {}
         for lang, text in table.items():
-            if lang not in LANGS:
-                problems.append(f"{label}: unknown language {lang!r} (use id, en)")
+            if lang not in catalogue.active().codes:
+                known = ", ".join(catalogue.active().codes)
+                problems.append(f"{label}: unknown language {lang!r} (use {known})")
             elif not isinstance(text, str):
                 problems.append(f"{label} ({lang}): must be a string")
             else:
@@ -292,7 +298,7 @@ def check(
     with the file it came from when that is the operator's (`origins`)."""
     problems: list[str] = []
     for name, spec in SPECS.items():
-        for lang in LANGS:
+        for lang in catalogue.active().codes:
             text = texts.get(name, {}).get(lang)
             if text is None:
                 problems.append(f"{name} ({lang}): missing")

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import date
 
+from ussd_menus import catalogue
 from ussd_menus.agency_check import CheckDetail, CheckList, CheckNone, CheckPrompt
 from ussd_menus.machine import Machine, render
 from ussd_menus.main_menu import Goodbye, LanguageMenu, MainMenu
 from ussd_menus.model import (
-    LANGS,
     MAX_OPTIONS,
     SCREEN_LIMIT,
     AgencyRecord,
@@ -108,7 +108,7 @@ def check(nodes: dict[str, Node], kecamatan: tuple[Kecamatan, ...] = ()) -> None
     env = Env(
         agencies=_NoAgencies(), today=date(2000, 1, 1), kecamatan=kecamatan, facts=_WALK_FACTS
     )
-    for lang in LANGS:
+    for lang in catalogue.active().codes:
         ctx = Context(lang, env)
         seen: set[Frame] = set()
         todo = [Frame("main"), Frame("exit")]
