@@ -12,6 +12,7 @@ import asyncio
 import re
 import unicodedata
 from collections.abc import AsyncIterator, Sequence
+from datetime import date
 from functools import lru_cache
 
 import asyncpg
@@ -48,6 +49,9 @@ class AgencyIndex:
 
     def __init__(self, agencies: Sequence[Agency]) -> None:
         self.agencies = tuple(agencies)
+        # The import records the same date (storage.registry.replace_registry): the newest row's.
+        dates = [a.snapshot_date for a in agencies if a.snapshot_date is not None]
+        self.snapshot_date: date | None = max(dates) if dates else None
         self._by_licence = {a.licence_number: a for a in agencies}
         self._keys = [name_key(a.name) for a in agencies]
         self._words = [key.split() for key in self._keys]
@@ -111,7 +115,11 @@ class RegistryWatcher:
         """Rebuild the index from the database."""
         agencies = await load_agencies(self.pool)
         self.index = AgencyIndex(agencies)
-        log.info("registry.index_loaded", agencies=len(agencies))
+        log.info(
+            "registry.index_loaded",
+            agencies=len(agencies),
+            snapshot_date=str(self.index.snapshot_date or ""),
+        )
 
     async def run(self) -> None:
         """Listen for changes forever, reconnecting with backoff."""

@@ -148,8 +148,11 @@ async def _reply(
     if command.name == "check":
         if not command.rest:
             return sms.say("check_empty", lang)
-        matches = request.app[keys.REGISTRY].index.search(command.rest)
-        return sms.check_reply(command.rest, matches, datetime.now(WIB).date(), lang)
+        index = request.app[keys.REGISTRY].index
+        today = datetime.now(WIB).date()
+        return sms.check_reply(
+            command.rest, index.search(command.rest), today, lang, index.snapshot_date
+        )
     if command.name == "info":
         return sms.say("info", lang)
     return sms.say("help", lang)

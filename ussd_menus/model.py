@@ -199,8 +199,11 @@ class AgencyRecord(Protocol):
 
 
 class AgencyLookup(Protocol):
-    """The registry as the menus see it."""
+    """The registry as the menus see it: one snapshot, and the date it was taken (None when no
+    import said), which every agency answer states so a resident knows how old it is."""
 
+    @property
+    def snapshot_date(self) -> date | None: ...
     def search(self, query: str) -> Sequence[AgencyRecord]: ...
     def get(self, licence_number: str) -> AgencyRecord | None: ...
 

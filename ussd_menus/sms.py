@@ -16,10 +16,10 @@ from datetime import date
 from rapidfuzz.distance import DamerauLevenshtein
 
 from ussd_menus import sms_catalogue
-from ussd_menus.agency_check import status_line
+from ussd_menus.agency_check import place, status_line
 from ussd_menus.model import AgencyRecord, Context, Env, Lang
 from ussd_menus.receipts import show_receipt
-from ussd_menus.texts import plain, t
+from ussd_menus.texts import day, plain, t, tidy, words
 
 # keyword -> (command, reply language)
 KEYWORDS: dict[str, tuple[str, Lang]] = {
@@ -75,22 +75,39 @@ def report_filed(receipt: str, lang: Lang) -> str:
     return say("report_filed", lang, receipt=show_receipt(receipt), code=receipt)
 
 
-def check_reply(query: str, matches: Sequence[AgencyRecord], today: date, lang: Lang) -> str:
-    """The agency check, as the USSD result screen says it, in one SMS."""
+def check_reply(
+    query: str,
+    matches: Sequence[AgencyRecord],
+    today: date,
+    lang: Lang,
+    snapshot: date | None = None,
+) -> str:
+    """The agency check, as the USSD result screens say it, in one SMS, with the date of the
+    registry snapshot it was read from (`snapshot`; nothing is said of an unknown date)."""
+    as_of = t("check.as_of", lang, day=day(snapshot)) if snapshot else ""
     if not matches:
-        return say("check_none", lang, query=plain(query, sms_catalogue.QUERY_CAP))
+        return tidy(
+            say("check_none", lang, query=plain(query, sms_catalogue.QUERY_CAP), as_of=as_of)
+        )
     if len(matches) > 1:
         names = "; ".join(plain(a.name, sms_catalogue.NAMES_CAP) for a in matches[:3])
         return say("check_many", lang, names=names)
     agency = matches[0]
     ctx = Context(lang, Env(agencies=_Nothing(), today=today))
-    return say(
-        "check_one",
-        lang,
-        name=plain(agency.name, sms_catalogue.NAME_CAP),
-        status=status_line(agency, ctx),
-        city=plain(agency.head_office_city or "-", sms_catalogue.CITY_CAP),
-        branch=t("detail.branch_yes" if agency.has_serang_branch else "detail.branch_no", lang),
+    status = status_line(agency, ctx)
+    if agency.effective_status(today) != "aktif":
+        name = words(agency.name, sms_catalogue.STOPPED_NAME_CAP)
+        return tidy(say("check_stop", lang, name=name, status=status, as_of=as_of))
+    return tidy(
+        say(
+            "check_one",
+            lang,
+            name=words(agency.name, sms_catalogue.NAME_CAP),
+            status=status,
+            city=words(place(agency.head_office_city), sms_catalogue.CITY_CAP) or "-",
+            branch=t("detail.branch_yes" if agency.has_serang_branch else "detail.branch_no", lang),
+            as_of=as_of,
+        )
     )
 
 
@@ -114,6 +131,8 @@ def status_reply(
 
 
 class _Nothing:
+    snapshot_date: date | None = None
+
     def search(self, query: str) -> list[AgencyRecord]:
         return []
 

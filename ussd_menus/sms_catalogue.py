@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import string
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -91,25 +91,36 @@ _LATE_DAY = day(date(2030, 12, 31))
 RECEIPT = "1234-5678-9"  # ussd_menus.receipts.show_receipt of a 9-digit code
 CODE = "123456789"
 TIP_STATUS = _longest(f"status.{s}" for s in ("diterima", "diteruskan", "diproses", "ditutup"))
-AGENCY_STATUS = {
-    lang: max(
-        (
-            t("status.aktif", lang, valid_until=_LATE_DAY),
-            t("status.dihentikan_sementara", lang, until=t("status.until", lang, day=_LATE_DAY)),
-            t("status.dicabut", lang, since=_LATE_DAY),
-            t("status.kedaluwarsa", lang, valid_until=_LATE_DAY),
-        ),
-        key=len,
+
+
+def _longest_of(texts: Callable[[Lang], Iterable[str]]) -> dict[Lang, str]:
+    """The longest of some rendered texts, per language."""
+    return {lang: max(texts(lang), key=len) for lang in catalogue.active().codes}
+
+
+AGENCY_STATUS = _longest_of(  # a licence that may recruit (ussd_menus.agency_check.status_line)
+    lambda lang: (t("status.aktif", lang, valid_until=_LATE_DAY), t("status.aktif_open", lang))
+)
+STOPPED_STATUS = _longest_of(  # one that may not: revoked, suspended or expired, with its dates
+    lambda lang: (
+        t(
+            f"status.{status}",
+            lang,
+            since=t("status.since", lang, day=_LATE_DAY),
+            until=t("status.until", lang, day=_LATE_DAY),
+        )
+        for status in ("dihentikan_sementara", "dicabut", "kedaluwarsa")
     )
-    for lang in catalogue.active().codes
-}
+)
+AS_OF = _longest_of(lambda lang: (t("check.as_of", lang, day=_LATE_DAY),))
 CATEGORY = _longest(
     f"cat.{c}" for c in ("bahaya", "calo", "biaya", "dokumen", "visa", "tujuan", "lainnya")
 )
 BRANCH = _longest(("detail.branch_yes", "detail.branch_no"))
 
 # Free-text caps the code applies (ussd_menus.texts.plain(value, cap)); the samples use them.
-QUERY_CAP, NAME_CAP, CITY_CAP, NAMES_CAP, MESSAGE_CAP, QUESTION_CAP = 30, 40, 24, 34, 90, 70
+QUERY_CAP, NAME_CAP, CITY_CAP, NAMES_CAP, MESSAGE_CAP, QUESTION_CAP = 24, 34, 20, 34, 90, 70
+STOPPED_NAME_CAP = 34  # a revoked, suspended or expired agency's name: its advice comes first
 OFFICIAL_CODE_CAP = 16  # what an official typed instead of a receipt, as echoed back
 LIMIT_MAX = "1000"  # HOTLINE_TIPS_PER_HOUR at most
 
@@ -138,15 +149,17 @@ SPECS: dict[str, Spec] = {
     "answer_none": Spec(_RECEIPT),
     "answer_format": Spec(),
     "check_empty": Spec(),
-    "check_none": Spec({"query": "q" * QUERY_CAP}),
+    "check_none": Spec({"query": "q" * QUERY_CAP, "as_of": AS_OF}),
     "check_one": Spec(
         {
             "name": "n" * NAME_CAP,
             "status": AGENCY_STATUS,
             "city": "c" * CITY_CAP,
             "branch": BRANCH,
+            "as_of": AS_OF,
         }
     ),
+    "check_stop": Spec({"name": "n" * STOPPED_NAME_CAP, "status": STOPPED_STATUS, "as_of": AS_OF}),
     "check_many": Spec({"names": "; ".join(["n" * NAMES_CAP] * 3)}),
     "official_ok": Spec(_RECEIPT),
     "official_asked": Spec(_RECEIPT),

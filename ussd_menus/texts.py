@@ -7,6 +7,7 @@ neutral on purpose; a resident may be watched by the recruiter.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import date
 
@@ -28,6 +29,22 @@ def plain(value: str, limit: int) -> str:
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 2].rstrip() + ".."
 
 
+def words(value: str, limit: int) -> str:
+    """Outside data made screen-safe and cut, if it must be, between words: '' when not even its
+    first word fits (a half word reads as a different name or place)."""
+    whole = plain(value, 10_000)
+    if len(whole) <= limit:
+        return whole
+    cut = whole[: max(0, limit - 2) + 1].rsplit(" ", 1)[0].rstrip(" ,.-") if limit > 2 else ""
+    return cut + ".." if cut and " " in whole[: max(0, limit - 2) + 1] else ""
+
+
+def tidy(text: str) -> str:
+    """A sentence put together from parts, some empty: single spaces, none before punctuation."""
+    return _SPACE_BEFORE_MARK.sub(r"\1", " ".join(text.split()))
+
+
+_SPACE_BEFORE_MARK = re.compile(r"\s+([.,:;])")
 _GSM_EXTENSION = str.maketrans("[]{}|^~\\`", "()()/    ")
 
 

@@ -82,6 +82,8 @@ def build_nodes() -> dict[str, Node]:
 
 
 class _NoAgencies:
+    snapshot_date: date | None = None
+
     def search(self, query: str) -> list[AgencyRecord]:
         return []
 
