@@ -224,8 +224,8 @@ class TestNotFoundChart:
     async def test_search_again_counts_each_name(
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
-        """'Cari lagi' and a second name records both names."""
-        await ussd_walk(client, new_session(), ["1", "PT Hantu Makmur", "1", "PT Dua Hantu"])
+        """Going back ('0') from not found and typing a second name records both names."""
+        await ussd_walk(client, new_session(), ["1", "PT Hantu Makmur", "0", "PT Dua Hantu"])
         rows = await conn.fetch("SELECT query FROM agency_checks ORDER BY id")
         assert ["PT Hantu Makmur", "PT Dua Hantu"] == [r["query"] for r in rows]
 

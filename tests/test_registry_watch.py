@@ -104,4 +104,5 @@ class TestRegistryWatcher:
         await hop(client, session, "")
         await hop(client, session, "1")
         body = await hop(client, session, f"1*{NEW_AGENCY.name}")
-        assert body.startswith(f"CON {NEW_AGENCY.name}\nBERIZIN s/d 30-09-2099\nPusat: Kota Serang")
+        assert body.startswith(f"CON {NEW_AGENCY.name}\nBERIZIN sampai 30-09-2099\n")
+        assert "\nPusat: Kota Serang\n" in body

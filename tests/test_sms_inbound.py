@@ -322,8 +322,8 @@ class TestCek:
     @pytest.mark.parametrize(
         ("name", "fragment"),
         [
-            ("PT Contoh Samudra Karya", "BERIZIN s/d 13-03-2027"),
-            ("PT Fiktif Permata Rizki Sentosa", "IZIN DICABUT 10-04-2025"),
+            ("PT Contoh Samudra Karya", "BERIZIN sampai 13-03-2027"),
+            ("PT Fiktif Permata Rizki Sentosa", "IZIN DICABUT sejak 10-04-2025"),
             ("PT Fiktif Delta Nusa Perkasa", "IZIN HABIS"),
             ("PT Sampel Cahaya Abadi Persada", "IZIN DIHENTIKAN"),
         ],
@@ -349,7 +349,7 @@ class TestCek:
     ) -> None:
         """CEK of a name not in the registry says plainly it is not found."""
         reply = await reply_to(client, conn, "CEK PT Zzqx Wkwk Bodong")
-        assert '"PT Zzqx Wkwk Bodong" TIDAK ditemukan' in reply
+        assert '"PT Zzqx Wkwk Bodong" TIDAK ada di daftar PT berizin' in reply
 
 
 class TestBadCallbacks:

@@ -73,17 +73,17 @@ class TestFreeTextWithStars:
         await hop(client, "", session)
         await hop(client, "1", session)
         first = await hop(client, "1*zz*top", session)
-        assert '"zz*top" TIDAK ditemukan' in first
-        again = await hop(client, "1*zz*top*1", session)
-        assert "Ketik nama perusahaan" in again
-        found = await hop(client, "1*zz*top*1*Contoh*Samudra Karya", session)
+        assert '"zz*top" TIDAK ada' in first
+        again = await hop(client, "1*zz*top*0", session)
+        assert "Ketik nama PT penempatan" in again
+        found = await hop(client, "1*zz*top*0*Contoh*Samudra Karya", session)
         # One query, '*' and all, finds the agency; split at the '*' it would list every "Contoh".
         assert (
-            "CON PT Contoh Samudra Karya\nBERIZIN s/d 13-03-2027\nPusat: Jakarta Timur\n"
-            "Cabang Serang: ada\nIzin bukan jaminan kerja.\n1 Laporkan\n0 Kembali 00 Menu"
+            "CON PT Contoh Samudra Karya\nBERIZIN sampai 13-03-2027\nIzin bukan jaminan kerja.\n"
+            "Pusat: Jakarta Timur\nData per 01-11-2026.\n1 Laporkan\n0 Kembali 00 Menu"
         ) == found
-        back = await hop(client, "1*zz*top*1*Contoh*Samudra Karya*0", session)
-        assert "Ketik nama perusahaan" in back
+        back = await hop(client, "1*zz*top*0*Contoh*Samudra Karya*0", session)
+        assert "Ketik nama PT penempatan" in back
 
     async def test_another_process_continues_the_session(
         self, client: TestClient, aiohttp_client: Any, config: Config, sample_db: str
@@ -93,8 +93,8 @@ class TestFreeTextWithStars:
         await hop(client, "1", session)
         await hop(client, "1*zz*top", session)
         other = await aiohttp_client(create_app(config, sample_db))
-        body = await hop(other, "1*zz*top*1", session)
-        assert "Ketik nama perusahaan" in body
+        body = await hop(other, "1*zz*top*0", session)
+        assert "Ketik nama PT penempatan" in body
 
     async def test_repeated_hop_gives_the_same_screen(self, client: TestClient) -> None:
         """AT may resend a hop: the same path answers the same screen."""

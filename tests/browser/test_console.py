@@ -221,7 +221,7 @@ async def test_registry_upload_preview_and_apply(
 
     deadline = time.monotonic() + 10
     screen = ""
-    while "BERIZIN s/d 01-01-2030" not in screen:
+    while "BERIZIN sampai 01-01-2030" not in screen:
         assert time.monotonic() < deadline, screen
         await asyncio.sleep(0.2)
         screen = await ussd_walk(live, ["1", "Fiktif Baru Sentosa"])

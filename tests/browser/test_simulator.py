@@ -46,7 +46,7 @@ async def test_report_alert_question_answer(
     # The resident checks an agency by name and reports it.
     await dial(page)
     await shot("main-menu")
-    await answer(page, "1", "Ketik nama perusahaan")
+    await answer(page, "1", "Ketik nama PT penempatan")
     await answer(page, "PT Contoh Samudra Karya", "BERIZIN")
     await expect(page.get_by_test_id("ussd-screen")).to_contain_text("1 Laporkan")
     await shot("agency-checked")
@@ -130,7 +130,7 @@ async def test_callback_token_is_passed(start_server: StartServer, page: Page, s
     live = await start_server(callback_token="demo-callback-token-0123456789")
     await page.goto(f"{live.url}/simulator")
     await dial(page)
-    await answer(page, "1", "Ketik nama perusahaan")
+    await answer(page, "1", "Ketik nama PT penempatan")
     await page.get_by_test_id("sms-text").fill("INFO")
     await page.get_by_test_id("sms-send").click()
     await expect(page.get_by_test_id("sms-status")).to_contain_text("Terkirim")
