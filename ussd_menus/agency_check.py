@@ -84,17 +84,14 @@ class CheckDetail(ChoiceNode):
         report = Frame("report", dump_report({}, l=agency.licence_number, a=agency.name))
         options = (Option(t("detail.report", lang), Push(report)),)
         note = as_of(ctx)
-        core = _core_lines(agency, ctx, note, options)
-        extras = [
-            t("detail.head_office", lang, city="{city}"),
-            t("detail.branch_yes" if agency.has_serang_branch else "detail.branch_no", lang),
-        ]
-        city = place(agency.head_office_city)
-        room = _room(core, note, options, lang) - len(extras[0]) + len("{city}") - 1
-        shown = _city_within(city, room)
-        lines = [*core, extras[0].replace("{city}", shown)] if shown else core
-        if _room(lines, note, options, lang) > len(extras[1]):
-            lines.append(extras[1])
+        lines = _core_lines(agency, ctx, note, options)
+        label = t("detail.head_office", lang, city="")
+        room = _room(lines, note, options, lang) - 1 - len(label)  # a new line, then the label
+        city = _city_within(place(agency.head_office_city), room)
+        lines += [t("detail.head_office", lang, city=city)] if city else []
+        branch = "detail.branch_yes" if agency.has_serang_branch else "detail.branch_no"
+        if _room(lines, note, options, lang) > len(t(branch, lang)):
+            lines.append(t(branch, lang))
         return View(body="\n".join(lines), note=note, options=options)
 
 
