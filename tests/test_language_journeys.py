@@ -15,10 +15,50 @@ from aiohttp.test_utils import TestClient
 
 from storage.outbox import outbox_rows
 from tests.test_ussd import walk
+from ussd_menus import catalogue
 
+# Texts Basa Sunda writes as Indonesian does: loanwords, names, formats and the officials' format.
+SHARED_WITH_INDONESIAN = (
+    "main.check",
+    "check.list",
+    "status.dicabut",
+    "status.line",
+    "status.message",
+    "detail.head_office",
+    "problem.choice",
+    "report.send",
+    "cat.calo",
+    "cat.dokumen",
+    "cat.visa",
+    "sms.tip_status",
+    "sms.tip_status_message",
+    "topic.dokumen.title",
+    "topic.tanda.title",
+    "topic.biaya.title",
+    "topic.kontak.1",
+)
 JOURNEYS = json.loads((Path(__file__).parent / "data" / "journeys_language.json").read_text())
 # From the Indonesian main menu: language, Basa Sunda, a report on a calo in Pontang, sent + SMS.
 REPORT_WITH_SMS = ["5", "3", "2", "2", "pontang", "Kubang Puji", "1", "Calo menta 10 juta", "2"]
+
+
+class TestSundaneseCatalogue:
+    def test_listed_as_a_draft(self) -> None:
+        """Basa Sunda is the third language, marked as a draft awaiting native speakers' review."""
+        languages = catalogue.active().languages
+        assert ("su", "Basa Sunda", True) == (
+            languages[2].code,
+            languages[2].name,
+            languages[2].draft,
+        )
+
+    def test_translates_every_key(self) -> None:
+        """su.po has every key of the Indonesian source, none left equal to an Indonesian text
+        that says something in words (numbers and shared names may stay)."""
+        content = catalogue.active()
+        assert content.texts["id"].keys() == content.texts["su"].keys()
+        same = [k for k in content.keys("") if content.text(k, "su") == content.text(k, "id")]
+        assert [] == sorted(set(same) - set(SHARED_WITH_INDONESIAN))
 
 
 class TestSundaneseJourneys:
