@@ -1,7 +1,10 @@
 """
 Inbound SMS, from any provider: keywords for residents (LAPOR, STATUS, CEK, JAWAB, INFO, BANTUAN
-and English aliases) and officials' commands (OK, TANYA, SELESAI, INFO), each answered by a reply
-queued in the outbox.
+and English aliases, BAHASA to choose the reply language) and officials' commands (OK, TANYA,
+SELESAI, INFO), each answered by a reply queued in the outbox.
+
+A resident's replies are in the language they chose with BAHASA (stored under their keyed hash),
+else in the keyword's language (ussd_menus/sms_language.py says the precedence).
 
 Every provider's inbound callback parses its own format into an `InboundSms` and calls
 `handle_inbound_sms`; nothing here knows a provider's field names. Providers retry a callback
@@ -16,6 +19,7 @@ every retry, so it is logged as `sms.inbound_unstorable` and counted as handled 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime
 
 import asyncpg
@@ -42,8 +46,9 @@ from storage.alerts import acknowledge, resend, tip_id_for_official
 from storage.db import Conn
 from storage.officials import official_by_phone
 from storage.outbox import QueuedSms, enqueue_sms, opt_out, record_inbound
+from storage.sms_languages import choose_language, chosen_language
 from storage.tips import Limited, TipStatus, add_official_message, set_status
-from ussd_menus import sms
+from ussd_menus import sms, sms_language
 from ussd_menus.identity_requests import identity_requests
 from ussd_menus.receipts import looks_like_receipt, parse_receipt, show_receipt
 
@@ -114,7 +119,11 @@ async def _handle(request: web.Request, message: InboundSms) -> bool:
 async def _reply(
     request: web.Request, conn: Conn, command: sms.Command, message_id: str, sender: bytes
 ) -> str:
-    lang = command.lang
+    if command.name == "language":
+        return await _choose_language(conn, command, sender)
+    stored = await chosen_language(conn, sender)
+    lang = sms_language.reply_language(command.lang, stored)
+    command = replace(command, lang=lang)
     if command.name == "report":
         return await _file(request, conn, command, message_id, sender)
     if command.name == "status":
@@ -156,6 +165,22 @@ async def _reply(
     if command.name == "info":
         return sms.say("info", lang)
     return sms.say("help", lang)
+
+
+async def _choose_language(conn: Conn, command: sms.Command, sender: bytes) -> str:
+    """BAHASA alone lists the languages; BAHASA <language> stores the choice and confirms it in
+    the new language; anything else is refused with the choices, nothing stored. The list and
+    the refusal are in the keyword's language: whoever asks may not read the stored one."""
+    lang = sms_language.reply_language(command.lang, None)
+    if not command.rest:
+        return sms.language_list(lang)
+    chosen = sms_language.named(command.rest)
+    if chosen is None:
+        log.info("sms.language_unknown")
+        return sms.language_unknown(command.rest, lang)
+    await choose_language(conn, sender, chosen)
+    log.info("sms.language_chosen", lang=chosen)
+    return sms.say("lang_set", chosen)
 
 
 async def _lookup(request: web.Request, conn: Conn, receipt: str) -> TipStatus | None:

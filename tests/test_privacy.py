@@ -92,6 +92,7 @@ class TestNumberStoredNowhere:
         session = "ATUid_privacy"
         inputs = ["2", "2", "pontang", "Kubang Puji", "1", "Calo minta 10 juta di desa", "2"]
         ussd_receipt = receipt_on(await walk(client, inputs, session))
+        await send_sms(client, "BAHASA SUNDA")
         await send_sms(client, "LAPOR calo minta uang 10 juta")
         await send_sms(client, f"STATUS {ussd_receipt}")
         event = {
@@ -122,10 +123,12 @@ class TestNumberStoredNowhere:
     async def test_scan_covered_what_was_written(
         self, scan: tuple[list[str], dict[str, int], str]
     ) -> None:
-        """The scan read the tips, outbox, inbound SMS and session-event rows just written."""
+        """The scan read the tips, outbox, inbound SMS, language choice and session-event rows
+        just written."""
         _, rows_scanned, _ = scan
-        counts = {t: rows_scanned.get(t, 0) for t in ("tips", "outbox", "sms_inbound")}
-        assert {"tips": 2, "outbox": 3, "sms_inbound": 2} == counts
+        tables = ("tips", "outbox", "sms_inbound", "sms_languages")
+        counts = {t: rows_scanned.get(t, 0) for t in tables}
+        assert {"tips": 2, "outbox": 4, "sms_inbound": 3, "sms_languages": 1} == counts
         assert 1 == rows_scanned.get("ussd_session_events")
 
     async def test_no_log_line_holds_the_number(

@@ -38,13 +38,15 @@ from ussd_menus.model import (
 )
 from ussd_menus.receipts import check_digit
 from ussd_menus.report import CATEGORIES, KECAMATAN_PAGE, dump_report
+from ussd_menus.texts import t
 from ussd_menus.tree import build_machine, build_nodes, is_gsm_safe
 
 LANGS = catalogue.active().codes
 
 TODAY = date(2026, 11, 30)
 MAX_DEPTH = 7  # inputs: the longest journey (a report, from the main menu to its receipt)
-NAVIGATION = ("0 Kembali 00 Menu", "0 Back 00 Menu", "0 Keluar", "0 Exit")
+# The back/menu and exit lines of every language ("0 Kembali 00 Menu", "0 Keluar", ...).
+NAVIGATION = tuple(t(key, lang) for lang in LANGS for key in ("nav.footer", "main.exit"))
 
 
 def _kecamatan() -> tuple[Kecamatan, ...]:
@@ -266,7 +268,11 @@ class TestEveryScreen:
     @pytest.mark.parametrize("lang", LANGS)
     def test_walk_shows_the_language(self, lang: Lang) -> None:
         """A walk started in a language shows its main menu in that language."""
-        expected = {"id": "Layanan Info Kerja Luar Negeri", "en": "Work Abroad Information"}
+        expected = {
+            "id": "Layanan Info Kerja Luar Negeri",
+            "en": "Work Abroad Information",
+            "su": "Layanan Info Gawe di Luar Nagri",
+        }
         assert walk(lang, "new-reporter")[0].text.startswith(expected[lang])
 
 

@@ -118,7 +118,7 @@ BAD_OVERRIDES = [
         "alert (id): too long: 148 characters with the longest values, one GSM-7 SMS holds 160,"
         " leaving 20 for {details}",
     ),
-    ("unknown-language", '[help]\nfr = "Aide"', "help: unknown language 'fr' (use id, en)"),
+    ("unknown-language", '[help]\nfr = "Aide"', "help: unknown language 'fr' (use id, en, su)"),
     ("broken-brace", '[help]\nid = "Kirim {CEK"', "help (id): broken braces"),
     (
         "format-spec",

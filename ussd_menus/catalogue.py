@@ -41,11 +41,13 @@ class ContentError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Language:
-    """A language residents can choose: its code, its own name, and whether it awaits review."""
+    """A language residents can choose: its code, its own name, whether it awaits review, and
+    other names residents may write for it (BAHASA <name> by SMS)."""
 
     code: str
     name: str
     draft: bool = False
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +160,11 @@ def _languages(raw: Mapping[str, Any], problems: list[str]) -> tuple[Language, .
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
             problems.append(f"languages.toml: {code}: needs a name")
             continue
-        out.append(Language(code, entry["name"], bool(entry.get("draft", False))))
+        aliases = entry.get("aliases", [])
+        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+            problems.append(f"languages.toml: {code}: aliases must be a list of names")
+            aliases = []
+        out.append(Language(code, entry["name"], bool(entry.get("draft", False)), tuple(aliases)))
     if not out or out[0].code != SOURCE:
         problems.append(f"languages.toml: the first language must be the source, {SOURCE}")
     return tuple(out)

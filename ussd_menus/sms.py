@@ -1,7 +1,8 @@
 """
 SMS keywords and replies, in Bahasa Indonesia with English aliases: pure parsing and wording.
 
-Keywords are matched case-insensitively, tolerating a typo (LAPRO, STATSU) and extra spaces.
+Keywords are matched case-insensitively, tolerating a typo (LAPRO, STATSU) and extra spaces; the
+language keyword (BAHASA, LANGUAGE, BASA: ussd_menus/sms_language.py) only exactly.
 The wording itself is data: every reply and alert is a template of the SMS catalogue
 (catalogues/*.po, ussd_menus/sms_catalogue.py), checked to fit one SMS with the longest values.
 """
@@ -15,7 +16,7 @@ from datetime import date
 
 from rapidfuzz.distance import DamerauLevenshtein
 
-from ussd_menus import sms_catalogue
+from ussd_menus import sms_catalogue, sms_language
 from ussd_menus.agency_check import place, status_line
 from ussd_menus.model import AgencyRecord, Context, Env, Lang
 from ussd_menus.receipts import show_receipt
@@ -52,6 +53,8 @@ def parse(text: str) -> Command:
     if match is None:
         return Command("unknown", "id", text.strip())
     word, rest = match.group(1).upper(), match.group(2).strip()
+    if word in sms_language.KEYWORDS:
+        return Command("language", sms_language.KEYWORDS[word], rest)
     if word in KEYWORDS:
         name, lang = KEYWORDS[word]
         if name == "check" and rest.upper().startswith("STATUS"):  # 'CEK STATUS 1234..'
@@ -68,6 +71,17 @@ def parse(text: str) -> Command:
 def say(key: str, lang: Lang, **values: object) -> str:
     """A resident's reply, worded from the SMS catalogue (sms.* in catalogues/*.po)."""
     return sms_catalogue.active().render(key, lang, **{k: str(v) for k, v in values.items()})
+
+
+def language_list(lang: Lang) -> str:
+    """The reply to the language keyword alone: the languages and how to choose one."""
+    return say("lang_list", lang, choices=sms_language.choices())
+
+
+def language_unknown(query: str, lang: Lang) -> str:
+    """The reply to a language keyword naming no language: what was read, and the choices."""
+    shown = plain(query, sms_catalogue.LANG_QUERY_CAP)
+    return say("lang_unknown", lang, query=shown, choices=sms_language.choices())
 
 
 def report_filed(receipt: str, lang: Lang) -> str:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from ussd_menus import catalogue
+from ussd_menus import catalogue, sms_language
 from ussd_menus.model import Lang
 from ussd_menus.texts import day, t
 
@@ -122,12 +122,16 @@ BRANCH = _longest(("detail.branch_yes", "detail.branch_no"))
 QUERY_CAP, NAME_CAP, CITY_CAP, NAMES_CAP, MESSAGE_CAP, QUESTION_CAP = 24, 34, 20, 34, 90, 70
 STOPPED_NAME_CAP = 34  # a revoked, suspended or expired agency's name: its advice comes first
 OFFICIAL_CODE_CAP = 16  # what an official typed instead of a receipt, as echoed back
+LANG_QUERY_CAP = 20  # what a resident wrote after BAHASA, as echoed back
 LIMIT_MAX = "1000"  # HOTLINE_TIPS_PER_HOUR at most
 
 _RECEIPT = {"receipt": RECEIPT}
 _RECEIPT_CODE = {"receipt": RECEIPT, "code": CODE}
 SPECS: dict[str, Spec] = {
     "help": Spec(),
+    "lang_list": Spec({"choices": sms_language.choices()}),
+    "lang_set": Spec(),
+    "lang_unknown": Spec({"query": "q" * LANG_QUERY_CAP, "choices": sms_language.choices()}),
     "info": Spec(),
     "receipt": Spec(_RECEIPT_CODE),
     "report_empty": Spec(),
