@@ -44,7 +44,14 @@ LANGS = catalogue.active().codes
 
 TODAY = date(2026, 11, 30)
 MAX_DEPTH = 7  # inputs: the longest journey (a report, from the main menu to its receipt)
-NAVIGATION = ("0 Kembali 00 Menu", "0 Back 00 Menu", "0 Keluar", "0 Exit")
+NAVIGATION = (
+    "0 Kembali 00 Menu",
+    "0 Back 00 Menu",
+    "0 Sebelumnya 00 Menu",
+    "0 Previous 00 Menu",
+    "0 Keluar",
+    "0 Exit",
+)
 
 
 def _kecamatan() -> tuple[Kecamatan, ...]:
@@ -66,6 +73,7 @@ FILED = _receipt("12345678")
 UNKNOWN_TIP = _receipt("87654321")
 TIP_WITH_QUESTION = _receipt("23456789")
 TIP_WITH_MESSAGE = _receipt("34567891")
+TIP_ANSWERED = _receipt("45678912")
 TIPS: dict[str, TipStatus | None] = {
     UNKNOWN_TIP: None,
     TIP_WITH_QUESTION: TipStatus(
@@ -83,6 +91,15 @@ TIPS: dict[str, TipStatus | None] = {
         latest_message="Terima kasih. Laporan Anda sudah kami teruskan ke Disnakertrans. " * 3,
         open_question_id=None,
         open_question=None,
+    ),
+    TIP_ANSWERED: TipStatus(
+        receipt=TIP_ANSWERED,
+        status="ditutup",
+        category="calo",
+        latest_message="Siapa nama calo yang datang ke rumah Anda, dan kapan dia datang lagi? " * 3,
+        open_question_id=None,
+        open_question=None,
+        answered_question_id=9,
     ),
 }
 # A name in no registry: 60 characters, accented letters and a curly quote.
@@ -104,7 +121,14 @@ FREE_TEXT: dict[str, list[str]] = {
     "report_desa": ["Sukamaju", NOT_FOUND],
     "report_agency": ["PT Contoh Samudra Karya", "contoh", NOT_FOUND],
     "report_desc": ["ab", STORY, NOT_FOUND],
-    "status": [UNKNOWN_TIP, TIP_WITH_QUESTION, TIP_WITH_MESSAGE, "1234-5678-1", "ab"],
+    "status": [
+        UNKNOWN_TIP,
+        TIP_WITH_QUESTION,
+        TIP_WITH_MESSAGE,
+        TIP_ANSWERED,
+        "1234-5678-1",
+        "ab",
+    ],
     "status_answer": ["Namanya Pak Budi, datang tiap Jumat*malam", "   "],
 }
 GENERIC_TEXT = ["ab", NOT_FOUND, STORY]
