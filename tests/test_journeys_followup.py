@@ -1,0 +1,121 @@
+"""
+Following a report up and reading long texts (issue 13 items 15 and 16), as data: the dialogues
+in tests/data/journeys_followup.json, over real HTTP and a real PostgreSQL, in both languages.
+
+Every case files a tip by SMS first, so each also checks that no SMS to the reporter's phone
+quotes the reporter's own words back (the phone may be read by the recruiter or family).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient
+
+from storage.tips import add_official_message, answer_question, set_status
+from tests.sms_client import send_sms
+from tests.ussd_client import hop
+from ussd_menus.sms_catalogue import sms_length
+from ussd_menus.texts import t
+
+DATA = json.loads((Path(__file__).parent / "data" / "journeys_followup.json").read_text())
+USSD, SMS = DATA["ussd"], DATA["sms"]
+# The reporter's own words (story and answer): never in an SMS to their phone.
+OWN_WORDS = ("Darto", "Sukamaju", "Warsito")
+TO_THE_LAST_PAGE = "99+"
+
+
+async def file_tip(client: TestClient, conn: asyncpg.Connection, tip: dict[str, Any]) -> str:
+    """File the story by SMS and give it the officials' messages the case asks for."""
+    await send_sms(client, DATA["story"])
+    receipt: str = await conn.fetchval("SELECT receipt FROM tips ORDER BY id DESC LIMIT 1")
+    question = tip.get("question")
+    if question:
+        text = DATA["long_question"] if question == "long" else question
+        asked = await add_official_message(conn, receipt, "question", text)
+        if tip.get("answered"):
+            assert asked is not None
+            await answer_question(conn, receipt, asked, DATA["reporter_answer"], "test:answer")
+    note = tip.get("note")
+    if note:
+        await add_official_message(
+            conn, receipt, "note", DATA["long_note"] if note == "long" else note
+        )
+    if tip.get("status"):
+        await set_status(conn, receipt, tip["status"])
+    return receipt
+
+
+async def dial(client: TestClient, inputs: list[str], lang: str, session: str) -> str:
+    """Answer each input in turn in one session ('99+': page on to the last page); the last
+    screen."""
+    path = ["5", "2"] if lang == "en" else []
+    body = await hop(client, "", session)
+    for typed in [*path, *inputs]:
+        steps = 0
+        while True:
+            if typed == TO_THE_LAST_PAGE and t("nav.more", lang) not in body:
+                break
+            path.append("99" if typed == TO_THE_LAST_PAGE else typed)
+            body = await hop(client, "*".join(path), session)
+            steps += 1
+            if typed != TO_THE_LAST_PAGE or steps > 20:
+                break
+    return body
+
+
+async def resident_sms(conn: asyncpg.Connection) -> list[str]:
+    """Every SMS queued to a resident's phone."""
+    rows = await conn.fetch("SELECT body FROM outbox WHERE recipient_kind = 'resident'")
+    return [row["body"] for row in rows]
+
+
+class TestUssdFollowUp:
+    @pytest.mark.parametrize("case", USSD, ids=[c["label"] for c in USSD])
+    async def test_dialogue(
+        self, client: TestClient, conn: asyncpg.Connection, case: dict[str, Any]
+    ) -> None:
+        """Each dialogue ends on the expected screen, and no SMS quotes the reporter."""
+        receipt = await file_tip(client, conn, case.get("tip", {}))
+        inputs = [i.replace("{receipt}", receipt) for i in case["inputs"]]
+        body = await dial(client, inputs, case["lang"], f"ATUid_followup_{case['label']}")
+        assert case["kind"] == body[:3], body
+        screen = body[4:]
+        assert [] == [f for f in case["contains"] if f not in screen], screen
+        assert [] == [f for f in case.get("absent", []) if f in screen], screen
+        sent = await resident_sms(conn)
+        for fragment in case.get("sms_queued", []):
+            assert any(fragment in text for text in sent), sent
+        assert [] == [s for s in sent if any(word in s for word in OWN_WORDS)]
+
+
+class TestSmsFollowUp:
+    @pytest.mark.parametrize("case", SMS, ids=[c["label"] for c in SMS])
+    async def test_reply(
+        self, client: TestClient, conn: asyncpg.Connection, case: dict[str, Any]
+    ) -> None:
+        """The last SMS gets the expected reply, and no SMS quotes the reporter."""
+        receipt = await file_tip(client, conn, case.get("tip", {}))
+        message_id = ""
+        for text in case["send"]:
+            message_id = await send_sms(client, text.replace("{receipt}", receipt))
+        reply: str = await conn.fetchval(
+            "SELECT body FROM outbox WHERE cause = $1", f"reply:{message_id}"
+        )
+        assert [] == [f for f in case["contains"] if f not in reply], reply
+        assert [] == [f for f in case.get("absent", []) if f in reply], reply
+        if case.get("one_segment"):
+            length, limit = sms_length(reply)
+            assert length <= limit, reply
+        sent = await resident_sms(conn)
+        assert [] == [s for s in sent if any(word in s for word in OWN_WORDS)]
+
+
+def test_labels_are_unique() -> None:
+    """Every case has its own label."""
+    labels = [c["label"] for c in USSD + SMS]
+    assert sorted(set(labels)) == sorted(labels)
