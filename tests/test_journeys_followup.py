@@ -16,10 +16,15 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
+from gateway import keys
+from storage.budgets import count_use
 from storage.tips import add_official_message, answer_question, set_status
 from tests.sms_client import send_sms
-from tests.ussd_client import hop
-from ussd_menus.sms_catalogue import sms_length
+from tests.ussd_client import RESIDENT, hop
+from ussd_menus.paging import fit, split_pages
+from ussd_menus.safe_migration import load_topics
+from ussd_menus.sms import info_topic
+from ussd_menus.sms_catalogue import GSM7_LIMIT, sms_length
 from ussd_menus.texts import t
 
 DATA = json.loads((Path(__file__).parent / "data" / "journeys_followup.json").read_text())
@@ -53,6 +58,14 @@ async def file_tip(client: TestClient, conn: asyncpg.Connection, tip: dict[str, 
 async def dial(client: TestClient, inputs: list[str], lang: str, session: str) -> str:
     """Answer each input in turn in one session ('99+': page on to the last page); the last
     screen."""
+    body, _ = await dial_path(client, inputs, lang, session)
+    return body
+
+
+async def dial_path(
+    client: TestClient, inputs: list[str], lang: str, session: str
+) -> tuple[str, str]:
+    """`dial`, and the input path the last hop sent."""
     path = ["5", "2"] if lang == "en" else []
     body = await hop(client, "", session)
     for typed in [*path, *inputs]:
@@ -65,7 +78,7 @@ async def dial(client: TestClient, inputs: list[str], lang: str, session: str) -
             steps += 1
             if typed != TO_THE_LAST_PAGE or steps > 20:
                 break
-    return body
+    return body, "*".join(path)
 
 
 async def resident_sms(conn: asyncpg.Connection) -> list[str]:
@@ -119,3 +132,75 @@ def test_labels_are_unique() -> None:
     """Every case has its own label."""
     labels = [c["label"] for c in USSD + SMS]
     assert sorted(set(labels)) == sorted(labels)
+
+
+class TestInfoBySms:
+    async def test_budget_spent_sends_nothing(
+        self, client: TestClient, conn: asyncpg.Connection
+    ) -> None:
+        """A caller whose hourly SMS budget is spent is told so, and nothing is queued."""
+        reporter = client.server.app[keys.IDENTITY].reporter_key(RESIDENT)
+        await count_use(conn, "sms_replies", reporter, "hour", amount=1000)
+        body = await dial(client, ["4", "6", TO_THE_LAST_PAGE, "1"], "id", "ATUid_info_budget")
+        assert (True, []) == (
+            body.startswith("END Maaf, SMS tidak bisa dikirim sekarang."),
+            await resident_sms(conn),
+        )
+
+    async def test_resent_hop_queues_once(
+        self, client: TestClient, conn: asyncpg.Connection
+    ) -> None:
+        """AT resending the hop that asked for the SMS queues it once."""
+        session = "ATUid_info_twice"
+        _, path = await dial_path(client, ["4", "6", TO_THE_LAST_PAGE, "1"], "id", session)
+        again = await hop(client, path, session)
+        sent = await resident_sms(conn)
+        assert (True, 1) == (again.startswith("END Info ini dikirim lewat SMS"), len(sent))
+
+    @pytest.mark.parametrize("lang", ["id", "en"])
+    def test_every_topic_fits_one_sms(self, lang: str) -> None:
+        """Every topic, as SMS, is one GSM-7 segment starting with its title."""
+        for topic in load_topics():
+            text = info_topic(topic.key, lang)
+            assert (True, True) == (
+                sms_length(text)[0] <= GSM7_LIMIT and text.isascii(),
+                text.startswith(topic.title[lang] + ": "),
+            ), text
+
+
+class TestAnswerResent:
+    async def test_resent_answer_still_thanks(
+        self, client: TestClient, conn: asyncpg.Connection
+    ) -> None:
+        """AT resending the answering hop (the question now answered) still ends with thanks."""
+        receipt = await file_tip(client, conn, {"question": "Kapan berangkat?"})
+        session = "ATUid_answer_twice"
+        _, path = await dial_path(client, ["3", receipt, "1", "Bulan depan"], "id", session)
+        again = await hop(client, path, session)
+        answers = await conn.fetchval("SELECT count(*) FROM tip_messages WHERE author = 'reporter'")
+        assert (True, 1) == (again.startswith("END Jawaban terkirim"), answers)
+
+
+class TestPages:
+    TEXT = DATA["long_question"]
+
+    @pytest.mark.parametrize(("first", "rest"), [(40, 60), (57, 94), (90, 90), (20, 30)])
+    def test_pages_keep_every_word_whole(self, first: int, rest: int) -> None:
+        """Pages fit their room and, read in turn, give back every word, none cut."""
+        pages = split_pages(self.TEXT, first, rest)
+        assert (True, self.TEXT.split()) == (
+            len(pages[0]) <= first and all(len(p) <= rest for p in pages[1:]),
+            " ".join(pages).split(),
+        )
+
+    def test_a_page_ends_at_a_sentence_when_one_is_late_enough(self) -> None:
+        """A page ends after a sentence that ends in its second half, not mid-sentence."""
+        pages = split_pages("Satu dua tiga empat. Lima enam tujuh delapan.", 30, 30)
+        assert ("Satu dua tiga empat.", "Lima enam tujuh delapan.") == pages
+
+    def test_numbered_list_item_is_no_sentence_end(self) -> None:
+        """A number's '1.' is not a sentence end: the SMS is cut at a word, marked '..'."""
+        assert ("Langkah ke 1. Daftar..", "Langkah ke satu.") == (
+            fit("Langkah ke 1. Daftar dulu di kantor desa", 25),
+            fit("Langkah ke satu. Daftar dulu di kantor desa", 25),
+        )
