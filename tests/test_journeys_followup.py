@@ -204,3 +204,30 @@ class TestPages:
             fit("Langkah ke 1. Daftar dulu di kantor desa", 25),
             fit("Langkah ke satu. Daftar dulu di kantor desa", 25),
         )
+
+
+# The follow-up's own texts (USSD menu 3, SMS STATUS/JAWAB) and the paging and info endings.
+FOLLOW_UP_KEYS = (
+    *(f"status.{s}" for s in ("diterima", "diteruskan", "diproses", "ditutup")),
+    *(
+        f"status.{k}"
+        for k in (
+            "prompt unknown again line message question question_answered answer answer_more"
+            " answer_prompt answered answer_lost"
+        ).split()
+    ),
+    *(f"info.{k}" for k in "send_sms report end sms_sent sms_refused".split()),
+    "nav.footer",
+    "nav.footer_previous",
+    "nav.more",
+    *(f"sms.{k}" for k in "tip_status tip_status_message tip_status_question".split()),
+    *(f"sms.{k}" for k in "tip_status_answered answer_sent answer_none answer_format".split()),
+)
+JARGON = ("s/d", "LN", "P3MI", "UU ", "Perban", "Permen", "Kepmen", "Psl", "Pasal")
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_follow_up_texts_use_plain_words(lang: str) -> None:
+    """No 's/d', 'LN', 'P3MI' or law citation on the follow-up's screens and SMS."""
+    found = [(key, word) for key in FOLLOW_UP_KEYS for word in JARGON if word in t(key, lang)]
+    assert [] == found
