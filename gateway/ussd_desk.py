@@ -1,8 +1,9 @@
 """
 What a USSD hop loads and does besides replaying menus: the facts the menus ask for (where a
 report starts, a tip's status) and the effects they ask for (filing a report, answering a
-question), through the same use cases as SMS; plus the two things a hop keeps (a report's draft,
-a typed agency check). Every database call runs under the hop's deadline.
+question, sending an information topic by SMS), through the same use cases and budgets as SMS;
+plus the two things a hop keeps (a report's draft, a typed agency check). Every database call
+runs under the hop's deadline.
 """
 
 from __future__ import annotations
@@ -77,9 +78,8 @@ class HopDesk:
         self.rules = rules
         self.metrics = metrics
         self.deadline = deadline
-        self.replies_per_hour = (
-            replies_per_hour  # SMS a caller may ask for (HOTLINE_SMS_REPLIES_PER_HOUR)
-        )
+        # SMS a caller may ask for in an hour (HOTLINE_SMS_REPLIES_PER_HOUR, shared with SMS).
+        self.replies_per_hour = replies_per_hour
 
     async def load(
         self, need: Need, reporter: bytes | None, session_id: str, session: Session
