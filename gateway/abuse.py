@@ -57,6 +57,12 @@ async def reply_suppressed(
     return None
 
 
+async def caller_sms_allowed(conn: Conn, sender: bytes, per_hour: int) -> bool:
+    """Whether an SMS a USSD caller asked for (an information topic) may be queued: it spends
+    the same hourly reply budget as the replies to their SMS, so USSD is no free way to send."""
+    return await count_use(conn, "sms_replies", sender, "hour") <= per_hour
+
+
 class LookupsPaused(Exception):
     """Failed receipt lookups used up their budget: every lookup waits for now."""
 

@@ -116,7 +116,13 @@ def create_app(config: Config, database_url: str) -> web.Application:
             UssdMenus(machine, lambda: watcher.index, kecamatan),
             SessionPaths(pool, state_pool, deadline),
             HopDesk(
-                pool, state_pool, identity, TipRules.from_config(config), app[METRICS], deadline
+                pool,
+                state_pool,
+                identity,
+                TipRules.from_config(config),
+                app[METRICS],
+                deadline,
+                replies_per_hour=config.sms_replies_per_hour,
             ),
             identity,
         )

@@ -137,7 +137,12 @@ async def _reply(
         if status is None:
             return sms.say("status_unknown", lang, receipt=show_receipt(receipt))
         return sms.status_reply(
-            receipt, status.status, status.latest_message, status.open_question, lang
+            receipt,
+            status.status,
+            status.latest_message,
+            status.open_question,
+            lang,
+            answered=status.answered_question_id is not None,
         )
     if command.name == "answer":
         code, _, answer = command.rest.partition(" ")

@@ -1,8 +1,9 @@
 """
 What a USSD hop loads and does besides replaying menus: the facts the menus ask for (where a
 report starts, a tip's status) and the effects they ask for (filing a report, answering a
-question), through the same use cases as SMS; plus the two things a hop keeps (a report's draft,
-a typed agency check). Every database call runs under the hop's deadline.
+question, sending an information topic by SMS), through the same use cases and budgets as SMS;
+plus the two things a hop keeps (a report's draft, a typed agency check). Every database call
+runs under the hop's deadline.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncpg
 import structlog
 
+from gateway.abuse import caller_sms_allowed
 from gateway.agency_index import name_key
 from gateway.deadline import Deadline
 from gateway.identity import Identity
@@ -21,7 +23,9 @@ from gateway.ussd_sessions import Session
 from storage.agency_checks import record_agency_check
 from storage.db import DATABASE_ERRORS
 from storage.drafts import reporter_state, save_draft
+from storage.outbox import QueuedSms, enqueue_sms, queued_before
 from storage.tips import Filed, Limited, TipStatus, recent_tip_count
+from ussd_menus import sms
 from ussd_menus.machine import Hop, Need
 from ussd_menus.model import (
     AgencyLookup,
@@ -29,11 +33,13 @@ from ussd_menus.model import (
     AnswerStored,
     Effect,
     Frame,
+    InfoQueued,
     Lang,
     Outcome,
     ReportContext,
     ReportFiled,
     ReportLimited,
+    SendInfo,
     SubmitReport,
 )
 from ussd_menus.report import frames_to_json, load_report, resume_frames
@@ -64,6 +70,7 @@ class HopDesk:
         rules: TipRules,
         metrics: Metrics,
         deadline: Deadline,
+        replies_per_hour: int = 10,
     ) -> None:
         self.pool = pool  # tips: fully durable
         self.state_pool = state_pool  # drafts and agency checks: written without waiting for disk
@@ -71,6 +78,8 @@ class HopDesk:
         self.rules = rules
         self.metrics = metrics
         self.deadline = deadline
+        # SMS a caller may ask for in an hour (HOTLINE_SMS_REPLIES_PER_HOUR, shared with SMS).
+        self.replies_per_hour = replies_per_hour
 
     async def load(
         self, need: Need, reporter: bytes | None, session_id: str, session: Session
@@ -127,6 +136,8 @@ class HopDesk:
                 )
             )
             return AnswerStored(stored)
+        if isinstance(effect, SendInfo):
+            return await self._send_info(effect.topic, source, phone, reporter, lang)
         assert isinstance(effect, SubmitReport)
         carried = load_report(effect.report)
         report = TipReport(
@@ -154,6 +165,31 @@ class HopDesk:
         if isinstance(filed, TooShort):  # the menus ask for more than the use case needs
             raise ValueError("the menus sent a report without a story")
         return ReportFiled(filed.receipt)
+
+    async def _send_info(
+        self, topic: str, source: str, phone: str, reporter: bytes | None, lang: Lang
+    ) -> InfoQueued:
+        """Queue an information topic as SMS to the caller, once per session and topic, within
+        the caller's hourly SMS budget; a caller without a usable number gets none."""
+        if reporter is None:
+            return InfoQueued(False)
+        cause = f"info:{source}:{topic}"
+        body = sms.info_topic(topic, lang)
+
+        async def queue() -> bool:
+            async with self.pool.acquire() as conn, conn.transaction():
+                if await queued_before(conn, cause):
+                    return True
+                if not await caller_sms_allowed(conn, reporter, self.replies_per_hour):
+                    return False
+                await enqueue_sms(
+                    conn, QueuedSms(self.identity.seal(phone), "resident", body, cause)
+                )
+                return True
+
+        queued = await self.deadline.run(queue())
+        log.info("ussd.info_sms", topic=topic, queued=queued)
+        return InfoQueued(queued)
 
     async def keep_draft(
         self, frames: tuple[Frame, ...], reporter: bytes, session_id: str, context: object

@@ -63,6 +63,14 @@ async def enqueue_sms(conn: Conn, sms: QueuedSms, tip_id: int | None = None) -> 
     return sms_id
 
 
+async def queued_before(conn: Conn, cause: str) -> bool:
+    """Whether an SMS with this cause was queued before; holds the cause, to the end of the
+    transaction, against a parallel try (an effect retried by its caller queues once)."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", "outbox:" + cause)
+    found = await conn.fetchval("SELECT true FROM outbox WHERE cause = $1 LIMIT 1", cause)
+    return bool(found)
+
+
 async def outbox_rows(conn: Queryable) -> list[OutboxRow]:
     """Every queued SMS, oldest first (for operators and tests)."""
     rows = await conn.fetch(

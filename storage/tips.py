@@ -76,6 +76,8 @@ class TipStatus:
     latest_message: str | None
     open_question_id: int | None
     open_question: str | None
+    # The latest message's id when it is a question the reporter has answered.
+    answered_question_id: int | None = None
 
 
 async def file_tip(
@@ -184,14 +186,18 @@ async def recent_tip_count(conn: Queryable, reporter_key: bytes | None, hours: i
 
 
 async def tip_status(conn: Queryable, receipt: str) -> TipStatus | None:
-    """A tip's status, latest official message and unanswered question, by receipt: what the
-    reporter sees, so messages held for review or rejected are left out."""
+    """A tip's status, latest official message (and whether it is a question already answered)
+    and unanswered question, by receipt: what the reporter sees, so messages held for review or
+    rejected are left out, and so are the reporter's own answers."""
     row = await conn.fetchrow(
-        "SELECT t.receipt, t.status, t.category,"
-        " (SELECT body FROM tip_messages m WHERE m.tip_id = t.id AND m.author = 'official'"
-        f"  AND {_SHOWN} ORDER BY m.id DESC LIMIT 1) AS latest,"
+        "SELECT t.receipt, t.status, t.category, l.body AS latest,"
+        " CASE WHEN l.kind = 'question' AND EXISTS (SELECT 1 FROM tip_messages a"
+        "  WHERE a.reply_to = l.id) THEN l.id END AS answered_id,"
         " q.id AS question_id, q.body AS question"
         " FROM tips t LEFT JOIN LATERAL ("
+        "  SELECT m.id, m.kind, m.body FROM tip_messages m WHERE m.tip_id = t.id"
+        f"  AND m.author = 'official' AND {_SHOWN} ORDER BY m.id DESC LIMIT 1) l ON true"
+        " LEFT JOIN LATERAL ("
         "  SELECT m.id, m.body FROM tip_messages m WHERE m.tip_id = t.id AND m.kind = 'question'"
         f"  AND {_SHOWN} AND NOT EXISTS (SELECT 1 FROM tip_messages a WHERE a.reply_to = m.id)"
         "  ORDER BY m.id DESC LIMIT 1) q ON true"
@@ -207,6 +213,7 @@ async def tip_status(conn: Queryable, receipt: str) -> TipStatus | None:
         latest_message=row["latest"],
         open_question_id=row["question_id"],
         open_question=row["question"],
+        answered_question_id=row["answered_id"],
     )
 
 

@@ -31,6 +31,8 @@ SHARED_WITH_INDONESIAN = (
     "cat.dokumen",
     "cat.visa",
     "sms.tip_status",
+    "info.report",
+    "sms.info_topic",
     "sms.tip_status_message",
     "topic.dokumen.title",
     "topic.tanda.title",

@@ -45,8 +45,10 @@ LANGS = catalogue.active().codes
 
 TODAY = date(2026, 11, 30)
 MAX_DEPTH = 7  # inputs: the longest journey (a report, from the main menu to its receipt)
-# The back/menu and exit lines of every language ("0 Kembali 00 Menu", "0 Keluar", ...).
-NAVIGATION = tuple(t(key, lang) for lang in LANGS for key in ("nav.footer", "main.exit"))
+# The back/menu, previous-page and exit lines of every language ("0 Kembali 00 Menu", ...).
+NAVIGATION = tuple(
+    t(key, lang) for lang in LANGS for key in ("nav.footer", "nav.footer_previous", "main.exit")
+)
 
 
 def _kecamatan() -> tuple[Kecamatan, ...]:
@@ -68,6 +70,7 @@ FILED = _receipt("12345678")
 UNKNOWN_TIP = _receipt("87654321")
 TIP_WITH_QUESTION = _receipt("23456789")
 TIP_WITH_MESSAGE = _receipt("34567891")
+TIP_ANSWERED = _receipt("45678912")
 TIPS: dict[str, TipStatus | None] = {
     UNKNOWN_TIP: None,
     TIP_WITH_QUESTION: TipStatus(
@@ -85,6 +88,15 @@ TIPS: dict[str, TipStatus | None] = {
         latest_message="Terima kasih. Laporan Anda sudah kami teruskan ke Disnakertrans. " * 3,
         open_question_id=None,
         open_question=None,
+    ),
+    TIP_ANSWERED: TipStatus(
+        receipt=TIP_ANSWERED,
+        status="ditutup",
+        category="calo",
+        latest_message="Siapa nama calo yang datang ke rumah Anda, dan kapan dia datang lagi? " * 3,
+        open_question_id=None,
+        open_question=None,
+        answered_question_id=9,
     ),
 }
 # A name in no registry: 60 characters, accented letters and a curly quote.
@@ -106,7 +118,14 @@ FREE_TEXT: dict[str, list[str]] = {
     "report_desa": ["Sukamaju", NOT_FOUND],
     "report_agency": ["PT Contoh Samudra Karya", "contoh", NOT_FOUND],
     "report_desc": ["ab", STORY, NOT_FOUND],
-    "status": [UNKNOWN_TIP, TIP_WITH_QUESTION, TIP_WITH_MESSAGE, "1234-5678-1", "ab"],
+    "status": [
+        UNKNOWN_TIP,
+        TIP_WITH_QUESTION,
+        TIP_WITH_MESSAGE,
+        TIP_ANSWERED,
+        "1234-5678-1",
+        "ab",
+    ],
     "status_answer": ["Namanya Pak Budi, datang tiap Jumat*malam", "   "],
 }
 GENERIC_TEXT = ["ab", NOT_FOUND, STORY]

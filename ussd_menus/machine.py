@@ -19,6 +19,7 @@ from ussd_menus.model import (
     BACK,
     HOME,
     MORE,
+    SCREEN_LIMIT,
     Action,
     Context,
     Continue,
@@ -150,7 +151,7 @@ class Machine:
         frame = state.stack[-1]
         view = self.nodes[frame.node].view(frame, Context(state.lang, env))
         return Hop(
-            screen=render(view, state.lang, state.problem),
+            screen=render(view, state.lang, state.problem, later=frame.page > 0),
             node=frame.node,
             stack=tuple(state.stack),
             lang=state.lang,
@@ -231,8 +232,13 @@ def _free_text_end(
     return following if _is_key(first, view) else len(text)
 
 
-def render(view: View, lang: Lang, problem: str | None = None) -> Screen:
-    """A view as the caller sees it: problem, body, numbered options, paging and navigation."""
+def render(view: View, lang: Lang, problem: str | None = None, *, later: bool = False) -> Screen:
+    """A view as the caller sees it: problem, body, numbered options, paging and navigation.
+
+    Paging pushes each page as a step, so BACK on a `later` page (page 2 onwards) turns back one
+    page; its footer says so ("0 Sebelumnya") where the screen has room for the longer words,
+    else it keeps the plain "0 Kembali", which does the same.
+    """
     lines = [t(problem, lang)] if problem else []
     lines.append(view.body)
     if not problem:
@@ -240,10 +246,44 @@ def render(view: View, lang: Lang, problem: str | None = None) -> Screen:
     lines += [f"{n} {option.label}" for n, option in enumerate(view.options, start=1)]
     if view.more is not None:
         lines.append(t("nav.more", lang))
-    if not view.end:
-        lines.append(view.footer if view.footer is not None else t("nav.footer", lang))
-    body = "\n".join(line for line in lines if line)
-    return End(body) if view.end else Continue(body)
+    if view.end:
+        return End(_joined(lines))
+    if view.footer is not None:
+        return Continue(_joined([*lines, view.footer]))
+    plain = _joined([*lines, t("nav.footer", lang)])
+    if later:
+        previous = _joined([*lines, t("nav.footer_previous", lang)])
+        return Continue(previous if len(previous) <= SCREEN_LIMIT else plain)
+    return Continue(plain)
 
 
-__all__ = ["ROOT", "SPANS", "Act", "Hop", "Machine", "Need", "render"]
+def _joined(lines: list[str]) -> str:
+    return "\n".join(line for line in lines if line)
+
+
+# Problem lines a typed-text step may show; screens are held to the longest.
+TEXT_PROBLEMS = (
+    "problem.choice",
+    "problem.too_short",
+    "problem.describe",
+    "problem.receipt_typo",
+    "report.kecamatan_none",
+)
+
+
+def problems_for(view: View) -> tuple[str, ...]:
+    """The problem lines a screen may carry above its body."""
+    return TEXT_PROBLEMS if view.free_text else ("problem.choice",)
+
+
+__all__ = [
+    "ROOT",
+    "SPANS",
+    "TEXT_PROBLEMS",
+    "Act",
+    "Hop",
+    "Machine",
+    "Need",
+    "problems_for",
+    "render",
+]

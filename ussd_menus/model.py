@@ -92,7 +92,14 @@ class AnswerQuestion:
     text: str
 
 
-Effect = SubmitReport | AnswerQuestion
+@dataclass(frozen=True, slots=True)
+class SendInfo:
+    """SMS an information topic to the caller, within their SMS reply budget."""
+
+    topic: str
+
+
+Effect = SubmitReport | AnswerQuestion | SendInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +123,15 @@ class AnswerStored:
     stored: bool
 
 
-Outcome = ReportFiled | ReportLimited | AnswerStored
+@dataclass(frozen=True, slots=True)
+class InfoQueued:
+    """SendInfo's outcome: whether the SMS is on its way (False: no usable number, or the
+    caller's hourly SMS budget is spent)."""
+
+    queued: bool
+
+
+Outcome = ReportFiled | ReportLimited | AnswerStored | InfoQueued
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,11 @@
 """
 Safe-migration information: short paged topics, worded in the catalogues (topic.<topic>.*) with
 their facts from content/facts.toml and content/hotlines.toml.
+
+A topic ends with two ways on: "Kirim info ini lewat SMS" (the caller keeps the topic in their
+inbox: an effect the gateway carries out through the outbox) and "Lapor" (the report journey).
+They sit on the last page when it has room for them, else on a short closing page after it, so
+rewording a topic never breaks its screen.
 """
 
 from __future__ import annotations
@@ -8,7 +13,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ussd_menus import catalogue
-from ussd_menus.model import ChoiceNode, Context, Frame, Option, Push, View
+from ussd_menus.model import (
+    ChoiceNode,
+    Context,
+    Do,
+    Frame,
+    InfoQueued,
+    Option,
+    Push,
+    SendInfo,
+    View,
+)
+from ussd_menus.paging import room_for
 from ussd_menus.texts import t
 
 
@@ -21,6 +37,11 @@ class Topic:
     pages: dict[str, tuple[str, ...]]
 
 
+def topic_pages(key: str) -> tuple[str, ...]:
+    """The catalogue keys of a topic's pages, in order."""
+    return tuple(k for k in catalogue.active().keys(f"topic.{key}.") if k != f"topic.{key}.title")
+
+
 def load_topics() -> tuple[Topic, ...]:
     """The topics of the catalogues (topic.<topic>.title, topic.<topic>.<n>), in catalogue order."""
     content = catalogue.active()
@@ -29,7 +50,7 @@ def load_topics() -> tuple[Topic, ...]:
         if not title_key.endswith(".title"):
             continue
         key = title_key.removeprefix("topic.").removesuffix(".title")
-        page_keys = [k for k in content.keys(f"topic.{key}.") if k != title_key]
+        page_keys = topic_pages(key)
         topics.append(
             Topic(
                 key=key,
@@ -59,17 +80,44 @@ class InfoMenu(ChoiceNode):
         )
 
 
+def closing_options(topic: str, ctx: Context) -> tuple[Option, ...]:
+    """What a topic ends with: SMS it to me, report."""
+    return (
+        Option(t("info.send_sms", ctx.lang), Do(SendInfo(topic), Frame("info_sent", topic))),
+        Option(t("info.report", ctx.lang), Push(Frame("report"))),
+    )
+
+
 class InfoPage(ChoiceNode):
-    """One page of a topic; MORE turns the page."""
+    """One page of a topic; MORE turns the page, BACK turns it back. The last page carries the
+    closing options (as its note, which a problem line may replace) when they fit beside it;
+    otherwise one more page, after the last, holds them."""
 
     def __init__(self, topics: tuple[Topic, ...]) -> None:
         self.topics = {topic.key: topic for topic in topics}
 
     def view(self, frame: Frame, ctx: Context) -> View:
-        """The page text."""
-        pages = self.topics[frame.arg].pages[ctx.lang]
-        following = Frame(frame.node, frame.arg, frame.page + 1)
-        return View(
-            body=pages[frame.page],
-            more=Push(following) if frame.page + 1 < len(pages) else None,
-        )
+        """The page text, and the closing options on the last step."""
+        topic = self.topics[frame.arg]
+        pages = topic.pages[ctx.lang]
+        following = Push(Frame(frame.node, frame.arg, frame.page + 1))
+        if frame.page + 1 < len(pages):
+            return View(body=pages[frame.page], more=following)
+        options = closing_options(topic.key, ctx)
+        if frame.page >= len(pages):  # the closing page
+            return View(body=t("info.end", ctx.lang, title=topic.title[ctx.lang]), options=options)
+        if len(pages[-1]) <= room_for(
+            View(body="", options=options), ctx.lang, paged=False, as_note=True
+        ):
+            return View(body="", note=pages[-1], options=options)
+        return View(body=pages[-1], more=following)
+
+
+class InfoSent(ChoiceNode):
+    """The topic is on its way by SMS (or could not be sent)."""
+
+    def view(self, frame: Frame, ctx: Context) -> View:
+        """The END screen."""
+        outcome = ctx.env.fact("outcome")
+        refused = isinstance(outcome, InfoQueued) and not outcome.queued
+        return View(body=t("info.sms_refused" if refused else "info.sms_sent", ctx.lang), end=True)

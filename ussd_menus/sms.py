@@ -19,7 +19,9 @@ from rapidfuzz.distance import DamerauLevenshtein
 from ussd_menus import sms_catalogue, sms_language
 from ussd_menus.agency_check import place, status_line
 from ussd_menus.model import AgencyRecord, Context, Env, Lang
+from ussd_menus.paging import fit
 from ussd_menus.receipts import show_receipt
+from ussd_menus.safe_migration import topic_pages
 from ussd_menus.texts import day, plain, t, tidy, words
 
 # keyword -> (command, reply language)
@@ -131,9 +133,15 @@ def status_reply(
     latest: str | None,
     question: str | None,
     lang: Lang,
+    *,
+    answered: bool = False,
 ) -> str:
-    """A tip's status in one SMS: status, then the open question or the latest message."""
+    """A tip's status in one SMS: status, then the open question, that the reporter answered
+    the latest one, or the officials' latest message. Only officials' words are quoted, never
+    the reporter's own (the phone may be read by someone else)."""
     shown = {"receipt": show_receipt(receipt), "status": t(f"status.{status}", lang)}
+    if answered and not question:
+        return say("tip_status_answered", lang, **shown)
     if question:
         catalogue = sms_catalogue.active()
         room = catalogue.room("tip_status_question", lang, **shown, question="", code=receipt)
@@ -142,6 +150,16 @@ def status_reply(
     if latest:
         return say("tip_status_message", lang, **shown, message=plain(latest, 90))
     return say("tip_status", lang, **shown)
+
+
+def info_topic(topic: str, lang: Lang) -> str:
+    """An information topic in one SMS: its title and pages, cut after the last sentence that
+    fits (or, failing one, the last word, with '..')."""
+    title = t(f"topic.{topic}.title", lang)
+    pages = [t(key, lang) for key in topic_pages(topic)]
+    catalogue = sms_catalogue.active()
+    room = catalogue.room("info_topic", lang, title=title, text="")
+    return catalogue.render("info_topic", lang, title=title, text=fit(" ".join(pages), room))
 
 
 class _Nothing:

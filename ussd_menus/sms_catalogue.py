@@ -117,6 +117,7 @@ CATEGORY = _longest(
     f"cat.{c}" for c in ("bahaya", "calo", "biaya", "dokumen", "visa", "tujuan", "lainnya")
 )
 BRANCH = _longest(("detail.branch_yes", "detail.branch_no"))
+TOPIC_TITLE = _longest(k for k in catalogue.active().keys("topic.") if k.endswith(".title"))
 
 # Free-text caps the code applies (ussd_menus.texts.plain(value, cap)); the samples use them.
 QUERY_CAP, NAME_CAP, CITY_CAP, NAMES_CAP, MESSAGE_CAP, QUESTION_CAP = 24, 34, 20, 34, 90, 70
@@ -133,6 +134,8 @@ SPECS: dict[str, Spec] = {
     "lang_set": Spec(),
     "lang_unknown": Spec({"query": "q" * LANG_QUERY_CAP, "choices": sms_language.choices()}),
     "info": Spec(),
+    # An information topic a USSD caller asked to keep: its pages, cut to fit (ussd_menus.sms).
+    "info_topic": Spec({"title": TOPIC_TITLE, "text": ""}, fill="text", fill_room=100),
     "receipt": Spec(_RECEIPT_CODE),
     "report_empty": Spec(),
     "report_filed": Spec(_RECEIPT_CODE),
@@ -149,6 +152,7 @@ SPECS: dict[str, Spec] = {
         fill="question",
         fill_room=40,
     ),
+    "tip_status_answered": Spec({"receipt": RECEIPT, "status": TIP_STATUS}),
     "answer_sent": Spec(),
     "answer_none": Spec(_RECEIPT),
     "answer_format": Spec(),

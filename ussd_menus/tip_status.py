@@ -1,6 +1,7 @@
 """
-"Check my report": a receipt code shows the tip's status and the officials' latest message, and
-lets the reporter answer an official's question, without ever identifying them.
+"Check my report": a receipt code shows the tip's status and the officials' open question or
+latest message in full (paged), lets the reporter answer the question below its own words, and
+then says it was answered; without ever identifying the reporter or showing their own words.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from typing import Protocol, runtime_checkable
 from ussd_menus.model import (
     Action,
     AnswerQuestion,
+    AnswerStored,
     ChoiceNode,
     Context,
     Do,
@@ -19,22 +21,42 @@ from ussd_menus.model import (
     Stay,
     View,
 )
+from ussd_menus.paging import page_of, room_for, split_pages
 from ussd_menus.receipts import parse_receipt, show_receipt
-from ussd_menus.texts import plain, t
+from ussd_menus.texts import t
 
 
 @runtime_checkable
 class TipView(Protocol):
-    """What a reporter may see of a tip."""
+    """What a reporter may see of a tip: only officials' words, never the reporter's own."""
 
     @property
     def status(self) -> str: ...
     @property
     def latest_message(self) -> str | None: ...
     @property
+    def answered_question_id(self) -> int | None: ...
+    @property
     def open_question_id(self) -> int | None: ...
     @property
     def open_question(self) -> str | None: ...
+
+
+def _tip(receipt: str, ctx: Context) -> TipView | None:
+    tip = ctx.env.fact("tip", receipt)
+    assert tip is None or isinstance(tip, TipView)  # the gateway loads storage.tips.TipStatus
+    return tip
+
+
+def _question(tip: TipView | None, question_id: str) -> str | None:
+    """The words of the tip's question with this id, if the reporter may see it."""
+    if tip is None:
+        return None
+    if str(tip.open_question_id) == question_id:
+        return tip.open_question or ""
+    if str(tip.answered_question_id) == question_id:
+        return tip.latest_message or ""
+    return None
 
 
 class StatusPrompt:
@@ -53,39 +75,57 @@ class StatusPrompt:
 
 
 class StatusView(ChoiceNode):
-    """Status, latest message, and the open question if there is one."""
+    """Status, then the officials' open question, or their latest message, in full: paged (99
+    on, 0 back), never cut. The status line heads the first page only."""
 
     def view(self, frame: Frame, ctx: Context) -> View:
-        """The tip as its reporter sees it."""
-        tip = ctx.env.fact("tip", frame.arg)
+        """One page of the tip as its reporter sees it."""
+        tip = _tip(frame.arg, ctx)
+        lang = ctx.lang
         shown = show_receipt(frame.arg)
         if tip is None:
             return View(
-                body=t("status.unknown", ctx.lang, receipt=shown),
-                options=(Option(t("status.again", ctx.lang), Push(Frame("status"))),),
+                body=t("status.unknown", lang, receipt=shown),
+                options=(Option(t("status.again", lang), Push(Frame("status"))),),
             )
-        assert isinstance(tip, TipView)  # the gateway loads storage.tips.TipStatus
-        status = t(f"status.{tip.status}", ctx.lang)
-        body = t("status.line", ctx.lang, receipt=shown, status=status)
+        head = t("status.line", lang, receipt=shown, status=t(f"status.{tip.status}", lang))
+        options: tuple[Option, ...] = ()
         if tip.open_question_id is not None:
-            question = t("status.question", ctx.lang, question=plain(tip.open_question or "", 50))
+            said = t("status.question", lang, question=tip.open_question or "")
             answer = Frame("status_answer", f"{frame.arg}:{tip.open_question_id}")
-            return View(
-                body=body,
-                note=question,
-                options=(Option(t("status.answer", ctx.lang), Push(answer)),),
-            )
-        message = tip.latest_message
-        note = t("status.message", ctx.lang, message=plain(message, 80)) if message else ""
-        return View(body=body, note=note)
+            options = (Option(t("status.answer", lang), Push(answer)),)
+        elif tip.latest_message and tip.answered_question_id is not None:
+            # Answered already: the reporter may add to the answer (and a resent answering
+            # hop still finds its way to the answer step).
+            said = t("status.question_answered", lang, question=tip.latest_message)
+            more = Frame("status_answer", f"{frame.arg}:{tip.answered_question_id}")
+            options = (Option(t("status.answer_more", lang), Push(more)),)
+        elif tip.latest_message:
+            said = t("status.message", lang, message=tip.latest_message)
+        else:
+            return View(body=head)
+        first = room_for(View(body=head, options=options), lang)
+        rest = room_for(View(body="", options=options), lang)
+        page, following = page_of(split_pages(said, first, rest), frame)
+        body = f"{head}\n{page}" if frame.page == 0 else page
+        return View(body=body, options=options, more=following)
 
 
 class StatusAnswer:
-    """The reporter's answer, as free text."""
+    """The reporter's answer, as free text, below the question it answers (paged like the
+    status: 99 reads on, and the answer may be typed on any page)."""
 
     def view(self, frame: Frame, ctx: Context) -> View:
-        """Ask for the answer."""
-        return View(body=t("status.answer_prompt", ctx.lang), free_text=True)
+        """The question again, and the prompt."""
+        receipt, _, question_id = frame.arg.partition(":")
+        prompt = t("status.answer_prompt", ctx.lang)
+        question = _question(_tip(receipt, ctx), question_id)
+        if question is None:  # withdrawn meanwhile: the answer will say so
+            return View(body=prompt, free_text=True)
+        asked = t("status.question", ctx.lang, question=question)
+        room = room_for(View(body=prompt, free_text=True), ctx.lang)
+        page, following = page_of(split_pages(asked, room, room), frame)
+        return View(body=f"{page}\n{prompt}", more=following, free_text=True)
 
     def on_text(self, frame: Frame, text: str, ctx: Context) -> Action:
         """Send the answer to the thread."""
@@ -97,9 +137,11 @@ class StatusAnswer:
 
 
 class StatusAnswered(ChoiceNode):
-    """Thanks for the answer."""
+    """Thanks for the answer; or, when the question was withdrawn meanwhile, that it was not
+    sent."""
 
     def view(self, frame: Frame, ctx: Context) -> View:
         """The END screen."""
-        ctx.env.fact("outcome")
-        return View(body=t("status.answered", ctx.lang), end=True)
+        outcome = ctx.env.fact("outcome")
+        lost = isinstance(outcome, AnswerStored) and not outcome.stored
+        return View(body=t("status.answer_lost" if lost else "status.answered", ctx.lang), end=True)

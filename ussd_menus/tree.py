@@ -11,7 +11,7 @@ from datetime import date
 
 from ussd_menus import catalogue
 from ussd_menus.agency_check import CheckDetail, CheckList, CheckNone, CheckPrompt
-from ussd_menus.machine import Machine, render
+from ussd_menus.machine import Machine, problems_for, render
 from ussd_menus.main_menu import Goodbye, LanguageMenu, MainMenu
 from ussd_menus.model import (
     MAX_OPTIONS,
@@ -43,7 +43,7 @@ from ussd_menus.report import (
     ReportKecamatan,
     ReportKecamatanPick,
 )
-from ussd_menus.safe_migration import InfoMenu, InfoPage, load_topics
+from ussd_menus.safe_migration import InfoMenu, InfoPage, InfoSent, load_topics
 from ussd_menus.tip_status import StatusAnswer, StatusAnswered, StatusPrompt, StatusView
 
 
@@ -64,6 +64,7 @@ def build_nodes() -> dict[str, Node]:
         "check_none": CheckNone(),
         "info": InfoMenu(topics),
         "info_page": InfoPage(topics),
+        "info_sent": InfoSent(),
         "report": ReportEntry(),
         "report_cat": ReportCategory(),
         "report_kec": ReportKecamatan(),
@@ -136,24 +137,9 @@ def _check_view(frame: Frame, view: View, lang: Lang) -> None:
     if len(view.options) > MAX_OPTIONS:
         raise MenuError(f"{frame} has more than {MAX_OPTIONS} options")
     for problem in (None, *problems_for(view)):
-        text = render(view, lang, problem).text
+        text = render(view, lang, problem, later=frame.page > 0).text
         if len(text) > SCREEN_LIMIT or not is_gsm_safe(text):
             raise MenuError(f"{frame} in {lang}: {len(text)} chars, limit {SCREEN_LIMIT} GSM-7")
-
-
-# Problem lines a typed-text step may show; the check holds every such step to the longest.
-TEXT_PROBLEMS = (
-    "problem.choice",
-    "problem.too_short",
-    "problem.describe",
-    "problem.receipt_typo",
-    "report.kecamatan_none",
-)
-
-
-def problems_for(view: View) -> tuple[str, ...]:
-    """The problem lines a screen may carry above its body."""
-    return TEXT_PROBLEMS if view.free_text else ("problem.choice",)
 
 
 def is_gsm_safe(text: str) -> bool:
