@@ -113,10 +113,16 @@ def create_app(config: Config, database_url: str) -> web.Application:
         app[keys.IDENTITY] = identity
         deadline = Deadline(config.db_timeout_s)
         app[USSD] = UssdHops(
-            UssdMenus(machine, lambda: watcher.index, kecamatan),
+            UssdMenus(machine, lambda: watcher.index, kecamatan, config.ussd_service_code),
             SessionPaths(pool, state_pool, deadline),
             HopDesk(
-                pool, state_pool, identity, TipRules.from_config(config), app[METRICS], deadline
+                pool,
+                state_pool,
+                identity,
+                TipRules.from_config(config),
+                app[METRICS],
+                deadline,
+                config.ussd_service_code,
             ),
             identity,
         )

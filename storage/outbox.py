@@ -63,6 +63,19 @@ async def enqueue_sms(conn: Conn, sms: QueuedSms, tip_id: int | None = None) -> 
     return sms_id
 
 
+async def enqueue_sms_once(conn: Conn, sms: QueuedSms) -> bool:
+    """Queue one SMS unless one with the same cause is queued already (a retried hop asking
+    again); True when this call queued it."""
+    async with conn.transaction():
+        await conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", "outbox:cause:" + sms.cause
+        )
+        if await conn.fetchval("SELECT 1 FROM outbox WHERE cause = $1", sms.cause):
+            return False
+        await enqueue_sms(conn, sms)
+        return True
+
+
 async def outbox_rows(conn: Queryable) -> list[OutboxRow]:
     """Every queued SMS, oldest first (for operators and tests)."""
     rows = await conn.fetch(

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from ussd_menus import catalogue
 from ussd_menus.model import Lang
-from ussd_menus.texts import day, t
+from ussd_menus.texts import SERVICE_CODE_SAMPLE, day, t, way_back
 
 # GSM 03.38 default alphabet, in code order (0x1B, the escape to the extension table, left out).
 GSM7_BASIC = frozenset(
@@ -107,6 +107,11 @@ CATEGORY = _longest(
     f"cat.{c}" for c in ("bahaya", "calo", "biaya", "dokumen", "visa", "tujuan", "lainnya")
 )
 BRANCH = _longest(("detail.branch_yes", "detail.branch_no"))
+# How to come back and check (ussd_menus.texts.way_back), with the longest code it shows or none.
+WAY_BACK = {
+    lang: max((way_back(lang, SERVICE_CODE_SAMPLE), way_back(lang, "")), key=len)
+    for lang in catalogue.active().codes
+}
 
 # Free-text caps the code applies (ussd_menus.texts.plain(value, cap)); the samples use them.
 QUERY_CAP, NAME_CAP, CITY_CAP, NAMES_CAP, MESSAGE_CAP, QUESTION_CAP = 30, 40, 24, 34, 90, 70
@@ -118,7 +123,7 @@ _RECEIPT_CODE = {"receipt": RECEIPT, "code": CODE}
 SPECS: dict[str, Spec] = {
     "help": Spec(),
     "info": Spec(),
-    "receipt": Spec(_RECEIPT_CODE),
+    "receipt": Spec({**_RECEIPT_CODE, "back": WAY_BACK}),
     "report_empty": Spec(),
     "report_filed": Spec(_RECEIPT_CODE),
     "report_limited": Spec({"limit": LIMIT_MAX}),
