@@ -133,7 +133,7 @@ class TestReplyBudget:
         for _ in range(10):
             await send_sms(client, "CEK PT Contoh")
         await send_sms(client, f"LAPOR {STORY}")
-        assert "Laporan diterima" in (await replies(conn))[-1]
+        assert "Diterima, terima kasih. Kode: " in (await replies(conn))[-1]
 
     async def test_number_that_only_sends_junk_gets_nothing(
         self, client: TestClient, conn: asyncpg.Connection
