@@ -113,7 +113,7 @@ def create_app(config: Config, database_url: str) -> web.Application:
         app[keys.IDENTITY] = identity
         deadline = Deadline(config.db_timeout_s)
         app[USSD] = UssdHops(
-            UssdMenus(machine, lambda: watcher.index, kecamatan),
+            UssdMenus(machine, lambda: watcher.index, kecamatan, config.ussd_service_code),
             SessionPaths(pool, state_pool, deadline),
             HopDesk(
                 pool,
@@ -123,6 +123,7 @@ def create_app(config: Config, database_url: str) -> web.Application:
                 app[METRICS],
                 deadline,
                 replies_per_hour=config.sms_replies_per_hour,
+                service_code=config.ussd_service_code,
             ),
             identity,
         )

@@ -93,6 +93,7 @@ class UssdMenus:
     machine: Machine
     agencies: Callable[[], AgencyLookup]
     kecamatan: tuple[Kecamatan, ...]
+    service_code: str = ""  # HOTLINE_USSD_CODE, for the way back the receipt screens give
 
     def env(
         self,
@@ -108,6 +109,7 @@ class UssdMenus:
             today=datetime.now(WIB).date(),
             kecamatan=self.kecamatan,
             session_id=session_id,
+            service_code=self.service_code,
             facts=facts,
             assume=assume,
         )

@@ -17,14 +17,21 @@ from gateway.deadline import Deadline
 from gateway.identity import Identity
 from gateway.metrics import Metrics
 from gateway.phones import PHONE_PATTERN
-from gateway.usecases.tips import TipReport, TipRules, TooShort, answer_question, file_tip
+from gateway.usecases.tips import (
+    TipReport,
+    TipRules,
+    TooShort,
+    answer_question,
+    file_tip,
+    send_receipt,
+)
 from gateway.usecases.tips import read_status as read_tip_status
 from gateway.ussd_sessions import Session
 from storage.agency_checks import record_agency_check
 from storage.db import DATABASE_ERRORS
 from storage.drafts import reporter_state, save_draft
 from storage.outbox import QueuedSms, enqueue_sms, queued_before
-from storage.tips import Filed, Limited, TipStatus, recent_tip_count
+from storage.tips import Filed, Limited, TipStatus, receipt_of_source, recent_tip_count
 from ussd_menus import sms
 from ussd_menus.machine import Hop, Need
 from ussd_menus.model import (
@@ -36,13 +43,16 @@ from ussd_menus.model import (
     InfoQueued,
     Lang,
     Outcome,
+    ReceiptSent,
     ReportContext,
     ReportFiled,
     ReportLimited,
     SendInfo,
+    SendReceipt,
     SubmitReport,
 )
 from ussd_menus.report import frames_to_json, load_report, resume_frames
+from ussd_menus.texts import way_back
 
 log = structlog.get_logger()
 
@@ -71,6 +81,7 @@ class HopDesk:
         metrics: Metrics,
         deadline: Deadline,
         replies_per_hour: int = 10,
+        service_code: str = "",
     ) -> None:
         self.pool = pool  # tips: fully durable
         self.state_pool = state_pool  # drafts and agency checks: written without waiting for disk
@@ -80,6 +91,7 @@ class HopDesk:
         self.deadline = deadline
         # SMS a caller may ask for in an hour (HOTLINE_SMS_REPLIES_PER_HOUR, shared with SMS).
         self.replies_per_hour = replies_per_hour
+        self.service_code = service_code  # HOTLINE_USSD_CODE: the way back the receipt SMS gives
 
     async def load(
         self, need: Need, reporter: bytes | None, session_id: str, session: Session
@@ -90,9 +102,11 @@ class HopDesk:
         if need.kind != "report":
             raise ValueError(f"unknown fact {need.kind!r}")
         if reporter is None:  # no usable number: no draft to resume, one limit shared by all
+            filed = await self.deadline.run(receipt_of_source(self.pool, source_of(session_id)))
             shared = await self.deadline.run(recent_tip_count(self.pool, None, 1))
-            limited = self.rules.per_hour if shared >= self.rules.per_hour else None
-            return ReportContext(resume=None, filed_receipt=None, limited_at=limited)
+            over = filed is None and shared >= self.rules.per_hour  # counted when it was filed
+            limited = self.rules.per_hour if over else None
+            return ReportContext(resume=None, filed_receipt=filed, limited_at=limited)
         found = await self.deadline.run(
             reporter_state(self.pool, reporter, source_of(session_id), self.rules.draft_minutes)
         )
@@ -138,6 +152,9 @@ class HopDesk:
             return AnswerStored(stored)
         if isinstance(effect, SendInfo):
             return await self._send_info(effect.topic, source, phone, reporter, lang)
+
+        if isinstance(effect, SendReceipt):
+            return ReceiptSent(await self._send_receipt(source, phone, reporter, lang))
         assert isinstance(effect, SubmitReport)
         carried = load_report(effect.report)
         report = TipReport(
@@ -151,7 +168,6 @@ class HopDesk:
             desa=carried.get("d"),
             agency_licence=carried.get("l"),
             agency_name=carried.get("a"),
-            receipt_to=self.identity.seal(phone) if effect.send_sms and reporter else None,
         )
 
         async def file() -> Filed | Limited | TooShort:
@@ -191,10 +207,27 @@ class HopDesk:
         log.info("ussd.info_sms", topic=topic, queued=queued)
         return InfoQueued(queued)
 
+    async def _send_receipt(
+        self, source: str, phone: str, reporter: bytes | None, lang: Lang
+    ) -> bool:
+        """Queue the receipt SMS the caller asked for; False without a number to send it to."""
+        if reporter is None:
+            return False
+        sealed = self.identity.seal(phone)
+        back = way_back(lang, self.service_code)
+
+        async def send() -> bool:
+            async with self.pool.acquire() as conn:
+                return await send_receipt(conn, source, sealed, lang, back)
+
+        return await self.deadline.run(send())
+
     async def keep_draft(
         self, frames: tuple[Frame, ...], reporter: bytes, session_id: str, context: object
     ) -> None:
         """Save the report in progress under the reporter's key (a redial resumes it)."""
+        if isinstance(context, ReportContext) and context.filed_receipt:
+            return  # filed already (a step back from the receipt): nothing to resume
         resumed = context.resume if isinstance(context, ReportContext) else None
         base = frames_to_json(resumed) if resumed else None
         await self.deadline.run(

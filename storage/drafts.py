@@ -1,8 +1,10 @@
 """
 Report drafts: a report in progress, under the reporter's key, so a dropped session resumes.
 
-A draft expires after a few minutes and is deleted when its tip is filed (storage.tips.file_tip,
-in the tip's transaction).
+A draft expires after a few minutes. When its tip is filed (storage.tips.file_tip, in the tip's
+transaction) its progress is dropped, so nothing is offered to resume; what the filing session
+resumed from (base_state) stays until the draft expires, so that session's later hops (the receipt
+screen, the receipt SMS) replay the same steps.
 """
 
 from __future__ import annotations

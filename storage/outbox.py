@@ -71,6 +71,16 @@ async def queued_before(conn: Conn, cause: str) -> bool:
     return bool(found)
 
 
+async def enqueue_sms_once(conn: Conn, sms: QueuedSms) -> bool:
+    """Queue one SMS unless one with the same cause is queued already (a retried hop asking
+    again); True when this call queued it."""
+    async with conn.transaction():
+        if await queued_before(conn, sms.cause):
+            return False
+        await enqueue_sms(conn, sms)
+        return True
+
+
 async def outbox_rows(conn: Queryable) -> list[OutboxRow]:
     """Every queued SMS, oldest first (for operators and tests)."""
     rows = await conn.fetch(

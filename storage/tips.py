@@ -126,9 +126,10 @@ async def file_tip(
                 hide_phone_numbers(tip.description),  # the one way tip text enters storage
                 tip.lang,
             )
-        if tip.reporter_key:
+        if tip.reporter_key:  # nothing left to resume; see storage.drafts for what is kept
             await conn.execute(
-                "DELETE FROM report_drafts WHERE reporter_key = $1", tip.reporter_key
+                "UPDATE report_drafts SET state = 'null'::jsonb WHERE reporter_key = $1",
+                tip.reporter_key,
             )
         if tip.agency_key:
             await _flag_busy_agency(conn, tip.agency_key, flag_threshold)
@@ -164,6 +165,14 @@ async def _flag_busy_agency(conn: Conn, agency_key: str, threshold: int) -> None
             agency_key,
             count,
         )
+
+
+async def receipt_of_source(conn: Queryable, source_ref: str) -> str | None:
+    """The receipt of the tip filed from this source (a USSD session, an SMS), if any."""
+    receipt: str | None = await conn.fetchval(
+        "SELECT receipt FROM tips WHERE source_ref = $1", source_ref
+    )
+    return receipt
 
 
 async def recent_tip_count(conn: Queryable, reporter_key: bytes | None, hours: int) -> int:

@@ -37,7 +37,7 @@ IMIGRASI = "+6281199000040"
 
 
 def receipt_on(screen: str) -> str:
-    """The receipt code shown on an END screen, as 9 digits."""
+    """The receipt code shown on a screen, as 9 digits."""
     match = re.search(r"(\d{4})-(\d{4})-(\d)\b", screen)
     assert match is not None, screen
     return "".join(match.groups())
@@ -52,8 +52,10 @@ async def file_tip(
     story: str = STORY,
     phone: str = RESIDENT,
 ) -> str:
-    """File a tip over USSD ('1' skips desa and agency); its receipt."""
-    inputs = ["2", CHOICES[category], kecamatan, desa, agency, story, "1"]
+    """File a tip over USSD (BAHAYA: add details; the typed kecamatan confirmed; '1' skips desa
+    and agency); its receipt."""
+    details = ["2"] if category == "bahaya" else []
+    inputs = ["2", CHOICES[category], *details, kecamatan, "1", desa, agency, story, "1"]
     return receipt_on(await walk(client, inputs, phone))
 
 
@@ -205,10 +207,10 @@ TEXT_CASES = [
 LABELS = [
     ("bahaya", "BAHAYA sekarang"),
     ("calo", "Calo/sponsor"),
-    ("biaya", "Biaya besar"),
+    ("biaya", "Diminta bayar mahal"),
     ("dokumen", "Dokumen ditahan"),
     ("visa", "Visa turis"),
-    ("tujuan", "Negara terlarang"),
+    ("tujuan", "Ke negara terlarang"),
     ("lainnya", "Lainnya"),
 ]
 

@@ -151,7 +151,7 @@ async def walk(client: TestClient, inputs: list[str]) -> str:
 
 async def file_by_ussd(client: TestClient) -> str:
     """File a calo tip in Pontang by USSD, receipt by SMS; its receipt (9 digits)."""
-    screen = await walk(client, ["2", "2", "pontang", "Kubang Puji", "1", STORY, "2"])
+    screen = await walk(client, ["2", "2", "pontang", "1", "Kubang Puji", "1", STORY, "1", "2"])
     match = re.search(r"(\d{4})-(\d{4})-(\d)\b", screen)
     assert match is not None, screen
     return "".join(match.groups())

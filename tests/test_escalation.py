@@ -44,7 +44,8 @@ async def hop(client: TestClient, text: str, session_id: str) -> str:
 async def file_tip(client: TestClient, category: str, kecamatan: str = "pontang") -> str:
     """File a tip over USSD, desa and agency skipped; its receipt (9 digits)."""
     session = f"ATUid_escalation_{next(_ids)}"
-    inputs = ["2", CHOICES[category], kecamatan, "1", "1", STORY, "1"]
+    details = ["2"] if category == "bahaya" else []  # BAHAYA: add details
+    inputs = ["2", CHOICES[category], *details, kecamatan, "1", "1", "1", STORY, "1"]
     body = await hop(client, "", session)
     for n in range(1, len(inputs) + 1):
         body = await hop(client, "*".join(inputs[:n]), session)

@@ -19,7 +19,7 @@ from tests.sms_client import send_sms
 
 PHONE = "+6281234567890"
 STORY = "Calo minta uang 10 juta untuk ke Taiwan"
-TIP_JOURNEY = ["2", "2", "pontang", "Kubang Puji", "1", STORY, "1"]  # a calo tip in Pontang
+TIP_JOURNEY = ["2", "2", "pontang", "1", "Kubang Puji", "1", STORY, "1"]  # a calo tip in Pontang
 INVALID_NUMBER = "+62811000403"  # the fake AT answers InvalidPhoneNumber
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]

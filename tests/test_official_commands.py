@@ -30,7 +30,7 @@ _ids = itertools.count()
 
 async def file_calo_tip(client: TestClient) -> str:
     """File a calo tip in Pontang over USSD; its receipt (9 digits)."""
-    screen = await walk(client, ["2", "2", "pontang", "1", "1", STORY, "1"])
+    screen = await walk(client, ["2", "2", "pontang", "1", "1", "1", STORY, "1"])
     match = re.search(r"(\d{4})-(\d{4})-(\d)\b", screen)
     assert match is not None, screen
     return "".join(match.groups())

@@ -90,7 +90,8 @@ class TestNumberStoredNowhere:
     ) -> tuple[list[str], dict[str, int], str]:
         """One resident uses every channel; then every column of every table is searched."""
         session = "ATUid_privacy"
-        inputs = ["2", "2", "pontang", "Kubang Puji", "1", "Calo minta 10 juta di desa", "2"]
+        story = "Calo minta 10 juta di desa"
+        inputs = ["2", "2", "pontang", "1", "Kubang Puji", "1", story, "1", "2"]
         ussd_receipt = receipt_on(await walk(client, inputs, session))
         await send_sms(client, "BAHASA SUNDA")
         await send_sms(client, "LAPOR calo minta uang 10 juta")
@@ -105,7 +106,7 @@ class TestNumberStoredNowhere:
             "durationInMillis": "41000",
             "hopsCount": str(len(inputs) + 1),
             "input": "*".join(inputs),
-            "lastAppResponse": "END Laporan diterima",
+            "lastAppResponse": "END SMS segera dikirim",
             "errorMessage": "",
         }
         response = await client.post("/at/ussd/events", data=event)

@@ -32,12 +32,14 @@ from ussd_menus.model import (
     Frame,
     Kecamatan,
     Lang,
+    ReceiptSent,
     ReportContext,
     ReportFiled,
     ReportLimited,
+    SendReceipt,
 )
 from ussd_menus.receipts import check_digit
-from ussd_menus.report import CATEGORIES, KECAMATAN_PAGE, dump_report
+from ussd_menus.report import CATEGORIES, dump_report, kecamatan_pages
 from ussd_menus.texts import t
 from ussd_menus.tree import build_machine, build_nodes, is_gsm_safe
 
@@ -45,10 +47,10 @@ LANGS = catalogue.active().codes
 
 TODAY = date(2026, 11, 30)
 MAX_DEPTH = 7  # inputs: the longest journey (a report, from the main menu to its receipt)
-# The back/menu, previous-page and exit lines of every language ("0 Kembali 00 Menu", ...).
+# The back/menu, previous-page, exit and home lines of every language ("0 Kembali 00 Menu", ...).
 NAVIGATION = tuple(
     t(key, lang) for lang in LANGS for key in ("nav.footer", "nav.footer_previous", "main.exit")
-)
+) + tuple("\n" + t("nav.home", lang) for lang in LANGS)
 
 
 def _kecamatan() -> tuple[Kecamatan, ...]:
@@ -199,6 +201,8 @@ def answer(
         if isinstance(result, Need):
             assert "spans" != result.kind, f"replay of {text!r} needs spans it was given"
             facts[(result.kind, result.key)] = fact(result.kind, result.key)
+        elif isinstance(result.effect, SendReceipt):  # the receipt SMS is queued
+            facts[("outcome", "")] = ReceiptSent(True)
         else:  # an effect to carry out: its outcome becomes a fact
             facts[("outcome", "")] = fact("outcome", "")
     raise AssertionError(f"replay of {text!r} did not settle")
@@ -306,14 +310,17 @@ def dial(machine: Machine, inputs: list[str], scenario: Scenario) -> Hop:
     return hop
 
 
-def to_confirm(category: int, kecamatan: int) -> list[str]:
-    """From the main menu to the report summary: a category, a kecamatan, no desa, a long name."""
-    pages = ["99"] * (kecamatan // KECAMATAN_PAGE)
+def to_confirm(category: int, kecamatan: int, lang: Lang) -> list[str]:
+    """From the main menu to the report summary: a category (BAHAYA: add details), a kecamatan
+    from its page, no desa, a long name."""
+    pages = kecamatan_pages(KECAMATAN, lang)
+    page = next(n for n, (start, count) in enumerate(pages) if kecamatan < start + count)
     return [
         "2",
         str(category + 1),
-        *pages,
-        str(kecamatan % KECAMATAN_PAGE + 1),
+        *(["2"] if CATEGORIES[category] == "bahaya" else []),
+        *["99"] * page,
+        str(kecamatan - pages[page][0] + 1),
         "1",
         NOT_FOUND,
         STORY,
@@ -332,7 +339,7 @@ class TestEveryReportSummary:
             Seen(tuple(path), dial(machine, path, scenario))
             for c in range(len(CATEGORIES))
             for k in range(len(KECAMATAN))
-            for path in [to_confirm(c, k)]
+            for path in [to_confirm(c, k, lang)]
         ]
         longest = max(screens, key=lambda s: len(s.text))
         assert ({"report_confirm"}, []) == (
@@ -341,17 +348,20 @@ class TestEveryReportSummary:
         ), f"the longest is {longest.where()}"
 
     @pytest.mark.parametrize("lang", LANGS)
-    @pytest.mark.parametrize("send", ["1", "2"], ids=["send", "send-and-sms"])
+    @pytest.mark.parametrize("then", [[], ["1"], ["2"]], ids=["receipt", "done", "sms"])
     @pytest.mark.parametrize("scenario", ["new-reporter", "limit-reached-on-sending"])
-    def test_every_receipt_fits_one_page(self, lang: Lang, send: str, scenario: str) -> None:
-        """The final screen after sending, urgent or not, fits one page."""
+    def test_every_receipt_fits_one_page(self, lang: Lang, then: list[str], scenario: str) -> None:
+        """The screens after sending (the receipt, finishing, the SMS), urgent or not, fit."""
         machine = Machine(build_machine(KECAMATAN).nodes, default_lang=lang)
         screens = [
             Seen(tuple(path), dial(machine, path, SCENARIOS[scenario]))
             for c in range(len(CATEGORIES))
-            for path in [[*to_confirm(c, 0), send]]
+            for path in [[*to_confirm(c, 0, lang), "1", *then]]
         ]
-        assert ({"report_done"}, []) == (
+        limited = scenario == "limit-reached-on-sending"  # the refusal ends the session
+        after = {"1": "report_bye", "2": "report_sms"}
+        node = "report_done" if limited or not then else after[then[0]]
+        assert ({node}, []) == (
             {s.hop.node for s in screens},
             [s.where() for s in screens if len(s.text) > SCREEN_LIMIT or not is_gsm_safe(s.text)],
         )

@@ -47,14 +47,14 @@ async def tip_rows(conn: asyncpg.Connection) -> list[asyncpg.Record]:
 KEYWORDS = [
     # (id, text, fragment of the queued reply)
     ("lapor-bare", "LAPOR", "Tulis cerita setelah LAPOR"),
-    ("lapor-lower", "lapor ada calo minta uang", "Laporan diterima"),
-    ("lapor-mixed-case", "LaPoR ada calo minta uang", "Laporan diterima"),
-    ("lapor-extra-spaces", "  lapor   ada calo", "Laporan diterima"),
-    ("lapor-typo-swap", "lapro ada calo minta uang", "Laporan diterima"),
-    ("lapor-typo-letter", "lapot ada calo minta uang", "Laporan diterima"),
+    ("lapor-lower", "lapor ada calo minta uang", "Diterima, terima kasih. Kode: "),
+    ("lapor-mixed-case", "LaPoR ada calo minta uang", "Diterima, terima kasih. Kode: "),
+    ("lapor-extra-spaces", "  lapor   ada calo", "Diterima, terima kasih. Kode: "),
+    ("lapor-typo-swap", "lapro ada calo minta uang", "Diterima, terima kasih. Kode: "),
+    ("lapor-typo-letter", "lapot ada calo minta uang", "Diterima, terima kasih. Kode: "),
     ("report-bare", "REPORT", "Write the story after REPORT"),
-    ("report-lower", "report a calo asked for money", "Report received"),
-    ("report-typo", "reprot a calo asked for money", "Report received"),
+    ("report-lower", "report a calo asked for money", "Received, thanks. Code: "),
+    ("report-typo", "reprot a calo asked for money", "Received, thanks. Code: "),
     ("status-bare", "STATUS", "Nomor laporan salah ketik"),
     ("status-lower", "status", "Nomor laporan salah ketik"),
     ("status-typo", "STATSU", "Nomor laporan salah ketik"),
@@ -151,7 +151,7 @@ class TestLapor:
         """The reply names the filed tip's receipt, both as shown and as typed for STATUS."""
         reply = await reply_to(client, conn, "LAPOR calo minta uang 10 juta")
         receipt = (await tip_rows(conn))[0]["receipt"]
-        assert f"Nomor laporan: {show_receipt(receipt)}" in reply
+        assert f"Kode: {show_receipt(receipt)}" in reply
         assert f"STATUS {receipt}" in reply
 
     async def test_report_replies_in_english(
@@ -160,7 +160,7 @@ class TestLapor:
         """REPORT files the tip in English and answers in English."""
         reply = await reply_to(client, conn, "REPORT a calo asked for 10 million")
         tips = await tip_rows(conn)
-        assert reply.startswith("Report received, thank you. Report number: ")
+        assert reply.startswith("Received, thanks. Code: ")
         assert [("en", "a calo asked for 10 million")] == [
             (t["lang"], t["description"]) for t in tips
         ]
@@ -192,7 +192,7 @@ class TestRetries:
         await send_sms(client, "INFO", message_id="ATXid_retry")
         rows = await outbox_rows(conn)
         assert 1 == len(rows)
-        assert rows[0].body.startswith("Laporan diterima")
+        assert rows[0].body.startswith("Diterima, terima kasih.")
 
     async def test_retry_is_acknowledged(self, client: TestClient) -> None:
         """A retried id still gets 200, so AT stops retrying."""

@@ -57,13 +57,15 @@ async def walk(
     return body
 
 
-def journey(category: str = "2", story: str = STORY, confirm: str = "1") -> list[str]:
-    """A whole report: category, kecamatan typed, desa typed, agency skipped, story, send."""
-    return ["2", category, "pontang", "Kubang Puji", "1", story, confirm]
+def journey(category: str = "2", story: str = STORY) -> list[str]:
+    """A whole report: category (BAHAYA: add details), kecamatan typed and confirmed, desa typed,
+    agency skipped, story, send."""
+    details = ["2"] if category == "1" else []
+    return ["2", category, *details, "pontang", "1", "Kubang Puji", "1", story, "1"]
 
 
 def receipt_on(screen: str) -> str:
-    """The receipt code shown on an END screen, as 9 digits."""
+    """The receipt code shown on a screen, as 9 digits."""
     match = re.search(r"(\d{4})-(\d{4})-(\d)\b", screen)
     assert match is not None, screen
     return "".join(match.groups())
@@ -98,7 +100,7 @@ class TestFiling:
         """Each category chosen on the menu is filed under its stable key."""
         screen = await walk(client, journey(choice))
         tips = await tip_rows(conn)
-        assert screen.startswith("END ")
+        assert screen.startswith("CON ")
         assert [category] == [t["category"] for t in tips]
 
     async def test_report_fields_are_filed(
@@ -127,7 +129,7 @@ class TestFiling:
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
         """An agency name not in the registry is filed as typed, without a licence."""
-        inputs = ["2", "2", "pontang", "1", "Pak Haji Calo", STORY, "1"]
+        inputs = ["2", "2", "pontang", "1", "1", "Pak Haji Calo", STORY, "1"]
         await walk(client, inputs)
         tip = (await tip_rows(conn))[0]
         assert ("Pak Haji Calo", None) == (tip["agency_name"], tip["agency_licence"])
@@ -137,7 +139,7 @@ class TestFiling:
     ) -> None:
         """A story under ten letters or digits is not accepted and nothing is filed."""
         screen = await walk(client, journey(story="calo!!")[:-1])
-        assert "Ceritakan sedikit lebih." in screen
+        assert "Mohon ceritakan lebih lengkap." in screen
         assert [] == await tip_rows(conn)
 
 
@@ -145,14 +147,15 @@ class TestReceipt:
     async def test_receipt_matches_the_tip(
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
-        """The receipt on the END screen is the filed tip's receipt."""
+        """The receipt on the screen after sending is the filed tip's receipt."""
         screen = await walk(client, journey())
         assert [receipt_on(screen)] == [t["receipt"] for t in await tip_rows(conn)]
 
     async def test_receipt_screen_wording(self, client: TestClient) -> None:
-        """The END screen thanks the resident and names the receipt as 'Nomor laporan'."""
+        """The screen after sending names the receipt as 'Nomor laporan' and asks to note it."""
         screen = await walk(client, journey())
-        assert screen.startswith("END Laporan diterima, terima kasih. Nomor laporan: ")
+        assert screen.startswith("CON Terkirim. Nomor laporan Anda:\n")
+        assert "Catat nomor ini." in screen
 
     async def test_receipt_is_valid(self, client: TestClient) -> None:
         """The receipt passes its own check digit."""
@@ -183,14 +186,14 @@ class TestReceipt:
 class TestResume:
     async def test_dropped_report_is_offered(self, client: TestClient) -> None:
         """After a dropped session, starting a report offers to continue it."""
-        await walk(client, ["2", "2", "pontang"])
+        await walk(client, ["2", "2", "pontang", "1"])
         screen = await walk(client, ["2"])
-        assert "belum terkirim" in screen
+        assert screen.startswith("CON Lanjutkan atau mulai baru?")
         assert ("1 Lanjutkan", "2 Mulai baru") == tuple(screen.splitlines()[1:3])
 
     async def test_continue_returns_to_the_step(self, client: TestClient) -> None:
         """'1 Lanjutkan' brings back the step the dropped session was on."""
-        await walk(client, ["2", "2", "pontang"])
+        await walk(client, ["2", "2", "pontang", "1"])
         screen = await walk(client, ["2", "1"])
         assert screen.startswith("CON Nama desa?")
 
@@ -198,39 +201,39 @@ class TestResume:
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
         """Finishing a continued report files one tip with the dropped session's answers."""
-        await walk(client, ["2", "2", "pontang"])
+        await walk(client, ["2", "2", "pontang", "1"])
         screen = await walk(client, ["2", "1", "1", "1", STORY, "1"])
         tips = await tip_rows(conn)
         assert [(receipt_on(screen), "calo", PONTANG, STORY)] == [
             (t["receipt"], t["category"], t["kecamatan_code"], t["description"]) for t in tips
         ]
 
-    async def test_filing_deletes_the_draft(
+    async def test_filing_leaves_nothing_to_resume(
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
-        """Once the continued report is filed, no draft is left."""
-        await walk(client, ["2", "2", "pontang"])
-        assert 1 == await conn.fetchval("SELECT count(*) FROM report_drafts")
+        """Once the continued report is filed, its progress is gone from the draft."""
+        await walk(client, ["2", "2", "pontang", "1"])
         await walk(client, ["2", "1", "1", "1", STORY, "1"])
-        assert 0 == await conn.fetchval("SELECT count(*) FROM report_drafts")
+        states = await conn.fetch("SELECT state FROM report_drafts")
+        assert ["null"] == [r["state"] for r in states]
 
     async def test_start_over_shows_categories(self, client: TestClient) -> None:
         """'2 Mulai baru' starts a new report at the categories."""
-        await walk(client, ["2", "2", "pontang"])
+        await walk(client, ["2", "2", "pontang", "1"])
         screen = await walk(client, ["2", "2"])
-        assert screen.startswith("CON Lapor rahasia:\n1 BAHAYA sekarang")
+        assert screen.startswith("CON Nomor HP tidak disimpan:\n1 BAHAYA sekarang")
 
     async def test_other_phone_is_not_offered_the_draft(self, client: TestClient) -> None:
         """Another phone starting a report sees the categories, not someone else's draft."""
-        await walk(client, ["2", "2", "pontang"])
+        await walk(client, ["2", "2", "pontang", "1"])
         screen = await walk(client, ["2"], phone=OTHER_PHONE)
-        assert screen.startswith("CON Lapor rahasia:\n1 BAHAYA sekarang")
+        assert screen.startswith("CON Nomor HP tidak disimpan:\n1 BAHAYA sekarang")
 
     async def test_retried_final_hop_of_continued_report(
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
         """AT resending the final hop of a continued report gets the same receipt, one tip."""
-        await walk(client, ["2", "2", "pontang"])
+        await walk(client, ["2", "2", "pontang", "1"])
         session = new_session()
         inputs = ["2", "1", "1", "1", STORY, "1"]
         first = await walk(client, inputs, session)
@@ -242,9 +245,9 @@ class TestResume:
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
         """AT resending the final hop of a restarted report gets the same receipt, one tip."""
-        await walk(client, ["2", "2", "pontang"])
+        await walk(client, ["2", "2", "pontang", "1"])
         session = new_session()
-        inputs = ["2", "2", "3", "pontang", "1", "1", STORY, "1"]
+        inputs = ["2", "2", "3", "pontang", "1", "1", "1", STORY, "1"]
         first = await walk(client, inputs, session)
         again = await hop(client, "*".join(inputs), session)
         tips = await tip_rows(conn)
@@ -255,13 +258,13 @@ class TestResume:
         """After a report is filed, the next report starts afresh."""
         await walk(client, journey())
         screen = await walk(client, ["2"])
-        assert screen.startswith("CON Lapor rahasia:")
+        assert screen.startswith("CON Nomor HP tidak disimpan:")
 
 
 class TestFromAgencyCheck:
     async def test_agency_step_is_skipped(self, client: TestClient) -> None:
         """Reporting from an agency's check result goes from desa straight to the story."""
-        inputs = ["1", "PT Contoh Samudra Karya", "1", "2", "pontang", "1"]
+        inputs = ["1", "PT Contoh Samudra Karya", "1", "2", "pontang", "1", "1"]
         screen = await walk(client, inputs)
         assert screen.startswith("CON Ceritakan singkat apa yang terjadi.")
 
@@ -269,7 +272,7 @@ class TestFromAgencyCheck:
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
         """The tip carries the checked agency's licence number and name."""
-        inputs = ["1", "PT Contoh Samudra Karya", "1", "2", "pontang", "1", STORY, "1"]
+        inputs = ["1", "PT Contoh Samudra Karya", "1", "2", "pontang", "1", "1", STORY, "1"]
         await walk(client, inputs)
         tip = (await tip_rows(conn))[0]
         assert ("99116000345227871", "PT Contoh Samudra Karya", "calo") == (
@@ -368,7 +371,7 @@ class TestRateLimit:
         await file_by_ussd(limited_client)
         await file_by_ussd(limited_client)
         screen = await walk(limited_client, ["2"], phone=OTHER_PHONE)
-        assert screen.startswith("CON Lapor rahasia:")
+        assert screen.startswith("CON Nomor HP tidak disimpan:")
 
     async def test_report_from_agency_check_is_refused_at_once(
         self, limited_client: TestClient
@@ -397,8 +400,8 @@ class TestReceiptSms:
     async def test_send_with_sms_queues_the_receipt(
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
-        """'2 Kirim + SMS' queues exactly one SMS to the resident, naming the receipt."""
-        receipt = receipt_on(await walk(client, journey(confirm="2")))
+        """'2 Kirim nomor lewat SMS' after the receipt queues one SMS to the resident, naming it."""
+        receipt = receipt_on(await walk(client, [*journey(), "2"]))
         rows = await outbox_rows(conn)
         assert [("resident", True, True)] == [
             (r.recipient_kind, show_receipt(receipt) in r.body, f"STATUS {receipt}" in r.body)
@@ -409,25 +412,36 @@ class TestReceiptSms:
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
         """The queued receipt SMS is not linked to its tip (its row holds the sealed number)."""
-        await walk(client, journey(confirm="2"))
+        await walk(client, [*journey(), "2"])
         assert [None] == [r["tip_id"] for r in await conn.fetch("SELECT tip_id FROM outbox")]
 
     async def test_send_without_sms_queues_nothing(
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
-        """'1 Kirim' queues no SMS."""
-        await walk(client, journey(confirm="1"))
-        assert [] == await outbox_rows(conn)
+        """Sending the report queues no SMS to the resident: the receipt is shown on screen."""
+        await walk(client, journey())
+        assert [] == [r for r in await outbox_rows(conn) if r.recipient_kind == "resident"]
 
     async def test_retried_send_queues_one_sms(
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
-        """AT resending the final hop queues no second receipt SMS."""
+        """AT resending the hop that asks for the SMS queues no second receipt SMS."""
         session = new_session()
-        inputs = journey(confirm="2")
+        inputs = [*journey(), "2"]
         await walk(client, inputs, session)
         await hop(client, "*".join(inputs), session)
-        assert 1 == len(await outbox_rows(conn))
+        assert 1 == len([r for r in await outbox_rows(conn) if r.recipient_kind == "resident"])
+
+    async def test_continued_report_receipt_can_be_sent(
+        self, client: TestClient, conn: asyncpg.Connection
+    ) -> None:
+        """After a resumed report is filed, its later hops still replay: the SMS names it."""
+        await walk(client, ["2", "2", "pontang", "1"])
+        session = new_session()
+        filed = receipt_on(await walk(client, ["2", "1", "1", "1", STORY, "1"], session))
+        screen = await hop(client, f"2*1*1*1*{STORY}*1*2", session)
+        bodies = [r.body for r in await outbox_rows(conn) if r.recipient_kind == "resident"]
+        assert (True, [True]) == (screen.startswith("END SMS segera"), [filed in b for b in bodies])
 
 
 class TestEnglish:
@@ -435,24 +449,22 @@ class TestEnglish:
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
         """A resident who reported in English gets the receipt SMS in English."""
-        receipt = receipt_on(await walk(client, ["5", "2", *journey(confirm="2")]))
+        receipt = receipt_on(await walk(client, ["5", "2", *[*journey(), "2"]]))
         bodies = [r.body for r in await outbox_rows(conn)]
         assert 1 == len(bodies)
-        assert f"Report number: {show_receipt(receipt)}" in bodies[0]
-        assert "Nomor laporan" not in bodies[0]
+        assert f"Code: {show_receipt(receipt)}" in bodies[0]
+        assert "Kode" not in bodies[0]
 
     async def test_screens_are_english(self, client: TestClient) -> None:
         """After choosing English, the report screens are in English."""
         screen = await walk(client, ["5", "2", "2"])
-        assert screen.startswith("CON Confidential report:\n1 DANGER now")
+        assert screen.startswith("CON Your number is not kept:\n1 DANGER now")
 
     async def test_receipt_screen_is_english(self, client: TestClient) -> None:
         """The English journey ends on the English receipt screen."""
         screen = await walk(client, ["5", "2", *journey()])
         receipt = receipt_on(screen)
-        assert screen.startswith(
-            f"END Report received, thank you. Report number: {show_receipt(receipt)}"
-        )
+        assert screen.startswith(f"CON Sent. Your report number:\n{show_receipt(receipt)}")
 
     async def test_tip_is_marked_english(
         self, client: TestClient, conn: asyncpg.Connection

@@ -142,11 +142,11 @@ LAST_STEPS = [
     ("agency-not-found", ["1", "zz*top"], "check_none"),
     ("report-categories", ["2"], "report"),
     ("report-kecamatan", ["2", "2"], "report_kec"),
-    ("report-desa", ["2", "2", "pontang"], "report_desa"),
-    ("report-agency", ["2", "2", "pontang", "1"], "report_agency"),
-    ("report-description", ["2", "2", "pontang", "1", "1"], "report_desc"),
-    ("report-confirm", ["2", "2", "pontang", "1", "1", SECRET_STORY], "report_confirm"),
-    ("report-done", ["2", "2", "pontang", "Kubang", "1", SECRET_STORY, "1"], "report_done"),
+    ("report-desa", ["2", "2", "pontang", "1"], "report_desa"),
+    ("report-agency", ["2", "2", "pontang", "1", "1"], "report_agency"),
+    ("report-description", ["2", "2", "pontang", "1", "1", "1"], "report_desc"),
+    ("report-confirm", ["2", "2", "pontang", "1", "1", "1", SECRET_STORY], "report_confirm"),
+    ("report-done", ["2", "2", "pontang", "1", "Kubang", "1", SECRET_STORY, "1"], "report_done"),
     ("status-prompt", ["3"], "status"),
     ("info", ["4"], "info"),
     ("language", ["5"], "lang"),
@@ -189,9 +189,9 @@ class TestLastStep:
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
         """An input ending on 'send' that the service never answered is only replayed: no tip."""
-        inputs = ["2", "2", "pontang", "1", "1", SECRET_STORY]
+        inputs = ["2", "2", "pontang", "1", "1", "1", SECRET_STORY]
         await walk(client, inputs, "ATUid_failed")
-        path = "*".join([*inputs, "2"])
+        path = "*".join([*inputs, "1"])
         await post_event(client, event_form("ATUid_failed", status="Failed", input=path))
         counts = await conn.fetchrow(
             "SELECT (SELECT count(*) FROM tips) AS tips, (SELECT count(*) FROM outbox) AS sms"
@@ -261,7 +261,7 @@ class TestNothingIdentifying:
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
         """No value of the recorded row holds the number, the input or the typed story."""
-        inputs = ["2", "2", "pontang", "Kubang", "1", SECRET_STORY]
+        inputs = ["2", "2", "pontang", "1", "Kubang", "1", SECRET_STORY]
         await walk(client, inputs, "ATUid_event")
         path = "*".join(inputs)
         await post_event(client, event_form(input=path, lastAppResponse="CON " + SECRET_STORY))

@@ -69,7 +69,7 @@ class TestStoredWhole:
         self, aggregator: TestClient, conn: asyncpg.Connection
     ) -> None:
         """The tip's description is the story as typed, '*' and '#' included."""
-        await dial(aggregator, ["2", "2", "pontang", "1", "1", STORY, "1"], phone())
+        await dial(aggregator, ["2", "2", "pontang", "1", "1", "1", STORY, "1"], phone())
         assert [STORY] == [
             r["description"] for r in await conn.fetch("SELECT description FROM tips")
         ]
@@ -101,7 +101,7 @@ class TestSeveralProcesses:
         """Hops of one session alternating between two gateway processes give the screens one
         process gives: the path and the free-text spans are shared through PostgreSQL."""
         other: TestClient = await aiohttp_client(register(create_app(config, sample_db)))
-        inputs = ["1", "zz*top", "1", "Contoh*Samudra", "0", "00", "2", "2", "pontang", "1"]
+        inputs = ["1", "zz*top", "1", "Contoh*Samudra", "0", "00", "2", "2", "pontang", "1", "1"]
         alone = [await send(aggregator, "agg-alone", "+6281230099901", "BEGIN")]
         shared = [await send(aggregator, "agg-shared", "+6281230099902", "BEGIN")]
         for n, text in enumerate(inputs, start=1):

@@ -77,10 +77,15 @@ class Restore:
 
 @dataclass(frozen=True, slots=True)
 class SubmitReport:
-    """File the report in `frame_arg` (a serialised Report); optionally SMS the receipt."""
+    """File the report in `report` (a serialised report). The receipt is shown on screen first;
+    sending it by SMS is a later, separate choice (SendReceipt)."""
 
     report: str
-    send_sms: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SendReceipt:
+    """SMS this session's receipt to the caller, once: asked for after the receipt was shown."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +104,7 @@ class SendInfo:
     topic: str
 
 
-Effect = SubmitReport | AnswerQuestion | SendInfo
+Effect = SubmitReport | SendReceipt | AnswerQuestion | SendInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +136,14 @@ class InfoQueued:
     queued: bool
 
 
-Outcome = ReportFiled | ReportLimited | AnswerStored | InfoQueued
+@dataclass(frozen=True, slots=True)
+class ReceiptSent:
+    """SendReceipt's outcome: whether the receipt SMS is queued (False: no number to send to)."""
+
+    sent: bool
+
+
+Outcome = ReportFiled | ReportLimited | ReceiptSent | AnswerStored | InfoQueued
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +255,8 @@ class Env:
     today: date
     kecamatan: tuple[Kecamatan, ...] = ()
     session_id: str = ""
+    # The configured USSD code (HOTLINE_USSD_CODE), to tell residents the way back; "" if unset.
+    service_code: str = ""
     facts: Mapping[tuple[str, str], object] = field(default_factory=dict)
     # A replay that must load nothing (the database just failed; a finished session's last
     # step): a missing fact takes its ASSUMED value instead of stopping the replay.

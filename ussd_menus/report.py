@@ -1,45 +1,66 @@
 """
 The confidential report journey: category -> kecamatan -> desa -> agency or person -> what
-happened -> confirm -> receipt.
+happened -> confirm -> receipt on screen -> (only if asked) the receipt by SMS.
+
+Danger comes first: choosing BAHAYA shows the emergency numbers on the very next screen and lets
+the caller send at once; every later step is optional. The first screen says the reporter's number
+is never kept. The receipt is shown on screen to write down before an SMS is offered, because an
+SMS stays in the phone's inbox where whoever holds the phone may read it.
 
 The report being built travels in each step's frame (a small JSON object), so replay rebuilds it.
 The gateway keeps the frames as a draft under the reporter's key: a dropped session can resume.
+Once filed, replay still walks the same steps: the gateway keeps what the session resumed from,
+counts the limit without the session's own tip, and reads the filed receipt back (ReportContext).
 Nothing here asks for, shows or stores who the reporter is.
 """
 
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
+from ussd_menus import catalogue
+from ussd_menus.machine import problems_for, render
 from ussd_menus.model import (
+    SCREEN_LIMIT,
     Action,
     ChoiceNode,
     Context,
     Do,
     Frame,
+    Kecamatan,
+    Lang,
+    Needed,
     Option,
     Push,
+    ReceiptSent,
     ReportContext,
     ReportFiled,
     ReportLimited,
     Restore,
+    SendReceipt,
     Stay,
     SubmitReport,
     View,
 )
 from ussd_menus.receipts import show_receipt
-from ussd_menus.texts import plain, t
+from ussd_menus.texts import plain, t, way_back
 
 # Most urgent first: a resident in a hurry sees it at once.
 CATEGORIES = ("bahaya", "calo", "biaya", "dokumen", "visa", "tujuan", "lainnya")
-KECAMATAN_PAGE = 4
+KECAMATAN_PAGE = 6  # at most, where the names fit on one screen (kecamatan_pages)
+# What officials read as the story of a BAHAYA report sent before any question (Indonesian, the
+# officials' language; the reporter never sees it).
+DANGER_STORY = "BAHAYA: pelapor memilih kirim segera, tanpa cerita. Segera tindak lanjuti."
 MIN_DESCRIPTION = 10
 MAX_DESCRIPTION = 1000
 REPORT_NODES = frozenset(
     {
         "report_cat",
+        "report_danger",
         "report_kec",
+        "report_kec_ok",
         "report_kec_pick",
         "report_desa",
         "report_agency",
@@ -96,12 +117,19 @@ def report_frames(stack: tuple[Frame, ...]) -> tuple[Frame, ...] | None:
     return None
 
 
+def _after_category(report: dict[str, Any], key: str) -> Action:
+    """BAHAYA goes to the emergency numbers first; every other category to the kecamatan."""
+    following = "report_danger" if key == "bahaya" else "report_kec"
+    return Push(Frame(following, dump_report(report, c=key)))
+
+
 def _category_view(report: dict[str, Any], ctx: Context) -> View:
+    # The notice is a note: a 'wrong choice' line takes its place, so the re-prompt still fits.
     return View(
-        body=t("report.category", ctx.lang),
+        body="",
+        note=t("report.category", ctx.lang),
         options=tuple(
-            Option(t(f"cat.{key}", ctx.lang), Push(Frame("report_kec", dump_report(report, c=key))))
-            for key in CATEGORIES
+            Option(t(f"cat.{key}", ctx.lang), _after_category(report, key)) for key in CATEGORIES
         ),
     )
 
@@ -110,11 +138,9 @@ class ReportEntry(ChoiceNode):
     """Start a report: refuse politely when over the limit, offer to resume a dropped one."""
 
     def view(self, frame: Frame, ctx: Context) -> View:
-        """The receipt (a retried final hop), the limit, the resume question, or categories."""
+        """The limit, the (neutrally worded) resume question, or the categories."""
         context = ctx.env.fact("report")
         assert isinstance(context, ReportContext)
-        if context.filed_receipt:  # this session filed already: the final hop came again
-            return _receipt_view(context.filed_receipt, None, ctx)
         if context.limited_at:
             return View(body=t("report.limited", ctx.lang, limit=context.limited_at), end=True)
         report = load_report(frame.arg)
@@ -138,40 +164,131 @@ class ReportCategory(ChoiceNode):
         return _category_view(load_report(frame.arg), ctx)
 
 
-def _after_kecamatan(report: dict[str, Any], code: str) -> Action:
+class ReportDanger(ChoiceNode):
+    """BAHAYA: who to call now, before any question; then send at once or add details."""
+
+    def view(self, frame: Frame, ctx: Context) -> View:
+        """Police and SAPA 129, then the two ways on."""
+        report = load_report(frame.arg)
+        now = dump_report(report, t=report.get("t") or DANGER_STORY)
+        return View(
+            body=t("report.danger", ctx.lang),
+            options=(
+                Option(
+                    t("report.danger_send", ctx.lang),
+                    Do(SubmitReport(now), Frame("report_done", now)),
+                ),
+                Option(t("report.danger_more", ctx.lang), Push(Frame("report_kec", frame.arg))),
+            ),
+        )
+
+
+def _after_kecamatan(report: dict[str, Any], code: str | None) -> Action:
     return Push(Frame("report_desa", dump_report(report, k=code, q=None)))
 
 
+@lru_cache(maxsize=64)
+def _pages(names: tuple[str, ...], lang: Lang, content: int) -> tuple[tuple[int, int], ...]:
+    """(start, count) of each kecamatan page: up to KECAMATAN_PAGE names, as many as fit one
+    screen with the 'don't know' option, paging and the longest problem line (`content` is the
+    catalogue's identity: a new catalogue packs anew)."""
+    pages: list[tuple[int, int]] = []
+    start = 0
+    while start < len(names):
+        count = min(KECAMATAN_PAGE, len(names) - start)
+        while count > 1:
+            more = start + count < len(names)
+            view = _kecamatan_view(names[start : start + count], 99, 99, more, lang)
+            texts = (render(view, lang, p).text for p in (None, *problems_for(view)))
+            if all(len(text) <= SCREEN_LIMIT for text in texts):
+                break
+            count -= 1
+        pages.append((start, count))
+        start += count
+    return tuple(pages)
+
+
+def kecamatan_pages(all_kec: tuple[Kecamatan, ...], lang: Lang) -> tuple[tuple[int, int], ...]:
+    """The kecamatan pages in lang: (start, count) each."""
+    return _pages(tuple(k.name for k in all_kec), lang, id(catalogue.active())) or ((0, 0),)
+
+
+def _kecamatan_view(
+    names: tuple[str, ...],
+    page: int,
+    pages: int,
+    more: bool,
+    lang: Lang = "id",
+    report: dict[str, Any] | None = None,
+    codes: tuple[str, ...] = (),
+    following: Frame | None = None,
+) -> View:
+    carried = report or {}
+    keys = codes or names  # packing pages needs only the names
+    options = [Option(n, _after_kecamatan(carried, c)) for n, c in zip(names, keys, strict=True)]
+    options.append(Option(t("report.kecamatan_unknown", lang), _after_kecamatan(carried, None)))
+    return View(
+        body=t("report.kecamatan", lang, page=page, pages=pages),
+        note=t("report.kecamatan_type", lang),
+        options=tuple(options),
+        more=Push(following or Frame("report_kec")) if more else None,
+        free_text=True,
+    )
+
+
 class ReportKecamatan:
-    """A paged list of the 29 kecamatan; typing part of a name finds it faster."""
+    """The 29 kecamatan, paged, with 'don't know / outside Kab. Serang'; typing part of a name
+    finds it faster, and a name found from typing is echoed back before moving on."""
 
     def view(self, frame: Frame, ctx: Context) -> View:
         """One page of kecamatan."""
-        report = load_report(frame.arg)
         all_kec = ctx.env.kecamatan
-        pages = max(1, -(-len(all_kec) // KECAMATAN_PAGE))
-        start = frame.page * KECAMATAN_PAGE
-        shown = all_kec[start : start + KECAMATAN_PAGE]
-        following = Frame(frame.node, frame.arg, frame.page + 1)
-        return View(
-            body=t("report.kecamatan", ctx.lang, page=frame.page + 1, pages=pages),
-            options=tuple(Option(k.name, _after_kecamatan(report, k.code)) for k in shown),
-            more=Push(following) if start + KECAMATAN_PAGE < len(all_kec) else None,
-            free_text=True,
+        pages = kecamatan_pages(all_kec, ctx.lang)
+        page = min(frame.page, len(pages) - 1)
+        start, count = pages[page]
+        shown = all_kec[start : start + count]
+        return _kecamatan_view(
+            tuple(k.name for k in shown),
+            page + 1,
+            len(pages),
+            page + 1 < len(pages),
+            ctx.lang,
+            load_report(frame.arg),
+            tuple(k.code for k in shown),
+            Frame(frame.node, frame.arg, page + 1),
         )
 
     def on_text(self, frame: Frame, text: str, ctx: Context) -> Action:
-        """Find kecamatan whose name contains what was typed."""
+        """Find kecamatan whose name contains what was typed; one found is asked about first."""
         report = load_report(frame.arg)
         typed = "".join(text.split()).casefold()
         found = [
             k for k in ctx.env.kecamatan if typed and typed in "".join(k.name.split()).casefold()
         ]
         if len(found) == 1:
-            return _after_kecamatan(report, found[0].code)
+            return Push(Frame("report_kec_ok", dump_report(report, k=found[0].code, q=None)))
         if not found:
             return Stay("report.kecamatan_none")
         return Push(Frame("report_kec_pick", dump_report(report, q=plain(text, 30))))
+
+
+class ReportKecamatanOk(ChoiceNode):
+    """'Tanara?' 1 Ya 2 Bukan: the kecamatan found from what was typed, to confirm."""
+
+    def view(self, frame: Frame, ctx: Context) -> View:
+        """The name found, yes or no."""
+        report = load_report(frame.arg)
+        names = {k.code: k.name for k in ctx.env.kecamatan}
+        code = str(report.get("k", ""))
+        return View(
+            body=t("report.kecamatan_echo", ctx.lang, name=names.get(code, code)),
+            options=(
+                Option(t("report.yes", ctx.lang), _after_kecamatan(report, code)),
+                Option(
+                    t("report.no", ctx.lang), Push(Frame("report_kec", dump_report(report, k=None)))
+                ),
+            ),
+        )
 
 
 class ReportKecamatanPick(ChoiceNode):
@@ -276,10 +393,10 @@ class ReportDescription:
 
 
 class ReportConfirm(ChoiceNode):
-    """A short summary, then send (optionally with the receipt by SMS)."""
+    """A short summary, then send. The receipt SMS is offered only after the receipt is shown."""
 
     def view(self, frame: Frame, ctx: Context) -> View:
-        """Summary and the two ways to send."""
+        """Summary and send."""
         report = load_report(frame.arg)
         names = {k.code: k.name for k in ctx.env.kecamatan}
         parts = [
@@ -293,28 +410,73 @@ class ReportConfirm(ChoiceNode):
             options=(
                 Option(
                     t("report.send", ctx.lang),
-                    Do(SubmitReport(frame.arg, send_sms=False), Frame("report_done", frame.arg)),
-                ),
-                Option(
-                    t("report.send_sms", ctx.lang),
-                    Do(SubmitReport(frame.arg, send_sms=True), Frame("report_done", frame.arg)),
+                    Do(SubmitReport(frame.arg), Frame("report_done", frame.arg)),
                 ),
             ),
         )
 
 
+def _filing(ctx: Context) -> ReportFiled | ReportLimited:
+    """How filing went: the outcome on the hop that filed; on later hops, the receipt the
+    gateway finds filed under this session (the 'report' fact)."""
+    if ctx.env.knows("outcome"):
+        outcome = ctx.env.fact("outcome")
+        if isinstance(outcome, ReportFiled | ReportLimited):
+            return outcome
+    context = ctx.env.fact("report")
+    if isinstance(context, ReportContext) and context.filed_receipt:
+        return ReportFiled(context.filed_receipt)
+    raise Needed("outcome")
+
+
 class ReportDone(ChoiceNode):
-    """The receipt (or, if the limit was reached meanwhile, the polite refusal)."""
+    """The receipt on screen, to write down; then finish, or have it sent by SMS (or, if the
+    limit was reached meanwhile, the polite refusal)."""
 
     def view(self, frame: Frame, ctx: Context) -> View:
-        """The END screen."""
-        outcome = ctx.env.fact("outcome")
+        """The receipt and the two ways to finish."""
+        outcome = _filing(ctx)
         if isinstance(outcome, ReportLimited):
             return View(body=t("report.limited", ctx.lang, limit=outcome.limit), end=True)
-        assert isinstance(outcome, ReportFiled)
-        return _receipt_view(outcome.receipt, load_report(frame.arg).get("c"), ctx)
+        shown = show_receipt(outcome.receipt)
+        urgent = load_report(frame.arg).get("c") == "bahaya"
+        back = way_back(ctx.lang, ctx.env.service_code)
+        write_down = t("report.write_down", ctx.lang)
+        if urgent:  # who to call comes first; when to check again is on the END screens
+            body, note = t("report.done_urgent", ctx.lang, receipt=shown), write_down
+        else:
+            body = t("report.done", ctx.lang, receipt=shown) + "\n" + write_down
+            note = t("report.done_note", ctx.lang, back=back)
+        return View(
+            body=body,
+            note=note,
+            options=(
+                Option(t("report.finish", ctx.lang), Push(Frame("report_bye", shown))),
+                Option(
+                    t("report.sms_offer", ctx.lang),
+                    Do(SendReceipt(), Frame("report_sms", shown)),
+                ),
+            ),
+            footer=t("nav.home", ctx.lang),
+        )
 
 
-def _receipt_view(receipt: str, category: object, ctx: Context) -> View:
-    key = "report.done_urgent" if category == "bahaya" else "report.done"
-    return View(body=t(key, ctx.lang, receipt=show_receipt(receipt)), end=True)
+class ReportBye(ChoiceNode):
+    """The END after the receipt: the number again, when to check and how."""
+
+    def view(self, frame: Frame, ctx: Context) -> View:
+        """Thanks, the receipt, when and how to check."""
+        back = way_back(ctx.lang, ctx.env.service_code)
+        return View(body=t("report.bye", ctx.lang, receipt=frame.arg, back=back), end=True)
+
+
+class ReportSms(ChoiceNode):
+    """The END after asking for the receipt by SMS: sent (delete it once noted), or not."""
+
+    def view(self, frame: Frame, ctx: Context) -> View:
+        """Whether the SMS goes, when to check and how."""
+        outcome = ctx.env.fact("outcome")
+        sent = not isinstance(outcome, ReceiptSent) or outcome.sent
+        key = "report.sms_sent" if sent else "report.sms_not_sent"
+        back = way_back(ctx.lang, ctx.env.service_code)
+        return View(body=t(key, ctx.lang, receipt=frame.arg, back=back), end=True)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from ussd_menus import catalogue, sms_language
 from ussd_menus.model import Lang
-from ussd_menus.texts import day, t
+from ussd_menus.texts import SERVICE_CODE_SAMPLE, day, t, way_back
 
 # GSM 03.38 default alphabet, in code order (0x1B, the escape to the extension table, left out).
 GSM7_BASIC = frozenset(
@@ -118,6 +118,11 @@ CATEGORY = _longest(
 )
 BRANCH = _longest(("detail.branch_yes", "detail.branch_no"))
 TOPIC_TITLE = _longest(k for k in catalogue.active().keys("topic.") if k.endswith(".title"))
+# How to come back and check (ussd_menus.texts.way_back), with the longest code it shows or none.
+WAY_BACK = {
+    lang: max((way_back(lang, SERVICE_CODE_SAMPLE), way_back(lang, "")), key=len)
+    for lang in catalogue.active().codes
+}
 
 # Free-text caps the code applies (ussd_menus.texts.plain(value, cap)); the samples use them.
 QUERY_CAP, NAME_CAP, CITY_CAP, NAMES_CAP, MESSAGE_CAP, QUESTION_CAP = 24, 34, 20, 34, 90, 70
@@ -136,7 +141,7 @@ SPECS: dict[str, Spec] = {
     "info": Spec(),
     # An information topic a USSD caller asked to keep: its pages, cut to fit (ussd_menus.sms).
     "info_topic": Spec({"title": TOPIC_TITLE, "text": ""}, fill="text", fill_room=100),
-    "receipt": Spec(_RECEIPT_CODE),
+    "receipt": Spec({**_RECEIPT_CODE, "back": WAY_BACK}),
     "report_empty": Spec(),
     "report_filed": Spec(_RECEIPT_CODE),
     "report_limited": Spec({"limit": LIMIT_MAX}),

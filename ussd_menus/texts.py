@@ -51,3 +51,17 @@ _GSM_EXTENSION = str.maketrans("[]{}|^~\\`", "()()/    ")
 def day(value: date) -> str:
     """A date as residents write it."""
     return value.strftime("%d-%m-%Y")
+
+
+# A USSD code shown to residents: '*', digits and '#', short enough for every screen and SMS.
+_SERVICE_CODE = re.compile(r"\*[0-9*]{1,11}#")
+SERVICE_CODE_SAMPLE = "*123*456*78#"  # the longest code way_back shows (sms_catalogue's sample)
+
+
+def way_back(lang: Lang, service_code: str) -> str:
+    """How to come back to check a report: 'tekan *123# lalu 3' with the configured code, or
+    a wording without it when the code is unset or would not fit."""
+    code = service_code.strip()
+    if _SERVICE_CODE.fullmatch(code):
+        return t("report.back_code", lang, code=code)
+    return t("report.back_menu", lang)

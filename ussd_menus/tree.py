@@ -34,14 +34,18 @@ from ussd_menus.model import (
 from ussd_menus.report import (
     ReportAgency,
     ReportAgencyPick,
+    ReportBye,
     ReportCategory,
     ReportConfirm,
+    ReportDanger,
     ReportDesa,
     ReportDescription,
     ReportDone,
     ReportEntry,
     ReportKecamatan,
+    ReportKecamatanOk,
     ReportKecamatanPick,
+    ReportSms,
 )
 from ussd_menus.safe_migration import InfoMenu, InfoPage, InfoSent, load_topics
 from ussd_menus.tip_status import StatusAnswer, StatusAnswered, StatusPrompt, StatusView
@@ -67,7 +71,9 @@ def build_nodes() -> dict[str, Node]:
         "info_sent": InfoSent(),
         "report": ReportEntry(),
         "report_cat": ReportCategory(),
+        "report_danger": ReportDanger(),
         "report_kec": ReportKecamatan(),
+        "report_kec_ok": ReportKecamatanOk(),
         "report_kec_pick": ReportKecamatanPick(),
         "report_desa": ReportDesa(),
         "report_agency": ReportAgency(),
@@ -75,6 +81,8 @@ def build_nodes() -> dict[str, Node]:
         "report_desc": ReportDescription(),
         "report_confirm": ReportConfirm(),
         "report_done": ReportDone(),
+        "report_bye": ReportBye(),
+        "report_sms": ReportSms(),
         "status": StatusPrompt(),
         "status_view": StatusView(),
         "status_answer": StatusAnswer(),

