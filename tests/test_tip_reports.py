@@ -137,7 +137,7 @@ class TestFiling:
     ) -> None:
         """A story under ten letters or digits is not accepted and nothing is filed."""
         screen = await walk(client, journey(story="calo!!")[:-1])
-        assert "Ceritakan sedikit lebih." in screen
+        assert "Tolong ceritakan lebih lengkap." in screen
         assert [] == await tip_rows(conn)
 
 
