@@ -172,11 +172,14 @@ def numbers_are_facts(corpus: Corpus) -> list[str]:
 
 
 def qualified_payment_advice(corpus: Corpus) -> list[str]:
-    """Item 9: 'do not pay' always says whom (a calo, a personal account, this firm)."""
+    """Item 9: 'do not pay' always says whom (a calo, a personal account, this agency), unless
+    the whole text is about one agency it names (an agency-check answer, {query} or {name})."""
     advice = re.compile(r"(?i)\bjangan\b[^.?!]*\bbayar\b|\b(?:do not|don't|never)\b[^.?!]*\bpay\b")
     qualifiers = TABLES["payment_qualifiers"]
     problems = []
     for lang, key, text in corpus.texts():
+        if "{query}" in text or "{name}" in text:
+            continue
         for sentence in re.split(r"(?<=[.?!])\s", text):
             if advice.search(sentence) and not any(q in sentence for q in qualifiers):
                 problems.append(f"{lang} {key}: unqualified {sentence.strip()!r}")
