@@ -173,12 +173,13 @@ def numbers_are_facts(corpus: Corpus) -> list[str]:
 
 def qualified_payment_advice(corpus: Corpus) -> list[str]:
     """Item 9: 'do not pay' always says whom (a calo, a personal account, this agency), unless
-    the whole text is about one agency it names (an agency-check answer, {query} or {name})."""
+    the whole text is about one agency it names (an agency-check answer, {query} or {name}) or
+    is only ever shown under such a name (`about_one_agency`)."""
     advice = re.compile(r"(?i)\bjangan\b[^.?!]*\bbayar\b|\b(?:do not|don't|never)\b[^.?!]*\bpay\b")
     qualifiers = TABLES["payment_qualifiers"]
     problems = []
     for lang, key, text in corpus.texts():
-        if "{query}" in text or "{name}" in text:
+        if "{query}" in text or "{name}" in text or key in TABLES["about_one_agency"]:
             continue
         for sentence in re.split(r"(?<=[.?!])\s", text):
             if advice.search(sentence) and not any(q in sentence for q in qualifiers):
