@@ -312,8 +312,8 @@ class TestUnknownReceipt:
         assert reply.startswith("Format: OK <nomor> | TANYA <nomor> <pertanyaan>")
 
 
-HELP = "Layanan Info Kerja LN. Kirim: CEK <nama PT>"
-INFO = "Kerja LN resmi: daftar di desa & Disnakertrans"
+HELP = "Info Kerja Luar Negeri. Kirim CEK <nama PT>"
+INFO = "Kerja luar negeri resmi: daftar di desa dan Disnaker"
 RESIDENT_TEXTS = [
     # (id, text, the resident's reply it gets)
     ("ok", "OK {r}", HELP),

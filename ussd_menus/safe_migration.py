@@ -6,13 +6,20 @@ A topic ends with two ways on: "Kirim info ini lewat SMS" (the caller keeps the 
 inbox: an effect the gateway carries out through the outbox) and "Lapor" (the report journey).
 They sit on the last page when it has room for them, else on a short closing page after it, so
 rewording a topic never breaks its screen.
+
+The hotlines topic is built from the hotline data, not typed pages, so that a number an operator
+adds or corrects (HOTLINE_HOTLINES_FILE) is the number residents read, with whose it is and what
+it is for; the catalogue's pages for that topic follow the list.
 """
 
 from __future__ import annotations
 
+import textwrap
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ussd_menus import catalogue
+from ussd_menus.catalogue import Content, Hotline
 from ussd_menus.model import (
     ChoiceNode,
     Context,
@@ -27,6 +34,10 @@ from ussd_menus.model import (
 from ussd_menus.paging import room_for
 from ussd_menus.texts import t
 
+HOTLINES_TOPIC = "kontak"  # the topic that lists every hotline
+PAGE_LIMIT = 110  # a page with "99 Lanjut", the footer and a problem line stays <= 160
+LAST_PAGE_LIMIT = 90  # a topic's last page also carries the topic's options
+
 
 @dataclass(frozen=True, slots=True)
 class Topic:
@@ -37,30 +48,47 @@ class Topic:
     pages: dict[str, tuple[str, ...]]
 
 
-def topic_pages(key: str) -> tuple[str, ...]:
-    """The catalogue keys of a topic's pages, in order."""
-    return tuple(k for k in catalogue.active().keys(f"topic.{key}.") if k != f"topic.{key}.title")
-
-
-def load_topics() -> tuple[Topic, ...]:
-    """The topics of the catalogues (topic.<topic>.title, topic.<topic>.<n>), in catalogue order."""
-    content = catalogue.active()
+def load_topics(content: Content | None = None) -> tuple[Topic, ...]:
+    """The topics of the catalogues (topic.<topic>.title, topic.<topic>.<n>), in catalogue order;
+    the hotlines topic starts with the hotlines. The content in use unless one is given."""
+    content = content or catalogue.active()
     topics = []
     for title_key in content.keys("topic."):
         if not title_key.endswith(".title"):
             continue
         key = title_key.removeprefix("topic.").removesuffix(".title")
-        page_keys = topic_pages(key)
+        page_keys = [k for k in content.keys(f"topic.{key}.") if k != title_key]
+        listed = content.hotlines if key == HOTLINES_TOPIC else ()
         topics.append(
             Topic(
                 key=key,
                 title={lang: content.text(title_key, lang) for lang in content.codes},
                 pages={
-                    lang: tuple(content.text(k, lang) for k in page_keys) for lang in content.codes
+                    lang: hotline_pages(listed, lang)
+                    + tuple(content.text(k, lang) for k in page_keys)
+                    for lang in content.codes
                 },
             )
         )
     return tuple(topics)
+
+
+def hotline_line(hotline: Hotline, lang: str) -> str:
+    """One hotline as residents read it: whose, the number, what for."""
+    return f"{hotline.name(lang)}: {hotline.number} ({hotline.purpose(lang)})"
+
+
+def hotline_pages(hotlines: Iterable[Hotline], lang: str) -> tuple[str, ...]:
+    """The hotlines' lines packed into pages of at most PAGE_LIMIT characters, one line never
+    split over two pages unless it is longer than a page by itself."""
+    pages: list[str] = []
+    for hotline in hotlines:
+        for line in textwrap.wrap(hotline_line(hotline, lang), PAGE_LIMIT):
+            if pages and len(pages[-1]) + 1 + len(line) <= PAGE_LIMIT:
+                pages[-1] += "\n" + line
+            else:
+                pages.append(line)
+    return tuple(pages)
 
 
 class InfoMenu(ChoiceNode):

@@ -21,7 +21,7 @@ from ussd_menus.agency_check import place, status_line
 from ussd_menus.model import AgencyRecord, Context, Env, Lang
 from ussd_menus.paging import fit
 from ussd_menus.receipts import show_receipt
-from ussd_menus.safe_migration import topic_pages
+from ussd_menus.safe_migration import load_topics
 from ussd_menus.texts import day, plain, t, tidy, words
 
 # keyword -> (command, reply language)
@@ -155,8 +155,8 @@ def status_reply(
 def info_topic(topic: str, lang: Lang) -> str:
     """An information topic in one SMS: its title and pages, cut after the last sentence that
     fits (or, failing one, the last word, with '..')."""
-    title = t(f"topic.{topic}.title", lang)
-    pages = [t(key, lang) for key in topic_pages(topic)]
+    shown = next(t for t in load_topics() if t.key == topic)
+    title, pages = shown.title[lang], shown.pages[lang]
     catalogue = sms_catalogue.active()
     room = catalogue.room("info_topic", lang, title=title, text="")
     return catalogue.render("info_topic", lang, title=title, text=fit(" ".join(pages), room))
