@@ -60,6 +60,9 @@ async def infobip(
         infobip_api_key=KEY,
         infobip_sender=SENDER_ID,
         retry_base_s=0.05,
+        # While sending is paused the worker probes every 2 x escalation_check_s (at most 60 s):
+        # as in the gateway fixture, a short check keeps a paused drain from sleeping a minute.
+        escalation_check_s=0.1,
     )
     client = await aiohttp_client(create_app(settings, sample_db))
     sender = client.server.app[WORKER].sender
