@@ -40,7 +40,7 @@ SHARED_WITH_INDONESIAN = (
     "topic.dokumen.title",
     "topic.tanda.title",
     "topic.biaya.title",
-    "topic.kontak.1",
+    "topic.jalur.title",
 )
 JOURNEYS = json.loads((Path(__file__).parent / "data" / "journeys_language.json").read_text())
 # From the Indonesian main menu: language, Basa Sunda, a report on a calo in Pontang, sent + SMS.
