@@ -40,11 +40,24 @@ SHARED_WITH_INDONESIAN = (
     "topic.dokumen.title",
     "topic.tanda.title",
     "topic.biaya.title",
-    "topic.kontak.1",
+    "topic.jalur.title",
 )
 JOURNEYS = json.loads((Path(__file__).parent / "data" / "journeys_language.json").read_text())
-# From the Indonesian main menu: language, Basa Sunda, a report on a calo in Pontang, sent + SMS.
-REPORT_WITH_SMS = ["5", "3", "2", "2", "pontang", "Kubang Puji", "1", "Calo menta 10 juta", "2"]
+# From the Indonesian main menu: language, Basa Sunda, a report on a calo in Pontang (the typed
+# kecamatan confirmed), sent, then the report number by SMS.
+REPORT_WITH_SMS = [
+    "5",
+    "3",
+    "2",
+    "2",
+    "pontang",
+    "1",
+    "Kubang Puji",
+    "1",
+    "Calo menta 10 juta",
+    "1",
+    "2",
+]
 
 
 class TestSundaneseCatalogue:
@@ -95,7 +108,7 @@ class TestSundaneseReport:
         """The receipt SMS of a report sent in Basa Sunda is worded in Basa Sunda."""
         screen = await walk(client, REPORT_WITH_SMS)
         bodies = [r.body for r in await outbox_rows(conn) if r.recipient_kind == "resident"]
-        assert screen.startswith("END Laporan katampi"), screen
+        assert screen.startswith("END SMS geura dikirim."), screen
         assert 1 == len(bodies), bodies
-        assert bodies[0].startswith("Nomer laporan: "), bodies[0]
-        assert "Simpen nomer ieu" in bodies[0]
+        assert bodies[0].startswith("Kode: "), bodies[0]
+        assert "Cek deui 2-3 poe: hubungi layanan ieu, pilih 3" in bodies[0]

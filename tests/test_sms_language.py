@@ -71,7 +71,7 @@ class TestStoredChoice:
         """One resident's choice does not change the replies to another."""
         await send_sms(client, "BAHASA SUNDA")
         await send_sms(client, "INFO", sender=OTHER_PHONE)
-        assert (await outbox_rows(conn))[-1].body.startswith("Kerja LN resmi")
+        assert (await outbox_rows(conn))[-1].body.startswith("Kerja luar negeri resmi")
 
     async def test_a_tip_filed_after_choosing_keeps_the_language(
         self, client: TestClient, conn: asyncpg.Connection
@@ -87,7 +87,7 @@ class TestStoredChoice:
         """A stored language since removed from languages.toml falls back to the keyword's."""
         await send_sms(client, "BAHASA SUNDA")
         await conn.execute("UPDATE sms_languages SET lang = 'xx'")
-        assert (await reply_to(client, conn, "HELP")).startswith("Work Abroad Info. Send:")
+        assert (await reply_to(client, conn, "HELP")).startswith("Work Abroad Info. Send CHECK")
 
     async def test_stop_opts_out_after_a_choice(
         self, client: TestClient, conn: asyncpg.Connection
