@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import itertools
 
+import asyncpg
 from aiohttp.test_utils import TestClient
 
 from gateway.providers.africastalking.fake import inbound_sms_form
+from storage.outbox import outbox_rows
 
 RESIDENT_PHONE = "+6281234567890"
 SHORT_CODE = "98765"  # our number, as the provider reports it
@@ -37,3 +39,12 @@ async def send_sms(
     response = await client.post("/at/sms/inbound", data=form)
     assert 200 == response.status, await response.text()
     return form["id"]
+
+
+async def reply_to(client: TestClient, conn: asyncpg.Connection, text: str) -> str:
+    """Post one SMS as the resident and return the one reply it queued."""
+    before = len(await outbox_rows(conn))
+    await send_sms(client, text)
+    rows = await outbox_rows(conn)
+    assert before + 1 == len(rows)
+    return rows[-1].body

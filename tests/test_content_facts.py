@@ -24,6 +24,7 @@ from babel.messages.pofile import read_po, write_po
 
 from gateway.app import create_app
 from gateway.config import Config
+from tests.test_content import HOTLINE
 from tests.test_ussd import hop
 from ussd_menus import catalogue
 from ussd_menus.catalogue import BUNDLED, Content, load
@@ -322,19 +323,6 @@ class TestFactsAndHotlines:
         )
 
 
-OPERATOR_HOTLINE = """
-[[hotline]]
-key = "disnakertrans_serang"
-name.id = "Disnakertrans Kab. Serang"
-name.en = "Serang manpower office"
-number = "0254-000000"
-for.id = "daftar kerja luar negeri"
-for.en = "registering to work abroad"
-source = "Papan pengumuman kantor (contoh fiktif)"
-verified_on = 2026-12-01
-"""
-
-
 class TestHotlinesTopic:
     @pytest.mark.parametrize("lang", LANGS)
     def test_the_topic_lists_every_hotline(self, lang: str) -> None:
@@ -349,7 +337,7 @@ class TestHotlinesTopic:
     def test_a_long_hotline_line_is_wrapped_not_cut(self, tmp_path: Path) -> None:
         """An operator's long purpose goes over pages of at most the page limit, every word kept."""
         local = tmp_path / "hotlines.toml"
-        local.write_text(OPERATOR_HOTLINE.replace("daftar kerja luar negeri", "daftar " * 30))
+        local.write_text(HOTLINE.replace("daftar kerja luar negeri", "daftar " * 30))
         content = load(local)
         pages = hotline_pages(content.hotlines[-1:], "id")
         assert (True, 30) == (
@@ -369,7 +357,7 @@ class TestHotlinesTopic:
     ) -> None:
         """A number in HOTLINE_HOTLINES_FILE is on the hotlines pages residents read by USSD."""
         local = tmp_path / "hotlines.toml"
-        local.write_text(OPERATOR_HOTLINE, "utf-8")
+        local.write_text(HOTLINE, "utf-8")
         try:
             client: TestClient = await aiohttp_client(
                 create_app(replace(config, hotlines_file=local), sample_db)

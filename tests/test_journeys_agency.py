@@ -19,10 +19,9 @@ from aiohttp.test_utils import TestClient
 
 from gateway import keys
 from gateway.agency_index import AgencyIndex
-from storage.outbox import outbox_rows
 from storage.registry import replace_registry
 from storage.sample import sample_agencies
-from tests.sms_client import send_sms
+from tests.sms_client import reply_to
 from tests.ussd_client import walk
 from ussd_menus.agency_check import place
 from ussd_menus.model import Context, Env, Frame
@@ -34,15 +33,6 @@ JOURNEYS: list[dict[str, Any]] = json.loads(
 USSD = [c for c in JOURNEYS if c["channel"] == "ussd"]
 SMS = [c for c in JOURNEYS if c["channel"] == "sms"]
 NODES = build_nodes()
-
-
-async def sms_reply(client: TestClient, conn: asyncpg.Connection, text: str) -> str:
-    """Send one SMS as a resident; the one reply it queued."""
-    before = len(await outbox_rows(conn))
-    await send_sms(client, text)
-    rows = await outbox_rows(conn)
-    assert before + 1 == len(rows)
-    return rows[-1].body
 
 
 def detail(index: AgencyIndex, licence: str, lang: str) -> str:
@@ -68,7 +58,7 @@ class TestJourneys:
         self, client: TestClient, conn: asyncpg.Connection, case: dict[str, Any]
     ) -> None:
         """Each SMS check is answered in one SMS that says what it must and not what it must not."""
-        reply = await sms_reply(client, conn, case["text"])
+        reply = await reply_to(client, conn, case["text"])
         assert (True, [], []) == (
             len(reply) <= 160,
             [f for f in case["contains"] if f not in reply],
@@ -107,7 +97,7 @@ class TestRegistryDate:
         await replace_registry(conn, undated, "undated.csv")
         assert await _index_dated(client, None)
         screen = await walk(client, ["1", "PT Contoh Samudra Karya"])
-        reply = await sms_reply(client, conn, "CEK PT Maju Terus Jaya")
+        reply = await reply_to(client, conn, "CEK PT Maju Terus Jaya")
         assert ("Data per" not in screen, "Data per" not in reply) == (True, True), (screen, reply)
 
 

@@ -13,17 +13,8 @@ from gateway.app import create_app
 from gateway.config import Config
 from storage.outbox import outbox_rows
 from storage.tips import add_official_message, set_status
-from tests.sms_client import send_sms, sms_form
+from tests.sms_client import reply_to, send_sms, sms_form
 from ussd_menus.receipts import check_digit, parse_receipt, show_receipt
-
-
-async def reply_to(client: TestClient, conn: asyncpg.Connection, text: str) -> str:
-    """Post one SMS and return the reply it queued."""
-    before = len(await outbox_rows(conn))
-    await send_sms(client, text)
-    rows = await outbox_rows(conn)
-    assert before + 1 == len(rows)
-    return rows[-1].body
 
 
 def receipt_in(reply: str) -> str:

@@ -149,7 +149,7 @@ async def test_no_inline_script_runs_from_sms(live: LiveServer, page: Page, shot
     await page.get_by_test_id("sms-send").click()
     reply = page.get_by_test_id("resident-message")
     await expect(reply).to_have_count(1, timeout=ALERT_WAIT_MS)
-    await expect(reply).to_contain_text("<img src=x onerror=alert(1)>")
+    await expect(reply).to_contain_text("<img src=x onerror=")  # echoed, cut to the query cap
     assert 0 == await page.locator("#resident-inbox img").count()
     assert [] == dialogs
     await shot("markup-as-text")
