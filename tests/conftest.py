@@ -6,7 +6,6 @@ database, a fresh copy of it per test, and the real app behind aiohttp's test cl
 from __future__ import annotations
 
 import io
-import itertools
 import os
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
@@ -34,13 +33,13 @@ from storage.regions import load_kecamatan
 from storage.registry import replace_registry
 from storage.sample import sample_agencies, sample_officials_csv
 from storage.tips import CATEGORIES
+from tests.databases import WorkingDatabase
 
 # Per process: test runs side by side (CI, an editor's runner) never drop each other's template.
 TEMPLATE = f"hotline_test_template_{os.getpid()}"
 # The embedded server lives in the repository's var/ (ignored by git), so a run does not depend
 # on pytest's temporary directories, which a concurrent run may clean up.
 EMBEDDED_DIR = Path(__file__).resolve().parent.parent / "var" / "test-postgres"
-_numbers = itertools.count()
 # The config fixture's HOTLINE_CALLBACK_TOKEN: outside the demo no app starts without one.
 CALLBACK_TOKEN = "test-callback-token-0123456789"
 
@@ -83,17 +82,21 @@ async def template_url(server_url: str) -> AsyncIterator[str]:
         await admin.close()
 
 
+@pytest.fixture(scope="session")
+async def working_database(server_url: str, template_url: str) -> AsyncIterator[WorkingDatabase]:
+    """This process's database for its tests, cleaned between them (tests/databases.py)."""
+    name = f"hotline_test_{os.getpid()}"
+    working = WorkingDatabase(server_url, name, TEMPLATE, with_database(server_url, name))
+    await working.create()
+    yield working
+    await working.drop()
+
+
 @pytest.fixture
-async def database_url(server_url: str, template_url: str) -> AsyncIterator[str]:
-    """A fresh, migrated, empty database for one test."""
-    name = f"hotline_test_{os.getpid()}_{next(_numbers)}"
-    admin = await asyncpg.connect(server_url)
-    try:
-        await admin.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
-        yield with_database(server_url, name)
-        await admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
-    finally:
-        await admin.close()
+async def database_url(working_database: WorkingDatabase) -> AsyncIterator[str]:
+    """A migrated, empty database for one test: exactly what the migrations produce."""
+    yield working_database.url
+    await working_database.clean()
 
 
 @pytest.fixture
