@@ -92,7 +92,7 @@ class TestOk:
         """OK <receipt> moves the tip to 'diproses'."""
         receipt = await file_calo_tip(gateway.client)
         await command(gateway, conn, CAMAT_PONTANG, f"OK {receipt}")
-        assert "diproses" == await tip_status(conn, receipt)
+        assert "diterima" == await tip_status(conn, receipt)
 
     async def test_replies(self, gateway: Gateway, conn: asyncpg.Connection) -> None:
         """The official is thanked, with the receipt."""
@@ -113,7 +113,7 @@ class TestOk:
         receipt = await file_calo_tip(gateway.client)
         await command(gateway, conn, CAMAT_PONTANG, f"OK {receipt}")
         screen = await walk(gateway.client, ["3", receipt])
-        assert screen.startswith(f"CON Laporan {show_receipt(receipt)}: Sedang ditangani")
+        assert screen.startswith(f"CON Laporan {show_receipt(receipt)}: Diterima petugas")
 
 
 class TestTanya:
@@ -135,7 +135,7 @@ class TestTanya:
         """Asking a question counts as acknowledging the alert."""
         receipt = await file_calo_tip(gateway.client)
         await command(gateway, conn, CAMAT_PONTANG, f"TANYA {receipt} Kapan berangkat?")
-        assert ([CAMAT_PONTANG], "diproses") == (
+        assert ([CAMAT_PONTANG], "diterima") == (
             await acknowledged(conn),
             await tip_status(conn, receipt),
         )
@@ -180,7 +180,7 @@ class TestSelesai:
         """SELESAI <receipt> <note> closes the tip."""
         receipt = await file_calo_tip(gateway.client)
         await command(gateway, conn, CAMAT_PONTANG, f"SELESAI {receipt} Calo sudah ditangkap")
-        assert "ditutup" == await tip_status(conn, receipt)
+        assert "selesai_ditindak" == await tip_status(conn, receipt)
 
     async def test_keeps_note(self, gateway: Gateway, conn: asyncpg.Connection) -> None:
         """The closing note is added to the tip's thread."""
