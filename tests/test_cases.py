@@ -157,6 +157,20 @@ class TestHistory:
         )
 
 
+class TestReporterAnswers:
+    async def test_answer_resumes_investigation(
+        self, gateway: Gateway, conn: asyncpg.Connection
+    ) -> None:
+        """When the reporter answers the official's question, the case waiting for them goes
+        back to 'diselidiki', as the system's move."""
+        receipt = await new_case(conn)
+        await official_says(gateway, conn, CAMAT_PONTANG, f"TANYA {receipt} Kapan berangkat?")
+        await reply_to(gateway.client, conn, f"JAWAB {receipt} Minggu depan")
+        tip_id = await conn.fetchval("SELECT id FROM tips WHERE receipt = $1", receipt)
+        last = (await case_events(conn, tip_id))[-1]
+        assert ("diselidiki", "system") == (await status_of(conn, receipt), last.channel)
+
+
 class TestConcurrentOk:
     async def test_two_officials_at_once_one_wins(
         self, gateway: Gateway, conn: asyncpg.Connection

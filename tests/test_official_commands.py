@@ -172,7 +172,10 @@ class TestTanya:
         """TANYA <receipt> with no question gets the format reply and adds nothing."""
         receipt = await file_calo_tip(gateway.client)
         reply = await command(gateway, conn, CAMAT_PONTANG, f"TANYA {receipt}")
-        assert (True, []) == (reply.startswith("Format: OK/INFO/KONFLIK <nomor>"), await official_messages(conn))
+        assert (True, []) == (
+            reply.startswith("Format: OK/INFO/KONFLIK <nomor>"),
+            await official_messages(conn),
+        )
 
 
 class TestSelesai:
