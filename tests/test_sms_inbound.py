@@ -199,7 +199,7 @@ class TestStatus:
         """STATUS of a filed tip names the tip and its status."""
         receipt = receipt_in(await reply_to(client, conn, "LAPOR calo minta uang 10 juta"))
         reply = await reply_to(client, conn, f"STATUS {receipt}")
-        assert f"Laporan {show_receipt(receipt)}: Diterima." == reply
+        assert f"Laporan {show_receipt(receipt)}: Diterima sistem, menunggu petugas." == reply
 
     async def test_status_follows_the_officials(
         self, client: TestClient, conn: asyncpg.Connection
@@ -208,13 +208,13 @@ class TestStatus:
         receipt = receipt_in(await reply_to(client, conn, "LAPOR calo minta uang 10 juta"))
         assert await set_status(conn, receipt, "diterima")
         reply = await reply_to(client, conn, f"status {show_receipt(receipt)}")
-        assert f"Laporan {show_receipt(receipt)}: Sedang ditangani." == reply
+        assert f"Laporan {show_receipt(receipt)}: Diterima petugas." == reply
 
     async def test_cek_status_is_status(self, client: TestClient, conn: asyncpg.Connection) -> None:
         """'CEK STATUS <code>' is read as STATUS, not as an agency check."""
         receipt = receipt_in(await reply_to(client, conn, "LAPOR calo minta uang 10 juta"))
         reply = await reply_to(client, conn, f"CEK STATUS {receipt}")
-        assert f"Laporan {show_receipt(receipt)}: Diterima." == reply
+        assert f"Laporan {show_receipt(receipt)}: Diterima sistem, menunggu petugas." == reply
 
     @pytest.mark.parametrize("position", [0, 4, 8], ids=["first", "middle", "check-digit"])
     async def test_mistyped_code_says_mistyped(
