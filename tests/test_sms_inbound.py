@@ -199,7 +199,7 @@ class TestStatus:
         """STATUS of a filed tip names the tip and its status."""
         receipt = receipt_in(await reply_to(client, conn, "LAPOR calo minta uang 10 juta"))
         reply = await reply_to(client, conn, f"STATUS {receipt}")
-        assert f"Laporan {show_receipt(receipt)}: Diterima sistem, menunggu petugas." == reply
+        assert f"Laporan {show_receipt(receipt)}: Diterima." == reply
 
     async def test_status_follows_the_officials(
         self, client: TestClient, conn: asyncpg.Connection
@@ -214,7 +214,7 @@ class TestStatus:
         """'CEK STATUS <code>' is read as STATUS, not as an agency check."""
         receipt = receipt_in(await reply_to(client, conn, "LAPOR calo minta uang 10 juta"))
         reply = await reply_to(client, conn, f"CEK STATUS {receipt}")
-        assert f"Laporan {show_receipt(receipt)}: Diterima sistem, menunggu petugas." == reply
+        assert f"Laporan {show_receipt(receipt)}: Diterima." == reply
 
     @pytest.mark.parametrize("position", [0, 4, 8], ids=["first", "middle", "check-digit"])
     async def test_mistyped_code_says_mistyped(

@@ -443,4 +443,4 @@ class TestReceiptEnumeration:
         receipt = await file_calo_tip(client, number(99))
         await send_sms(client, f"STATUS {receipt}")
         reply = (await replies(conn))[-1]
-        assert f"Laporan {show_receipt(receipt)}: Diterima sistem, menunggu petugas." == reply
+        assert f"Laporan {show_receipt(receipt)}: Diterima." == reply
