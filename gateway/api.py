@@ -41,8 +41,9 @@ from storage.reads import (
     tip_thread,
 )
 from storage.registry import load_agencies
-from storage.tips import CATEGORIES, STATUSES, TipContent, read_tip
+from storage.tips import CATEGORIES, TipContent, read_tip
 from storage.users import api_token_label
+from ussd_menus.cases import STATUSES
 
 log = structlog.get_logger()
 

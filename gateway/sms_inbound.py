@@ -1,7 +1,8 @@
 """
 Inbound SMS, from any provider: keywords for residents (LAPOR, STATUS, CEK, JAWAB, INFO, BANTUAN
 and English aliases, BAHASA to choose the reply language) and officials' commands (OK, TANYA,
-SELESAI, INFO), each answered by a reply queued in the outbox.
+SELESAI, INFO, TERUSKAN, TOLAK, KONFLIK: gateway/usecases/cases.py moves the case), each answered
+by a reply queued in the outbox.
 
 A resident's replies are in the language they chose with BAHASA (stored under their keyed hash),
 else in the keyword's language (ussd_menus/sms_language.py says the precedence).
@@ -33,6 +34,7 @@ from gateway.core.messages import InboundSms
 from gateway.metrics import METRICS
 from gateway.phones import normalize
 from gateway.sms_delivery import storable
+from gateway.usecases.cases import move
 from gateway.usecases.tips import (
     TipReport,
     TipRules,
@@ -42,13 +44,24 @@ from gateway.usecases.tips import (
     read_status,
 )
 from gateway.ussd import WIB
-from storage.alerts import acknowledge, resend, tip_id_for_official
+from storage.alerts import (
+    acknowledge,
+    agency_known,
+    agency_officials,
+    hand_over,
+    holder_of,
+    next_tier_officials,
+    resend,
+    tip_id_for_official,
+)
+from storage.cases import Actor
 from storage.db import Conn
 from storage.officials import official_by_phone
 from storage.outbox import QueuedSms, enqueue_sms, opt_out, record_inbound
 from storage.sms_languages import choose_language, chosen_language
-from storage.tips import Limited, TipStatus, add_official_message, set_status
+from storage.tips import Limited, TipStatus, add_official_message
 from ussd_menus import sms, sms_language
+from ussd_menus.cases import Refused
 from ussd_menus.identity_requests import identity_requests
 from ussd_menus.receipts import looks_like_receipt, parse_receipt, show_receipt
 
@@ -196,9 +209,11 @@ async def _lookup(request: web.Request, conn: Conn, receipt: str) -> TipStatus |
 async def _official(
     request: web.Request, conn: Conn, order: sms.Command, official_id: int, message_id: str
 ) -> str:
-    """OK / TANYA / SELESAI / INFO from a registered official, on a tip routed to them only: any
-    other receipt is answered exactly like one that does not exist. A question or closing note
-    asking who the reporter is, is held for staff review (the tip still closes)."""
+    """OK / TANYA / SELESAI / INFO / TERUSKAN / TOLAK / KONFLIK from a registered official, on a
+    tip routed to them and not handed over since: any other receipt is answered exactly like one
+    that does not exist. Each maps onto the case lifecycle (ussd_menus/cases.py); a move it
+    refuses is answered with the reason and changes nothing. A question or closing note asking
+    who the reporter is, is held for staff review (the tip still closes)."""
     code, _, rest = order.rest.partition(" ")
     receipt = parse_receipt(code)
     tip_id = await tip_id_for_official(conn, receipt, official_id) if receipt else None
@@ -207,16 +222,26 @@ async def _official(
             log.info("alerts.official_command_refused", command=order.name, official_id=official_id)
         return sms.official_reply("unknown" if code else "format", receipt or code)
     log.info("alerts.official_command", command=order.name, tip_id=tip_id, official_id=official_id)
-    if order.name == "ok":
-        await acknowledge(conn, tip_id, official_id)
-        return sms.official_reply("ok", receipt)
+    actor = Actor("sms", official_id=official_id)
     if order.name == "info":
         await resend(conn, tip_id, official_id, alert_text)
         return sms.official_reply("ok", receipt)
+    if order.name == "ok":
+        moved = await move(conn, tip_id, "diterima", actor, note="OK")
+        if isinstance(moved, Refused):
+            return sms.official_reply("refused", receipt, reason=moved.reason)
+        await acknowledge(conn, tip_id, official_id)
+        return sms.official_reply("ok", receipt)
+    if order.name in ("forward", "refuse", "conflict"):
+        return await _hand_over(conn, order, tip_id, receipt, rest.strip(), actor)
     if not rest.strip():
         return sms.official_reply("format", receipt)
-    await acknowledge(conn, tip_id, official_id)
     body = rest.strip()[:1000]
+    wanted = "menunggu_pelapor" if order.name == "ask" else "selesai_ditindak"
+    moved = await move(conn, tip_id, wanted, actor, note=body)
+    if isinstance(moved, Refused):
+        return sms.official_reply("refused", receipt, reason=moved.reason)
+    await acknowledge(conn, tip_id, official_id)
     held_for = identity_requests(body)
     if held_for:
         log.warning("tips.official_message_held", tip_id=tip_id, official_id=official_id)
@@ -226,8 +251,59 @@ async def _official(
     )
     if order.name == "ask":
         return sms.official_reply("asked_held" if held_for else "asked", receipt)
-    await set_status(conn, receipt, "ditutup")
     return sms.official_reply("closed_held" if held_for else "closed", receipt)
+
+
+async def _hand_over(
+    conn: Conn, order: sms.Command, tip_id: int, receipt: str, rest: str, actor: Actor
+) -> str:
+    """TERUSKAN <receipt> <AGENCY>: to that agency's tier-1 officials for the case's area;
+    TOLAK <receipt> <reason> / KONFLIK <receipt>: to the next tier's officials. The new holders
+    are alerted (their escalation clock starts now), the previous ones lose the case and those
+    who did not send the command are told it was taken. Nothing changes when there is nobody to
+    hand it to or the lifecycle refuses."""
+    if order.name == "forward":
+        agency = rest.split(" ", 1)[0].upper()
+        if not agency:
+            return sms.official_reply("format", receipt)
+        if not await agency_known(conn, agency):
+            log.info("cases.agency_unknown")
+            return sms.official_reply("agency_unknown", receipt, agency=agency)
+        officials = await agency_officials(conn, tip_id, agency)
+        if not officials:
+            return sms.official_reply("agency_none", receipt, agency=agency)
+        holder, note, reason = agency, f"TERUSKAN {agency}", "handover"
+    else:
+        if order.name == "refuse" and not rest:
+            return sms.official_reply("format", receipt)
+        officials = await next_tier_officials(conn, tip_id)
+        if not officials:
+            return sms.official_reply("no_higher", receipt)
+        holder = holder_of(officials)
+        note = f"TOLAK: {rest}" if order.name == "refuse" else "KONFLIK kepentingan"
+        reason = "refused"
+    async with conn.transaction():
+        moved = await move(conn, tip_id, "diteruskan", actor, note=note, holder=holder)
+        if isinstance(moved, Refused):
+            return sms.official_reply("refused", receipt, reason=moved.reason)
+        previous = await hand_over(conn, tip_id, officials, alert_text, reason)
+    for official_id, is_sample in sorted(previous.items()):
+        if official_id != actor.official_id:
+            await enqueue_sms(
+                conn,
+                QueuedSms(
+                    recipient_sealed=None,
+                    recipient_kind="official",
+                    body=sms.official_reply("taken", receipt, agency=holder),
+                    cause="case:taken",
+                    official_id=official_id,
+                    is_sample=is_sample,
+                ),
+                tip_id=tip_id,
+            )
+    if order.name == "forward":
+        return sms.official_reply("forwarded", receipt, agency=holder, count=len(officials))
+    return sms.official_reply("passed_up", receipt, tier=officials[0]["tier"])
 
 
 async def _file(

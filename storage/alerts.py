@@ -11,9 +11,12 @@ do not escalate until a person releases them, when their acknowledgement time st
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from asyncpg import Record
+
+from storage.cases import forward_new
 from storage.db import Conn
 from storage.outbox import QueuedSms, enqueue_sms, record_event
 
@@ -35,7 +38,7 @@ class TipForAlert:
 AlertText = Callable[[TipForAlert], str]
 
 _MATCHING = (
-    "SELECT id, tier, is_sample FROM officials WHERE active"
+    "SELECT id, tier, is_sample, agency FROM officials WHERE active"
     " AND ('*' = ANY(kecamatan_codes) OR $1::text = ANY(kecamatan_codes))"
     " AND ('*' = ANY(categories) OR $2::text = ANY(categories))"
 )
@@ -57,8 +60,9 @@ async def route_tip(conn: Conn, tip_id: int, text: AlertText, *, hold: bool = Fa
     """Alert the officials a new tip is for; returns how many. Call in the tip's transaction.
 
     Urgent categories alert every tier at once; otherwise tier 1 of the tip's kecamatan and
-    category, or, when there is none, the first tier above that has someone. With `hold`, the
-    alerts wait for `release_held` and the tip stays 'diterima' until then.
+    category, or, when there is none, the first tier above that has someone. The case is then
+    'diteruskan' to them. With `hold`, the alerts wait for `release_held` and the case stays
+    'baru' until then.
     """
     tip = await tip_for_alert(conn, tip_id)
     rule = await conn.fetchrow(
@@ -75,12 +79,17 @@ async def route_tip(conn: Conn, tip_id: int, text: AlertText, *, hold: bool = Fa
     for official in officials:
         await _alert(conn, tip.id, official, body, "new", rule["ack_minutes"], held=hold)
     if officials and not hold:
-        await conn.execute(
-            "UPDATE tips SET status = 'diteruskan', updated_at = now()"
-            " WHERE id = $1 AND status = 'diterima'",
-            tip.id,
-        )
+        await forward_new(conn, [tip.id], holder_of(officials), "alert")
     return len(officials)
+
+
+def holder_of(officials: Sequence[Record]) -> str:
+    """Who holds a case alerted to these officials, as residents may learn it: their agencies'
+    codes, or their tier when the directory names no agency."""
+    agencies = sorted({o["agency"] for o in officials if o["agency"]})
+    if agencies:
+        return ",".join(agencies)[:40]
+    return f"tier {min(o['tier'] for o in officials)}" if officials else ""
 
 
 async def _alert(
@@ -119,17 +128,13 @@ async def _alert(
 
 
 async def acknowledge(conn: Conn, tip_id: int, official_id: int) -> None:
-    """The official has the tip in hand: their alerts are acknowledged, the tip is in progress."""
+    """The official has the tip in hand: their alerts are acknowledged (no more escalation).
+    The case's status is the lifecycle's business (gateway/usecases/cases.py)."""
     await conn.execute(
         "UPDATE alerts SET acknowledged_at = now() WHERE tip_id = $1 AND official_id = $2"
-        " AND acknowledged_at IS NULL",
+        " AND acknowledged_at IS NULL AND handed_over_at IS NULL",
         tip_id,
         official_id,
-    )
-    await conn.execute(
-        "UPDATE tips SET status = 'diproses', updated_at = now()"
-        " WHERE id = $1 AND status IN ('diterima', 'diteruskan')",
-        tip_id,
     )
 
 
@@ -198,10 +203,12 @@ async def escalate_due(conn: Conn, text: AlertText, limit: int = 100) -> list[Es
             "SELECT a.tip_id, max(a.tier) AS tier FROM alerts a"
             " JOIN tips t ON t.id = a.tip_id LEFT JOIN outbox o ON o.id = a.outbox_id"
             " WHERE a.acknowledged_at IS NULL AND a.escalated_at IS NULL"
-            " AND t.status <> 'ditutup' AND o.status IS DISTINCT FROM 'held'"
+            " AND a.handed_over_at IS NULL AND t.status NOT IN"
+            " ('selesai_ditindak', 'tidak_terbukti', 'bukan_wewenang')"
+            " AND o.status IS DISTINCT FROM 'held'"
             " AND (a.ack_due_at < now() OR o.status IN ('failed', 'dead'))"
             " AND NOT EXISTS (SELECT 1 FROM alerts x WHERE x.tip_id = a.tip_id"
-            "  AND x.acknowledged_at IS NOT NULL)"
+            "  AND x.acknowledged_at IS NOT NULL AND x.handed_over_at IS NULL)"
             " GROUP BY a.tip_id ORDER BY a.tip_id LIMIT $1",
             limit,
         )
@@ -214,7 +221,7 @@ async def _escalate(conn: Conn, tip_id: int, tier: int, text: AlertText) -> Esca
     tip = await tip_for_alert(conn, tip_id)
     open_alerts = await conn.fetch(
         "UPDATE alerts SET escalated_at = now() WHERE tip_id = $1 AND acknowledged_at IS NULL"
-        " AND escalated_at IS NULL RETURNING outbox_id",
+        " AND escalated_at IS NULL AND handed_over_at IS NULL RETURNING outbox_id",
         tip_id,
     )
     rule = await conn.fetchrow(
@@ -245,14 +252,16 @@ async def _escalate(conn: Conn, tip_id: int, tier: int, text: AlertText) -> Esca
 
 async def tip_id_for_official(conn: Conn, receipt: str, official_id: int) -> int | None:
     """The tip with this receipt if it was routed to this official (they hold an alert for it:
-    their tier, area and category when it was routed or escalated), else None.
+    their tier, area and category when it was routed or escalated) and not handed over to
+    someone else since, else None.
 
     One query answers both "no such tip" and "not yours" the same way, so an official's number
     (or a forged sender) learns nothing about tips routed elsewhere.
     """
     tip_id: int | None = await conn.fetchval(
         "SELECT t.id FROM tips t WHERE t.receipt = $1"
-        " AND EXISTS (SELECT 1 FROM alerts a WHERE a.tip_id = t.id AND a.official_id = $2)",
+        " AND EXISTS (SELECT 1 FROM alerts a WHERE a.tip_id = t.id AND a.official_id = $2"
+        " AND a.handed_over_at IS NULL)",
         receipt,
         official_id,
     )
@@ -273,13 +282,76 @@ async def release_held(conn: Conn) -> int:
             " WHERE outbox_id = ANY($1::bigint[])",
             ids,
         )
-        await conn.execute(
-            "UPDATE tips SET status = 'diteruskan', updated_at = now()"
-            " WHERE id = ANY($1::bigint[]) AND status = 'diterima'",
+        await forward_new(
+            conn,
             [r["tip_id"] for r in released if r["tip_id"] is not None],
+            "",
+            "alert released after a tip flood",
         )
         await conn.executemany(
             "INSERT INTO sms_events (outbox_id, kind, detail) VALUES ($1, 'released', $2)",
             [(i, "held during a tip flood, released") for i in ids],
         )
     return len(ids)
+
+
+async def agency_known(conn: Conn, agency: str) -> bool:
+    """Whether any active official in the directory belongs to this agency code."""
+    return bool(
+        await conn.fetchval("SELECT true FROM officials WHERE active AND agency = $1", agency)
+    )
+
+
+async def agency_officials(conn: Conn, tip_id: int, agency: str) -> list[Record]:
+    """The agency's first-tier officials for this case's kecamatan and category (TERUSKAN):
+    those of the lowest tier the agency has for it (a Polres may sit at tier 2 of the
+    directory, yet its first desk is who a handover reaches)."""
+    tip = await tip_for_alert(conn, tip_id)
+    found = await conn.fetch(
+        _MATCHING + " AND agency = $3 ORDER BY tier, id",
+        tip.kecamatan_code,
+        tip.category,
+        agency,
+    )
+    return [o for o in found if o["tier"] == found[0]["tier"]]
+
+
+async def next_tier_officials(conn: Conn, tip_id: int) -> list[Record]:
+    """The officials of the first tier above the case's current holders (TOLAK, KONFLIK)."""
+    tip = await tip_for_alert(conn, tip_id)
+    tier = await conn.fetchval(
+        "SELECT max(tier) FROM alerts WHERE tip_id = $1 AND handed_over_at IS NULL", tip_id
+    )
+    candidates = await conn.fetch(
+        _MATCHING + " AND tier > $3 ORDER BY tier, id",
+        tip.kecamatan_code,
+        tip.category,
+        tier or 0,
+    )
+    first = candidates[0]["tier"] if candidates else None
+    return [c for c in candidates if c["tier"] == first]
+
+
+async def hand_over(
+    conn: Conn, tip_id: int, officials: Sequence[Record], text: AlertText, reason: str
+) -> dict[int, bool]:
+    """Give the case to `officials`: every current alert is handed over (no more rights on the
+    case, no more escalation) and the new holders are alerted with a fresh acknowledgement time
+    (the escalation clock restarts with them). Returns the previous holders: official id ->
+    whether they are a sample official."""
+    previous = await conn.fetch(
+        "UPDATE alerts a SET handed_over_at = now() FROM officials o WHERE o.id = a.official_id"
+        " AND a.tip_id = $1 AND a.handed_over_at IS NULL RETURNING a.official_id, o.is_sample",
+        tip_id,
+    )
+    tip = await tip_for_alert(conn, tip_id)
+    rule = await conn.fetchrow(
+        "SELECT ack_minutes FROM routing_rules WHERE category IN ($1, '*')"
+        " ORDER BY category = '*' LIMIT 1",
+        tip.category,
+    )
+    assert rule is not None
+    body = text(tip)
+    for official in officials:
+        await _alert(conn, tip_id, official, body, reason, rule["ack_minutes"])
+    return {r["official_id"]: r["is_sample"] for r in previous}

@@ -8,6 +8,7 @@ function the caller passes in, since normalising is not storage's business.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 
@@ -18,6 +19,10 @@ from storage.db import Conn, Queryable
 from storage.errors import CsvProblem
 
 COLUMNS = ("name", "role", "phone", "office", "kecamatan_codes", "categories", "tier", "active")
+# Optional: the agency an official works for, as a code TERUSKAN names (KEC, DESA, DISNAKER,
+# BP3MI, POLRES, POLSEK, IMIGRASI, or any the operator adds): letters, digits, '_'.
+OPTIONAL = ("agency",)
+AGENCY_CODE = re.compile(r"[A-Z][A-Z0-9_]{1,15}")
 # Its +62... numbers start like a formula but are not one: exported as they are, never warned about.
 PHONE_COLUMNS = ("phone",)
 ALL = "*"
@@ -39,6 +44,7 @@ class Official:
     active: bool = True
     is_sample: bool = False
     id: int | None = None
+    agency: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +89,9 @@ def parse_officials(
         active = row["active"].lower()
         if active not in _TRUE | _FALSE:
             bad("active", "must be true or false")
+        agency = row.get("agency", "").strip().upper()
+        if agency and not AGENCY_CODE.fullmatch(agency):
+            bad("agency", f"not an agency code (2-16 letters, digits, '_'): {row['agency']!r}")
         if problems or phone is None:
             return None, problems
         official = Official(
@@ -94,10 +103,11 @@ def parse_officials(
             categories=keys,
             tier=int(tier),
             active=active in _TRUE,
+            agency=agency,
         )
         return official, []
 
-    return parse_csv(text, COLUMNS, (), parse_row, lambda o: o.phone, "phone")
+    return parse_csv(text, COLUMNS, OPTIONAL, parse_row, lambda o: o.phone, "phone")
 
 
 def format_officials(officials: Iterable[Official]) -> str:
@@ -112,15 +122,16 @@ def format_officials(officials: Iterable[Official]) -> str:
             "categories": ";".join(o.categories),
             "tier": str(o.tier),
             "active": "true" if o.active else "false",
+            "agency": o.agency,
         }
         for o in officials
     ]
-    return write_csv(list(COLUMNS), rows, PHONE_COLUMNS)
+    return write_csv([*COLUMNS, *OPTIONAL], rows, PHONE_COLUMNS)
 
 
 _SELECT = (
-    "SELECT id, name, role, phone, office, kecamatan_codes, categories, tier, active, is_sample"
-    " FROM officials"
+    "SELECT id, name, role, phone, office, kecamatan_codes, categories, tier, active, is_sample,"
+    " agency FROM officials"
 )
 
 
@@ -147,11 +158,12 @@ def _official(r: asyncpg.Record) -> Official:
         tier=r["tier"],
         active=r["active"],
         is_sample=r["is_sample"],
+        agency=r["agency"],
     )
 
 
 def _same(a: Official, b: Official) -> bool:
-    fields = ("name", "role", "office", "kecamatan_codes", "categories", "tier", "active")
+    fields = ("name", "role", "office", "kecamatan_codes", "categories", "tier", "active", "agency")
     return all(getattr(a, f) == getattr(b, f) for f in fields)
 
 
@@ -173,11 +185,11 @@ async def import_officials(conn: Conn, officials: list[Official], *, sample: boo
         diff = directory_diff(await load_officials(conn), officials)
         await conn.executemany(
             "INSERT INTO officials (name, role, phone, office, kecamatan_codes, categories,"
-            " tier, active, is_sample) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+            " tier, active, is_sample, agency) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
             " ON CONFLICT (phone) DO UPDATE SET name = excluded.name, role = excluded.role,"
             " office = excluded.office, kecamatan_codes = excluded.kecamatan_codes,"
             " categories = excluded.categories, tier = excluded.tier, active = excluded.active,"
-            " is_sample = excluded.is_sample",
+            " is_sample = excluded.is_sample, agency = excluded.agency",
             [
                 (
                     o.name,
@@ -189,6 +201,7 @@ async def import_officials(conn: Conn, officials: list[Official], *, sample: boo
                     o.tier,
                     o.active,
                     sample,
+                    o.agency,
                 )
                 for o in officials
             ],

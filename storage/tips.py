@@ -26,7 +26,6 @@ from storage.outbox import QueuedSms, enqueue_sms
 from storage.phone_text import hide_phone_numbers
 
 CATEGORIES = ("calo", "biaya", "dokumen", "visa", "tujuan", "bahaya", "lainnya")
-STATUSES = ("diterima", "diteruskan", "diproses", "ditutup")
 # Officials' messages a reporter may see: never one held for review or rejected by a reviewer.
 _SHOWN = "m.review IN ('none', 'released')"
 
@@ -298,7 +297,8 @@ async def review_message(
 
 
 async def set_status(conn: Queryable, receipt: str, status: str) -> bool:
-    """Move a tip to a status; False if no such tip."""
+    """Move a tip to a status without the lifecycle or its history: for test fixtures only
+    (every real move goes through gateway/usecases/cases.py). False if no such tip."""
     result: str = await conn.execute(
         "UPDATE tips SET status = $2, updated_at = now() WHERE receipt = $1", receipt, status
     )

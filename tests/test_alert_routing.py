@@ -185,11 +185,11 @@ class TestNoTierOne:
     async def test_tip_nobody_covers_stays_received(
         self, gateway: Gateway, conn: asyncpg.Connection
     ) -> None:
-        """With no active official at all, no alert is queued and the tip stays 'diterima'."""
+        """With no active official at all, no alert is queued and the tip stays 'baru'."""
         await conn.execute("UPDATE officials SET active = false")
         receipt = await file_tip(gateway.client, "calo")
         status = await conn.fetchval("SELECT status FROM tips WHERE receipt = $1", receipt)
-        assert ("diterima", []) == (status, await alerted(conn))
+        assert ("baru", []) == (status, await alerted(conn))
 
 
 LONG_DESA = "Kampung Sukamaju Kidul Wetan Blok Cempaka Raya"

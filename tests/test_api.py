@@ -420,9 +420,9 @@ class TestTipList:
     async def test_status_filter(self, filed: Filed, conn: asyncpg.Connection) -> None:
         """status= lists only tips in that status."""
         await conn.execute(
-            "UPDATE tips SET status = 'ditutup' WHERE receipt = $1", filed.sms_receipt
+            "UPDATE tips SET status = 'selesai_ditindak' WHERE receipt = $1", filed.sms_receipt
         )
-        answer = await call(filed.client, f"{PREFIX}/tips", status="ditutup")
+        answer = await call(filed.client, f"{PREFIX}/tips", status="selesai_ditindak")
         assert [filed.sms_receipt] == [i["receipt"] for i in answer.json["items"]]
 
     async def test_since_takes_a_date(self, filed: Filed) -> None:

@@ -222,9 +222,9 @@ class TestTipPage:
         self, client: TestClient, conn: asyncpg.Connection, receipt: str
     ) -> None:
         """The page shows the tip's current status."""
-        await set_status(conn, receipt, "diproses")
+        await set_status(conn, receipt, "diselidiki")
         await sign_in(client, conn, "investigator")
-        assert "<td>diproses</td>" in await tip_page(client, receipt)
+        assert '<td data-status="diselidiki">Diselidiki</td>' in await tip_page(client, receipt)
 
     async def test_formatted_receipt_opens_the_tip(
         self, client: TestClient, conn: asyncpg.Connection, receipt: str
@@ -277,7 +277,7 @@ class TestTipsList:
         await sign_in(client, conn, "investigator")
         response = await client.get("/console/tips")
         row = table(await response.text(), "tips")[0]
-        assert [show_receipt(receipt), "calo", "Pontang", "diteruskan"] == [
+        assert [show_receipt(receipt), "calo", "Pontang", "Diteruskan"] == [
             row[0],
             row[2],
             row[3],
@@ -297,9 +297,9 @@ class TestTipsList:
     ) -> None:
         """?status= lists only tips in that status."""
         closed = await file_test_tip(conn, "ussd:ATUid_closed")
-        await set_status(conn, closed, "ditutup")
+        await set_status(conn, closed, "tidak_terbukti")
         await sign_in(client, conn, "investigator")
-        assert [closed] == await listed(client, "?status=ditutup")
+        assert [closed] == await listed(client, "?status=tidak_terbukti")
 
     async def test_kecamatan_filter(
         self, client: TestClient, conn: asyncpg.Connection, receipt: str

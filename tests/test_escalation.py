@@ -194,7 +194,9 @@ class TestAcknowledged:
     ) -> None:
         """A closed tip is not passed on, even with open alerts due."""
         receipt = await file_tip(gateway.client, "calo")
-        await conn.execute("UPDATE tips SET status = 'ditutup' WHERE receipt = $1", receipt)
+        await conn.execute(
+            "UPDATE tips SET status = 'selesai_ditindak' WHERE receipt = $1", receipt
+        )
         await make_due(conn)
         assert 0 == await gateway.worker.escalate_once()
 

@@ -21,6 +21,7 @@ from storage.budgets import count_use
 from storage.tips import add_official_message, answer_question, set_status
 from tests.sms_client import send_sms
 from tests.ussd_client import RESIDENT, hop
+from ussd_menus import cases
 from ussd_menus.paging import fit, split_pages
 from ussd_menus.safe_migration import load_topics
 from ussd_menus.sms import info_topic
@@ -208,7 +209,7 @@ class TestPages:
 
 # The follow-up's own texts (USSD menu 3, SMS STATUS/JAWAB) and the paging and info endings.
 FOLLOW_UP_KEYS = (
-    *(f"status.{s}" for s in ("diterima", "diteruskan", "diproses", "ditutup")),
+    *(f"status.{s}" for s in cases.STATUSES),
     *(
         f"status.{k}"
         for k in (

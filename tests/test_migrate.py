@@ -212,3 +212,30 @@ class TestDeliveryStatusTaxonomy:
             [tuple(e) for e in events],
             await converted.fetchval("SELECT last_error FROM outbox"),
         )
+
+
+class TestCaseStatuses:
+    async def test_old_statuses_map_onto_the_lifecycle(
+        self, empty_conn: asyncpg.Connection
+    ) -> None:
+        """0015 moves today's four statuses to the lifecycle's and records each as a move."""
+        files = available()
+        for migration in files[:14]:
+            await empty_conn.execute(migration.sql)
+        old = ["diterima", "diteruskan", "diproses", "ditutup"]
+        for n, status in enumerate(old):
+            await empty_conn.execute(
+                "INSERT INTO tips (receipt, channel, source_ref, category, status)"
+                " VALUES ($1, 'sms', $2, 'calo', $3)",
+                f"10000000{n}",
+                f"sms:old{n}",
+                status,
+            )
+        await empty_conn.execute(files[14].sql)
+        rows = await empty_conn.fetch(
+            "SELECT t.status, count(e.id) AS moves FROM tips t"
+            " LEFT JOIN case_events e ON e.tip_id = t.id GROUP BY t.id ORDER BY t.id"
+        )
+        assert [("baru", 0), ("diteruskan", 1), ("diterima", 1), ("selesai_ditindak", 1)] == [
+            (r["status"], r["moves"]) for r in rows
+        ]

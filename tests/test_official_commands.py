@@ -89,10 +89,10 @@ class TestOk:
         assert [CAMAT_PONTANG] == await acknowledged(conn)
 
     async def test_moves_tip_in_progress(self, gateway: Gateway, conn: asyncpg.Connection) -> None:
-        """OK <receipt> moves the tip to 'diproses'."""
+        """OK <receipt> moves the tip to 'diterima'."""
         receipt = await file_calo_tip(gateway.client)
         await command(gateway, conn, CAMAT_PONTANG, f"OK {receipt}")
-        assert "diproses" == await tip_status(conn, receipt)
+        assert "diterima" == await tip_status(conn, receipt)
 
     async def test_replies(self, gateway: Gateway, conn: asyncpg.Connection) -> None:
         """The official is thanked, with the receipt."""
@@ -113,7 +113,7 @@ class TestOk:
         receipt = await file_calo_tip(gateway.client)
         await command(gateway, conn, CAMAT_PONTANG, f"OK {receipt}")
         screen = await walk(gateway.client, ["3", receipt])
-        assert screen.startswith(f"CON Laporan {show_receipt(receipt)}: Sedang ditangani")
+        assert screen.startswith(f"CON Laporan {show_receipt(receipt)}: Diterima petugas")
 
 
 class TestTanya:
@@ -135,7 +135,7 @@ class TestTanya:
         """Asking a question counts as acknowledging the alert."""
         receipt = await file_calo_tip(gateway.client)
         await command(gateway, conn, CAMAT_PONTANG, f"TANYA {receipt} Kapan berangkat?")
-        assert ([CAMAT_PONTANG], "diproses") == (
+        assert ([CAMAT_PONTANG], "menunggu_pelapor") == (
             await acknowledged(conn),
             await tip_status(conn, receipt),
         )
@@ -172,7 +172,10 @@ class TestTanya:
         """TANYA <receipt> with no question gets the format reply and adds nothing."""
         receipt = await file_calo_tip(gateway.client)
         reply = await command(gateway, conn, CAMAT_PONTANG, f"TANYA {receipt}")
-        assert (True, []) == (reply.startswith("Format: OK <nomor>"), await official_messages(conn))
+        assert (True, []) == (
+            reply.startswith("Format: OK/INFO/KONFLIK <nomor>"),
+            await official_messages(conn),
+        )
 
 
 class TestSelesai:
@@ -180,7 +183,7 @@ class TestSelesai:
         """SELESAI <receipt> <note> closes the tip."""
         receipt = await file_calo_tip(gateway.client)
         await command(gateway, conn, CAMAT_PONTANG, f"SELESAI {receipt} Calo sudah ditangkap")
-        assert "ditutup" == await tip_status(conn, receipt)
+        assert "selesai_ditindak" == await tip_status(conn, receipt)
 
     async def test_keeps_note(self, gateway: Gateway, conn: asyncpg.Connection) -> None:
         """The closing note is added to the tip's thread."""
@@ -309,7 +312,7 @@ class TestUnknownReceipt:
         """A bare 'OK' gets the format of the commands."""
         await file_calo_tip(gateway.client)
         reply = await command(gateway, conn, CAMAT_PONTANG, "OK")
-        assert reply.startswith("Format: OK <nomor> | TANYA <nomor> <pertanyaan>")
+        assert reply.startswith("Format: OK/INFO/KONFLIK <nomor> | TANYA <nomor> <isi>")
 
 
 HELP = "Info Kerja Luar Negeri. Kirim CEK <nama PT>"

@@ -201,6 +201,17 @@ class TestInvalidRows:
         other = with_field(CAMAT, "phone", "+6281199000099")
         assert [(3, field)] == problems(csv_text(other, bad))
 
+    @pytest.mark.parametrize("code", ["POL RES", "P", "POLRES-SERANG", "9POLRES"])
+    def test_bad_agency_code_is_reported(self, code: str) -> None:
+        """An agency code that is not 2-16 letters, digits or '_' is reported with its line."""
+        text = csv_text(f"{CAMAT},{code}", header=HEADER + ",agency")
+        assert [(2, "agency")] == problems(text)
+
+    def test_agency_code_is_read_in_capitals(self) -> None:
+        """The optional agency column is read and upper-cased (TERUSKAN names it so)."""
+        [official] = parse(csv_text(f"{CAMAT},polres", header=HEADER + ",agency"))
+        assert "POLRES" == official.agency
+
     def test_every_problem_at_once(self) -> None:
         """Every bad row and field is reported in one go."""
         text = csv_text(

@@ -129,7 +129,7 @@ class TestPurge:
         receipt = await add_tip(conn, "Calo minta uang 10 juta", days_old=31)
         await hotline(database_url, "purge", data_dir=tmp_path)
         tip = await tip_row(conn, receipt)
-        assert ("calo", PONTANG, "diterima") == (
+        assert ("calo", PONTANG, "baru") == (
             tip["category"],
             tip["kecamatan_code"],
             tip["status"],

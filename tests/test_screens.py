@@ -85,7 +85,7 @@ TIPS: dict[str, TipStatus | None] = {
     ),
     TIP_WITH_MESSAGE: TipStatus(
         receipt=TIP_WITH_MESSAGE,
-        status="diproses",
+        status="diterima",
         category="biaya",
         latest_message="Terima kasih. Laporan Anda sudah kami teruskan ke Disnakertrans. " * 3,
         open_question_id=None,
@@ -93,7 +93,7 @@ TIPS: dict[str, TipStatus | None] = {
     ),
     TIP_ANSWERED: TipStatus(
         receipt=TIP_ANSWERED,
-        status="ditutup",
+        status="selesai_ditindak",
         category="calo",
         latest_message="Siapa nama calo yang datang ke rumah Anda, dan kapan dia datang lagi? " * 3,
         open_question_id=None,

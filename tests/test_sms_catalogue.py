@@ -14,7 +14,7 @@ import pytest
 from gateway.app import create_app
 from gateway.config import Config, ConfigError
 from tests.test_sms_inbound import reply_to
-from ussd_menus import catalogue, sms, sms_catalogue
+from ussd_menus import cases, catalogue, sms, sms_catalogue
 from ussd_menus.model import Lang
 from ussd_menus.sms_catalogue import SPECS, CatalogueError, check, load, sms_length
 
@@ -248,7 +248,7 @@ class TestOverrideApplied:
 
 class TestFreeTextIsCutToFit:
     @pytest.mark.parametrize("lang", LANGS)
-    @pytest.mark.parametrize("status", ["diterima", "diteruskan", "diproses", "ditutup"])
+    @pytest.mark.parametrize("status", cases.STATUSES)
     def test_status_with_a_long_question_is_one_sms(self, lang: Lang, status: str) -> None:
         """However long the officials' question, the status reply stays one SMS and keeps the
         way to answer it."""

@@ -206,9 +206,9 @@ class TestStatus:
     ) -> None:
         """When officials move the tip on, STATUS says so."""
         receipt = receipt_in(await reply_to(client, conn, "LAPOR calo minta uang 10 juta"))
-        assert await set_status(conn, receipt, "diproses")
+        assert await set_status(conn, receipt, "diterima")
         reply = await reply_to(client, conn, f"status {show_receipt(receipt)}")
-        assert f"Laporan {show_receipt(receipt)}: Sedang ditangani." == reply
+        assert f"Laporan {show_receipt(receipt)}: Diterima petugas." == reply
 
     async def test_cek_status_is_status(self, client: TestClient, conn: asyncpg.Connection) -> None:
         """'CEK STATUS <code>' is read as STATUS, not as an agency check."""

@@ -109,7 +109,7 @@ class TestFiling:
         """Kecamatan, desa, story, channel and language are filed as the resident gave them."""
         await walk(client, journey())
         tip = (await tip_rows(conn))[0]
-        assert ("ussd", PONTANG, "Kubang Puji", None, STORY, "id", "diterima") == (
+        assert ("ussd", PONTANG, "Kubang Puji", None, STORY, "id", "baru") == (
             tip["channel"],
             tip["kecamatan_code"],
             tip["desa"],

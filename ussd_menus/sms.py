@@ -200,20 +200,34 @@ def alert_text(
     return catalogue.render(name, "id", **given, details=details, code=receipt)
 
 
-def official_reply(key: str, receipt: str) -> str:
-    """Replies to officials' commands (Indonesian: the officials' working language)."""
+def official_reply(key: str, receipt: str, **values: object) -> str:
+    """Replies to officials' commands (Indonesian: the officials' working language). An agency
+    code or a refusal reason is cut to the room its template was measured with."""
     name = f"official_{key}"
+    caps = {"agency": sms_catalogue.AGENCY_CODE_CAP, "reason": sms_catalogue.REASON_CAP}
+    given = {k: plain(str(v), caps[k]) if k in caps else v for k, v in values.items()}
     if "receipt" not in sms_catalogue.SPECS[name].values:
-        return say(name, "id")
-    return say(name, "id", receipt=plain(show_receipt(receipt), sms_catalogue.OFFICIAL_CODE_CAP))
+        return say(name, "id", **given)
+    shown = plain(show_receipt(receipt), sms_catalogue.OFFICIAL_CODE_CAP)
+    return say(name, "id", receipt=shown, **given)
 
 
-OFFICIAL_COMMANDS = {"OK": "ok", "OKE": "ok", "TANYA": "ask", "SELESAI": "close", "INFO": "info"}
+OFFICIAL_COMMANDS = {
+    "OK": "ok",
+    "OKE": "ok",
+    "TANYA": "ask",
+    "SELESAI": "close",
+    "INFO": "info",
+    "TERUSKAN": "forward",
+    "TOLAK": "refuse",
+    "KONFLIK": "conflict",
+}
 STOP_WORDS = frozenset({"BERHENTI", "STOP", "UNREG"})
 
 
 def parse_official(text: str) -> Command | None:
-    """An official's command (OK/TANYA/SELESAI/INFO <code> ...), or None if it is not one."""
+    """An official's command (OK/TANYA/SELESAI/INFO/TERUSKAN/TOLAK/KONFLIK <code> ...), or None
+    if it is not one."""
     match = _FIRST_WORD.match(text)
     if match is None:
         return None

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from ussd_menus import catalogue, sms_language
+from ussd_menus import cases, catalogue, sms_language
 from ussd_menus.model import Lang
 from ussd_menus.texts import SERVICE_CODE_SAMPLE, day, t, way_back
 
@@ -90,7 +90,9 @@ def _longest(keys: Iterable[str]) -> dict[Lang, str]:
 _LATE_DAY = day(date(2030, 12, 31))
 RECEIPT = "1234-5678-9"  # ussd_menus.receipts.show_receipt of a 9-digit code
 CODE = "123456789"
-TIP_STATUS = _longest(f"status.{s}" for s in ("diterima", "diteruskan", "diproses", "ditutup"))
+TIP_STATUS = _longest(f"status.{s}" for s in cases.STATUSES)
+AGENCY_CODE_CAP = 16  # an agency code in the officials directory (storage/officials.py)
+REASON_CAP = 60  # the lifecycle's refusal (ussd_menus/cases.py)
 
 
 def _longest_of(texts: Callable[[Lang], Iterable[str]]) -> dict[Lang, str]:
@@ -181,6 +183,13 @@ SPECS: dict[str, Spec] = {
     "official_closed_held": Spec(_RECEIPT),
     "official_unknown": Spec({"receipt": "r" * OFFICIAL_CODE_CAP}),
     "official_format": Spec(),
+    "official_refused": Spec({**_RECEIPT, "reason": "r" * REASON_CAP}),
+    "official_forwarded": Spec({**_RECEIPT, "agency": "A" * AGENCY_CODE_CAP, "count": "99"}),
+    "official_taken": Spec({**_RECEIPT, "agency": "A" * AGENCY_CODE_CAP}),
+    "official_agency_unknown": Spec({"agency": "A" * AGENCY_CODE_CAP}),
+    "official_agency_none": Spec({**_RECEIPT, "agency": "A" * AGENCY_CODE_CAP}),
+    "official_passed_up": Spec({**_RECEIPT, "tier": "3"}),
+    "official_no_higher": Spec(_RECEIPT),
     "official_stopped": Spec(),
     "alert": Spec(
         {"receipt": RECEIPT, "category": CATEGORY, "details": "", "code": CODE},

@@ -21,7 +21,8 @@ from gateway.console.params import query_choice, query_date
 from gateway.console.render import render
 from storage.reads import Order, TipFilter, tip_alerts, tip_rows, tip_thread
 from storage.regions import load_kecamatan
-from storage.tips import CATEGORIES, STATUSES, read_tip, review_message
+from storage.tips import CATEGORIES, read_tip, review_message
+from ussd_menus.cases import STATUSES
 from ussd_menus.receipts import parse_receipt, show_receipt
 
 log = structlog.get_logger()

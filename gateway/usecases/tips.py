@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import asyncpg
 import structlog
 
 from gateway.abuse import guarded_tip_status
@@ -20,6 +21,8 @@ from gateway.agency_index import name_key
 from gateway.alerting import alert_text
 from gateway.config import Config
 from gateway.metrics import Metrics
+from gateway.usecases.cases import move
+from storage.cases import SYSTEM
 from storage.db import Conn, Queryable
 from storage.outbox import QueuedSms, enqueue_sms_once
 from storage.tips import CATEGORIES, Filed, Limited, NewTip, TipStatus, receipt_of_source
@@ -168,4 +171,20 @@ async def answer_question(
     body = text.strip()[:MAX_ANSWER]
     stored = bool(body) and await store_answer(conn, receipt, question_id, body, source_ref)
     log.info("tips.answer_received", channel=channel, stored=stored)
+    if stored:
+        if isinstance(conn, asyncpg.Pool):
+            async with conn.acquire() as one:
+                await _resume(one, receipt)
+        else:
+            await _resume(conn, receipt)
     return stored
+
+
+async def _resume(conn: Conn, receipt: str) -> None:
+    """A case waiting for its reporter goes back under investigation once they answered (the
+    system's move; a case that moved on meanwhile stays where it is)."""
+    tip_id = await conn.fetchval(
+        "SELECT id FROM tips WHERE receipt = $1 AND status = 'menunggu_pelapor'", receipt
+    )
+    if tip_id is not None:
+        await move(conn, tip_id, "diselidiki", SYSTEM, note="pelapor menjawab")

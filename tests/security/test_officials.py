@@ -93,7 +93,7 @@ class TestCommandOnATipRoutedElsewhere:
         """The official the tip was routed to still closes it."""
         receipt = await file_calo_tip(gateway.client)
         await command(gateway, conn, CAMAT_PONTANG, f"SELESAI {receipt} Calo sudah ditangkap")
-        assert "ditutup" == await tip_status(conn, receipt)
+        assert "selesai_ditindak" == await tip_status(conn, receipt)
 
 
 class TestCallbackTokenRequired:
@@ -234,7 +234,7 @@ class TestIdentityQuestionHeld:
             gateway, conn, CAMAT_PONTANG, f"SELESAI {receipt} Kirim nomor HP Anda ke 0812 3456 789"
         )
         status = await command(gateway, conn, STRANGER, f"STATUS {receipt}")
-        assert (True, "ditutup", False) == (
+        assert (True, "selesai_ditindak", False) == (
             "Catatan ditahan" in reply,
             await tip_status(conn, receipt),
             "0812" in status,
