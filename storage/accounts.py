@@ -9,12 +9,15 @@ Disabling an account or resetting its password ends its sessions.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from storage.db import Conn, Queryable
 from storage.errors import StorageError
 from storage.users import ROLES, add_user
+
+NAME = re.compile(r"[a-z0-9._-]{2,40}")
 
 
 class AccountRefused(StorageError):
@@ -65,6 +68,10 @@ async def create_account(
     conn: Conn, name: str, role: str, password_hash: str, area: str, actor: str
 ) -> int:
     """A new account, audited."""
+    if not NAME.fullmatch(name):
+        raise AccountRefused(f"name {name[:40]!r}: 2 to 40 of a-z, 0-9, '.', '_', '-'")
+    if role not in ROLES:
+        raise AccountRefused(f"role {role[:20]!r}: one of {', '.join(ROLES)}")
     async with conn.transaction():
         user_id = await add_user(conn, name, role, password_hash, area)
         await _record(conn, user_id, actor, "add", f"role={role} area={area}")
