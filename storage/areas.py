@@ -69,8 +69,9 @@ def area_of(code: str) -> Area:
     """The area a stored code stands for (stored codes were checked when set)."""
     if _DESA.fullmatch(code):
         desa = desa_by_code().get(code)
-        # An unknown stored desa sees nothing rather than its whole kecamatan.
-        return Area(code, code[:8], desa.name if desa else "\x00")
+        # An unknown stored desa sees nothing rather than its whole kecamatan: no desa name is
+        # longer than 100 characters (a CHECK on tips says so).
+        return Area(code, code[:8], desa.name if desa else "?" * 101)
     if _KECAMATAN.fullmatch(code):
         return Area(code, code)
     return EVERYWHERE

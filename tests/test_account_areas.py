@@ -206,6 +206,31 @@ class TestDesaAccount:
         assert 404 == (await client.get(f"/console/tips/{tips.pontang}")).status
 
 
+class TestOperatorAccount:
+    async def test_csv_export_has_no_alert_of_another_kecamatan(
+        self, client: TestClient, conn: asyncpg.Connection, tips: Tips
+    ) -> None:
+        """A Tirtayasa operator's delivery CSV holds none of the Pontang tip's alerts."""
+        await sign_in_area(client, conn, "operator", TIRTAYASA)
+        assert not (await alert_ids(conn, tips.pontang)) & await csv_ids(client)
+
+    async def test_alert_message_page_outside_is_404(
+        self, client: TestClient, conn: asyncpg.Connection, tips: Tips
+    ) -> None:
+        """A Tirtayasa operator gets a 404 for an alert SMS about the Pontang tip."""
+        await sign_in_area(client, conn, "operator", TIRTAYASA)
+        outbox_id = min(await alert_ids(conn, tips.pontang), key=int)
+        assert 404 == (await client.get(f"/console/delivery/{outbox_id}")).status
+
+    async def test_regency_operator_csv_has_every_alert(
+        self, client: TestClient, conn: asyncpg.Connection, tips: Tips
+    ) -> None:
+        """A regency-wide operator's delivery CSV holds the alerts of both kecamatan."""
+        await sign_in_area(client, conn, "operator", "*")
+        wanted = await alert_ids(conn, tips.pontang) | await alert_ids(conn, tips.tirtayasa)
+        assert wanted <= await csv_ids(client)
+
+
 class TestCharts:
     @pytest.mark.parametrize("role", ("operator", "investigator", "admin"))
     async def test_kecamatan_chart_shows_only_its_kecamatan(
