@@ -55,12 +55,19 @@ async def _target(conn: Conn, name: str) -> tuple[int, str, bool]:
     return int(row["id"]), str(row["role"]), bool(row["active"])
 
 
-async def _keep_an_admin(conn: Conn, user_id: int) -> None:
-    """Refuse when this account is the last active admin."""
-    admins = await conn.fetch(
+async def _active_admins(conn: Conn) -> list[int]:
+    """The active admins, their rows locked in id order before anything else is locked, so
+    two changes at once (two admins disabling each other) queue up instead of deadlocking, and
+    the second sees what the first did."""
+    rows = await conn.fetch(
         "SELECT id FROM users WHERE role = 'admin' AND active ORDER BY id FOR UPDATE"
     )
-    if [r["id"] for r in admins] == [user_id]:
+    return [int(r["id"]) for r in rows]
+
+
+def _keep_an_admin(admins: list[int], user_id: int) -> None:
+    """Refuse when this account is the last active admin."""
+    if admins == [user_id]:
         raise AccountRefused("the last active admin cannot be disabled or lose the admin role")
 
 
@@ -81,9 +88,10 @@ async def create_account(
 async def set_active(conn: Conn, name: str, active: bool, actor: str) -> None:
     """Disable or enable an account; disabling ends its sessions."""
     async with conn.transaction():
-        user_id, role, _ = await _target(conn, name)
-        if not active and role == "admin":
-            await _keep_an_admin(conn, user_id)
+        admins = await _active_admins(conn)
+        user_id, _, _ = await _target(conn, name)
+        if not active:
+            _keep_an_admin(admins, user_id)
         await conn.execute("UPDATE users SET active = $2 WHERE id = $1", user_id, active)
         if not active:
             await conn.execute("DELETE FROM console_sessions WHERE user_id = $1", user_id)
@@ -95,9 +103,10 @@ async def set_role(conn: Conn, name: str, role: str, actor: str) -> None:
     if role not in ROLES:
         raise AccountRefused(f"role {role[:20]!r}: one of {', '.join(ROLES)}")
     async with conn.transaction():
-        user_id, before, active = await _target(conn, name)
-        if before == "admin" and role != "admin" and active:
-            await _keep_an_admin(conn, user_id)
+        admins = await _active_admins(conn)
+        user_id, before, _ = await _target(conn, name)
+        if role != "admin":
+            _keep_an_admin(admins, user_id)
         await conn.execute("UPDATE users SET role = $2 WHERE id = $1", user_id, role)
         await _record(conn, user_id, actor, "set_role", f"{before} -> {role}")
 

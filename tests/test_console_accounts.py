@@ -3,12 +3,14 @@ shown once, every change audited, and the last active admin kept."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
+from storage.accounts import AccountRefused, set_active
 from tests.console_helpers import add_account, csrf_token, post_login, sign_in
 
 PAGE = "/console/accounts"
@@ -221,6 +223,28 @@ class TestLastAdmin:
         await sign_in(client, conn, "admin")
         status, _, _ = await post(client, f"{PAGE}/admin-1/role", role="operator")
         assert (409, "admin") == (status, (await account(conn, "admin-1"))["role"])
+
+    async def test_two_admins_disabling_each_other_leave_one(
+        self, database_url: str, conn: asyncpg.Connection
+    ) -> None:
+        """Two admins disabling each other at once: one wins, the other is refused, every time."""
+        await add_account(conn, "ani", "admin")
+        await add_account(conn, "budi", "admin")
+        first, second = await asyncpg.connect(database_url), await asyncpg.connect(database_url)
+        try:
+            for _ in range(10):
+                await conn.execute("UPDATE users SET active = true")
+                outcomes = await asyncio.gather(
+                    set_active(first, "ani", False, "budi"),
+                    set_active(second, "budi", False, "ani"),
+                    return_exceptions=True,
+                )
+                refused = [o for o in outcomes if isinstance(o, AccountRefused)]
+                active = await conn.fetchval("SELECT count(*) FROM users WHERE active")
+                assert (1, 1) == (len(refused), active), outcomes
+        finally:
+            await first.close()
+            await second.close()
 
 
 class TestLanguages:
