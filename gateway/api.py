@@ -2,7 +2,9 @@
 The JSON API for integrations (/api/v1): the outbound SMS log, tips, and the agency registry.
 
 Every route but the OpenAPI description needs `Authorization: Bearer <token>`, a token made by
-`hotline api-token add LABEL`. Tokens are stored as SHA-256 hashes and looked up by hash, so the
+`hotline api-token add LABEL [--area AREA]`. A token sees only the tips of its area
+(storage.areas; default the whole regency): a tip outside it is absent from lists and a 404.
+Tokens are stored as SHA-256 hashes and looked up by hash, so the
 time a check takes depends on the hash, never on how much of a token an attacker guessed right.
 
 No response holds a phone number or an SMS body. Lists of tips hold no content; one tip's content
@@ -25,6 +27,7 @@ import structlog
 from aiohttp import web
 
 from gateway import keys
+from storage.areas import area_of
 from storage.db import DATABASE_ERRORS
 from storage.reads import (
     OUTBOX_STATUSES,
@@ -42,7 +45,7 @@ from storage.reads import (
 )
 from storage.registry import load_agencies
 from storage.tips import CATEGORIES, TipContent, read_tip
-from storage.users import api_token_label
+from storage.users import ApiClient, api_client
 from ussd_menus.cases import STATUSES
 
 log = structlog.get_logger()
@@ -89,7 +92,7 @@ _NUMBER_LIKE = re.compile(r"\+?\d(?:[\s.\-]?\d){7,}")
 _SPACED_OFFSET = re.compile(r" (\d{2}(?::?\d{2})?)$")
 
 Json = dict[str, object]
-ApiHandler = Callable[[web.Request, str], Awaitable[Json]]
+ApiHandler = Callable[[web.Request, ApiClient], Awaitable[Json]]
 
 
 def setup_api(app: web.Application) -> None:
@@ -118,8 +121,8 @@ def _endpoint(handler: ApiHandler) -> Callable[[web.Request], Awaitable[web.Resp
 
     async def endpoint(request: web.Request) -> web.Response:
         try:
-            label = await _authenticate(request)
-            data = await handler(request, label)
+            client = await _authenticate(request)
+            data = await handler(request, client)
         except DATABASE_ERRORS as error:
             log.warning("api.database_unavailable", error=type(error).__name__)
             raise _error(web.HTTPServiceUnavailable, "database unavailable") from error
@@ -133,22 +136,22 @@ def _endpoint(handler: ApiHandler) -> Callable[[web.Request], Awaitable[web.Resp
     return endpoint
 
 
-async def _authenticate(request: web.Request) -> str:
-    """The label of the request's bearer token; 401 without a valid one."""
+async def _authenticate(request: web.Request) -> ApiClient:
+    """The holder of the request's bearer token; 401 without a valid one."""
     scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
     token = token.strip()
-    label = None
+    client = None
     if scheme.lower() == "bearer" and token:
-        label = await api_token_label(request.app[keys.POOL], token)
-    if label is None:
+        client = await api_client(request.app[keys.POOL], token)
+    if client is None:
         log.warning("api.token_refused", had_token=bool(token))
         raise _error(
             web.HTTPUnauthorized,
             "missing or unknown API token: send 'Authorization: Bearer <token>'",
             headers={"WWW-Authenticate": 'Bearer realm="hotline"'},
         )
-    structlog.contextvars.bind_contextvars(api_client=label)
-    return label
+    structlog.contextvars.bind_contextvars(api_client=client.label)
+    return client
 
 
 def _error(
@@ -213,11 +216,13 @@ def _delivery_json(row: DeliveryRow) -> Json:
     return {**_fields(row, DELIVERY_FIELDS), "last_error": _masked(row.last_error)}
 
 
-async def delivery(request: web.Request, label: str) -> Json:
+async def delivery(request: web.Request, client: ApiClient) -> Json:
     """GET /api/v1/delivery: the outbound SMS log, least recently changed first."""
     params = _params(request, ("status", "since", "limit"))
     wanted = DeliveryFilter(
-        status=_choice(params, "status", OUTBOX_STATUSES), changed_since=_since(params)
+        status=_choice(params, "status", OUTBOX_STATUSES),
+        changed_since=_since(params),
+        area=area_of(client.area),
     )
     items = await delivery_rows(
         request.app[keys.POOL], Reader.API, wanted, Order.OLDEST, _limit(params)
@@ -225,13 +230,14 @@ async def delivery(request: web.Request, label: str) -> Json:
     return {"items": [_delivery_json(i) for i in items]}
 
 
-async def delivery_detail(request: web.Request, label: str) -> Json:
+async def delivery_detail(request: web.Request, client: ApiClient) -> Json:
     """GET /api/v1/delivery/{id}: one outbound SMS and its timeline."""
     _params(request, ())
     raw = request.match_info["id"]
     outbox_id = int(raw) if raw.isascii() and raw.isdigit() and int(raw) <= MAX_ID else None
     pool = request.app[keys.POOL]
-    item = await delivery_row(pool, Reader.API, outbox_id) if outbox_id is not None else None
+    area = area_of(client.area)
+    item = await delivery_row(pool, Reader.API, outbox_id, area) if outbox_id is not None else None
     if item is None or outbox_id is None:
         raise _error(web.HTTPNotFound, f"no outbound SMS with id {raw[:40]!r}")
     events = await delivery_events(pool, outbox_id)
@@ -241,8 +247,8 @@ async def delivery_detail(request: web.Request, label: str) -> Json:
     }
 
 
-async def tips(request: web.Request, label: str) -> Json:
-    """GET /api/v1/tips: tips without their content, oldest first."""
+async def tips(request: web.Request, client: ApiClient) -> Json:
+    """GET /api/v1/tips: tips of the token's area without their content, oldest first."""
     params = _params(request, ("status", "category", "kecamatan", "since", "limit"))
     kecamatan = params.get("kecamatan")
     if kecamatan is not None and not _KECAMATAN_CODE.fullmatch(kecamatan):
@@ -252,13 +258,15 @@ async def tips(request: web.Request, label: str) -> Json:
         category=_choice(params, "category", CATEGORIES),
         kecamatan_code=kecamatan,
         filed_since=_since(params),
+        area=area_of(client.area),
     )
     items = await tip_rows(request.app[keys.POOL], wanted, Order.OLDEST, _limit(params))
     return {"items": [_fields(i, TIP_FIELDS) for i in items]}
 
 
-async def tip_detail(request: web.Request, label: str) -> Json:
-    """GET /api/v1/tips/{receipt}: one tip's content and thread; the read is audited."""
+async def tip_detail(request: web.Request, client: ApiClient) -> Json:
+    """GET /api/v1/tips/{receipt}: one tip's content and thread; the read is audited. A tip
+    outside the token's area is not found."""
     _params(request, ())
     raw = request.match_info["receipt"]
     receipt = raw.replace("-", "")
@@ -266,7 +274,8 @@ async def tip_detail(request: web.Request, label: str) -> Json:
     thread: list[ThreadMessage] = []
     if _RECEIPT.fullmatch(receipt):
         async with request.app[keys.POOL].acquire() as conn:
-            content = await read_tip(conn, receipt, f"api:{label}", "api")
+            area = area_of(client.area)
+            content = await read_tip(conn, receipt, f"api:{client.label}", "api", area)
             if content is not None:
                 thread = await tip_thread(conn, receipt)
     if content is None:
@@ -274,7 +283,7 @@ async def tip_detail(request: web.Request, label: str) -> Json:
     return {**asdict(content), "thread": [_fields(m, THREAD_FIELDS) for m in thread]}
 
 
-async def registry(request: web.Request, label: str) -> Json:
+async def registry(request: web.Request, client: ApiClient) -> Json:
     """GET /api/v1/registry: the agency (P3MI) registry as last imported."""
     _params(request, ())
     agencies = await load_agencies(request.app[keys.POOL])

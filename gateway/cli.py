@@ -26,12 +26,14 @@ from gateway import logs
 from gateway.alerting import alert_text, use_wording
 from gateway.app import check_serving, create_app, log_sms_disabled, make_sender
 from gateway.config import Config, ConfigError
-from gateway.console.auth import hash_password
+from gateway.console.auth import hash_password, new_password
 from gateway.identity import Identity, local_secret
 from gateway.outbox_worker import OutboxWorker
 from gateway.phones import normalize
 from gateway.serving import serve
+from storage.accounts import create_account, reset_password, set_active, set_area, set_role
 from storage.alerts import release_held
+from storage.areas import REGENCY, checked_area
 from storage.csv_files import formula_warnings
 from storage.embedded import embedded_database_url
 from storage.errors import CsvProblem, InvalidCsv, StorageError
@@ -61,6 +63,10 @@ T = TypeVar("T")
 # `serve --demo` listens on loopback unless HOST or --host says otherwise: the demo has fictional
 # data, its simulator and local gateway, and may run without a callback token.
 DEMO_HOST = "127.0.0.1"
+AREA_HELP = (
+    "what the account sees: '*' (the regency, default), a kecamatan code (36.04.13)"
+    " or a desa code (36.04.13.2001)"
+)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -112,20 +118,39 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--purpose", default="", help="why (written to the audit log)")
     show.set_defaults(run=_tip_show)
 
-    user = commands.add_parser("user", help="console accounts")
+    user = commands.add_parser("user", help="console accounts (every change is audited)")
     user_commands = user.add_subparsers(required=True, metavar="ACTION")
     add = user_commands.add_parser("add", help="create an account (password prompted)")
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument("--area", default=REGENCY, help=AREA_HELP)
     add.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
     add.set_defaults(run=_user_add)
+    user_commands.add_parser("list", help="every account").set_defaults(run=_user_list)
+    for action, run, help_text in (
+        ("disable", _user_disable, "disable an account (ends its sessions)"),
+        ("enable", _user_enable, "enable a disabled account"),
+        ("reset-password", _user_reset_password, "set a new random password, printed once"),
+    ):
+        command = user_commands.add_parser(action, help=help_text)
+        command.add_argument("name")
+        command.set_defaults(run=run)
+    set_role_command = user_commands.add_parser("set-role", help="change an account's role")
+    set_role_command.add_argument("name")
+    set_role_command.add_argument("role", choices=ROLES)
+    set_role_command.set_defaults(run=_user_set_role)
+    set_area_command = user_commands.add_parser("set-area", help="change an account's area")
+    set_area_command.add_argument("name")
+    set_area_command.add_argument("area", help=AREA_HELP)
+    set_area_command.set_defaults(run=_user_set_area)
 
     token = commands.add_parser("api-token", help="tokens for the JSON API")
     token_commands = token.add_subparsers(required=True, metavar="ACTION")
     token_add = token_commands.add_parser("add", help="create a token and print it once")
     token_add.add_argument("label")
+    token_add.add_argument("--area", default=REGENCY, help=AREA_HELP)
     token_add.set_defaults(run=_api_token_add)
 
     commands.add_parser(
@@ -315,13 +340,71 @@ def _user_add(config: Config, args: argparse.Namespace) -> None:
         sys.exit("error: a password needs at least 10 characters")
 
     password_hash = hash_password(password)
-    _on_database(config, lambda conn: add_user(conn, args.name.lower(), args.role, password_hash))
-    print(f"user {args.name.lower()} added as {args.role}")
+    name = args.name.lower()
+
+    async def work(conn: asyncpg.Connection) -> str:
+        area = await checked_area(conn, args.area)
+        await create_account(conn, name, args.role, password_hash, area.code, _actor())
+        return area.code
+
+    area = _on_database(config, work)
+    print(f"user {name} added as {args.role}, area {area}")
+
+
+def _actor() -> str:
+    """Who changes accounts from the command line, for the audit."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _user_list(config: Config, args: argparse.Namespace) -> None:
+    for user in _on_database(config, list_users):
+        state = "active" if user.active else "disabled"
+        print(f"{user.name}\t{user.role}\t{user.area}\t{state}")
+
+
+def _user_disable(config: Config, args: argparse.Namespace) -> None:
+    _on_database(config, lambda conn: set_active(conn, args.name, False, _actor()))
+    print(f"user {args.name.lower()} disabled")
+
+
+def _user_enable(config: Config, args: argparse.Namespace) -> None:
+    _on_database(config, lambda conn: set_active(conn, args.name, True, _actor()))
+    print(f"user {args.name.lower()} enabled")
+
+
+def _user_reset_password(config: Config, args: argparse.Namespace) -> None:
+    password = new_password()
+    password_hash = hash_password(password)
+    _on_database(config, lambda conn: reset_password(conn, args.name, password_hash, _actor()))
+    print(f"new password for {args.name.lower()} (shown once): {password}")
+
+
+def _user_set_role(config: Config, args: argparse.Namespace) -> None:
+    _on_database(config, lambda conn: set_role(conn, args.name, args.role, _actor()))
+    print(f"user {args.name.lower()} is now {args.role}")
+
+
+def _user_set_area(config: Config, args: argparse.Namespace) -> None:
+    async def work(conn: asyncpg.Connection) -> str:
+        area = await checked_area(conn, args.area)
+        await set_area(conn, args.name, area.code, _actor())
+        return area.code
+
+    area = _on_database(config, work)
+    print(f"user {args.name.lower()} now sees area {area}")
 
 
 def _api_token_add(config: Config, args: argparse.Namespace) -> None:
     token = secrets.token_urlsafe(32)
-    _on_database(config, lambda conn: add_api_token(conn, token, args.label))
+
+    async def work(conn: asyncpg.Connection) -> None:
+        area = await checked_area(conn, args.area)
+        await add_api_token(conn, token, args.label, area.code)
+
+    _on_database(config, work)
     print(token)
 
 

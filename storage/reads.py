@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
+from storage.areas import EVERYWHERE, Area, area_condition
 from storage.db import Queryable
 
 TIME_ZONE = "Asia/Jakarta"
@@ -52,6 +53,7 @@ class DeliveryFilter:
     changed_since: datetime | None = None
     stuck: bool = False
     dead: bool = False
+    area: Area = EVERYWHERE  # the reader's: SMS about tips outside it are never listed
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +87,8 @@ _DELIVERY = (
     " FROM outbox o LEFT JOIN officials f ON f.id = o.official_id"
     " LEFT JOIN tips t ON t.id = o.tip_id"
 )
+# An SMS about no tip is anyone's; one about a tip only its area's.
+_ABOUT_AREA = "(o.tip_id IS NULL OR {})"
 _DELIVERY_ORDER = {Order.NEWEST: "o.id DESC", Order.OLDEST: "o.updated_at, o.id"}
 
 
@@ -102,6 +106,7 @@ async def delivery_rows(
         " AND (NOT $7::boolean OR (o.status = 'sent'"
         f"  AND o.updated_at < now() - interval '{STUCK_AFTER}'))"
         " AND (NOT $8::boolean OR o.status = 'dead')"
+        f" AND {_ABOUT_AREA.format(area_condition('t', 10, 11))}"
         f" ORDER BY {_DELIVERY_ORDER[order]} LIMIT $9",
         reader.value,
         wanted.status,
@@ -112,13 +117,23 @@ async def delivery_rows(
         wanted.stuck,
         wanted.dead,
         limit,
+        wanted.area.kecamatan_code,
+        wanted.area.desa_name,
     )
     return [DeliveryRow(**dict(r)) for r in rows]
 
 
-async def delivery_row(conn: Queryable, reader: Reader, outbox_id: int) -> DeliveryRow | None:
-    """One outbound SMS, as `reader` may see it."""
-    row = await conn.fetchrow(_DELIVERY + " WHERE o.id = $2", reader.value, outbox_id)
+async def delivery_row(
+    conn: Queryable, reader: Reader, outbox_id: int, area: Area = EVERYWHERE
+) -> DeliveryRow | None:
+    """One outbound SMS, as `reader` may see it; none if it is about a tip outside the area."""
+    row = await conn.fetchrow(
+        _DELIVERY + f" WHERE o.id = $2 AND {_ABOUT_AREA.format(area_condition('t', 3, 4))}",
+        reader.value,
+        outbox_id,
+        area.kecamatan_code,
+        area.desa_name,
+    )
     return DeliveryRow(**dict(row)) if row else None
 
 
@@ -150,6 +165,8 @@ class TipFilter:
     since: date | None = None
     until: date | None = None
     filed_since: datetime | None = None
+    receipt: str | None = None
+    area: Area = EVERYWHERE  # the reader's: tips outside it are never listed
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +200,8 @@ async def tip_rows(conn: Queryable, wanted: TipFilter, order: Order, limit: int)
         " AND ($5::date IS NULL"
         f"  OR t.created_at < ($5::date + 1)::timestamp AT TIME ZONE '{TIME_ZONE}')"
         " AND ($6::timestamptz IS NULL OR t.created_at >= $6)"
+        " AND ($8::text IS NULL OR t.receipt = $8)"
+        f" AND {area_condition('t', 9, 10)}"
         f" ORDER BY {_TIP_ORDER[order]} LIMIT $7",
         wanted.status,
         wanted.category,
@@ -191,6 +210,9 @@ async def tip_rows(conn: Queryable, wanted: TipFilter, order: Order, limit: int)
         wanted.until,
         wanted.filed_since,
         limit,
+        wanted.receipt,
+        wanted.area.kecamatan_code,
+        wanted.area.desa_name,
     )
     return [TipRow(**dict(r)) for r in rows]
 
@@ -264,11 +286,16 @@ class Count:
     count: int
 
 
-async def tips_per_kecamatan(conn: Queryable) -> list[Count]:
-    """Every kecamatan with its number of tips (zero included), by name."""
+async def tips_per_kecamatan(conn: Queryable, area: Area = EVERYWHERE) -> list[Count]:
+    """Every kecamatan of the area with its number of tips inside the area (zero included), by
+    name."""
     rows = await conn.fetch(
         "SELECT k.code AS key, k.name AS label, count(t.id)::int AS count FROM kecamatan k"
-        " LEFT JOIN tips t ON t.kecamatan_code = k.code GROUP BY k.code, k.name ORDER BY k.name"
+        f" LEFT JOIN tips t ON t.kecamatan_code = k.code AND {area_condition('t', 1, 2)}"
+        " WHERE $1::text IS NULL OR k.code = $1"
+        " GROUP BY k.code, k.name ORDER BY k.name",
+        area.kecamatan_code,
+        area.desa_name,
     )
     return [Count(**dict(r)) for r in rows]
 

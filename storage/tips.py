@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from storage.alerts import AlertText, route_tip
+from storage.areas import EVERYWHERE, Area, area_condition
 from storage.budgets import GLOBAL, count_use, purge_counters
 from storage.db import Conn, Queryable
 from storage.outbox import QueuedSms, enqueue_sms
@@ -279,19 +280,27 @@ REVIEW_DECISIONS = ("released", "rejected")
 
 
 async def review_message(
-    conn: Queryable, receipt: str, message_id: int, decision: str, reviewer: str
+    conn: Queryable,
+    receipt: str,
+    message_id: int,
+    decision: str,
+    reviewer: str,
+    area: Area = EVERYWHERE,
 ) -> bool:
     """Release or reject a held message of this tip, recording who decided and when. One
-    statement, only from 'held': a second click or a concurrent reviewer changes nothing (False)."""
+    statement, only from 'held': a second click or a concurrent reviewer changes nothing (False),
+    nor does a reviewer whose area the tip is outside."""
     assert decision in REVIEW_DECISIONS
     done: int | None = await conn.fetchval(
         "UPDATE tip_messages m SET review = $3, reviewed_by = $4, reviewed_at = now()"
         " FROM tips t WHERE t.id = m.tip_id AND t.receipt = $1 AND m.id = $2"
-        " AND m.review = 'held' RETURNING m.id",
+        f" AND m.review = 'held' AND {area_condition('t', 5, 6)} RETURNING m.id",
         receipt,
         message_id,
         decision,
         reviewer,
+        area.kecamatan_code,
+        area.desa_name,
     )
     return done is not None
 
@@ -320,13 +329,19 @@ class TipContent:
     created_at: datetime
 
 
-async def read_tip(conn: Conn, receipt: str, reader: str, purpose: str) -> TipContent | None:
-    """A tip's content for staff; the read is written to the audit log in the same transaction."""
+async def read_tip(
+    conn: Conn, receipt: str, reader: str, purpose: str, area: Area = EVERYWHERE
+) -> TipContent | None:
+    """A tip's content for staff; the read is written to the audit log in the same transaction.
+    A tip outside the reader's area is not found (and its read not written)."""
     async with conn.transaction():
         row = await conn.fetchrow(
             "SELECT id, receipt, channel, category, status, kecamatan_code, desa, agency_name,"
-            " description, created_at FROM tips WHERE receipt = $1",
+            " description, created_at FROM tips t"
+            f" WHERE receipt = $1 AND {area_condition('t', 2, 3)}",
             receipt,
+            area.kecamatan_code,
+            area.desa_name,
         )
         if row is None:
             return None

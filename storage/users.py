@@ -31,6 +31,7 @@ class User:
     role: str
     password_hash: str
     active: bool
+    area: str = "*"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,14 +48,17 @@ def token_hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-async def add_user(conn: Queryable, name: str, role: str, password_hash: str) -> int:
-    """Create an account."""
+async def add_user(
+    conn: Queryable, name: str, role: str, password_hash: str, area: str = "*"
+) -> int:
+    """Create an account (the area was checked by storage.areas)."""
     user_id = await conn.fetchval(
-        "INSERT INTO users (name, role, password_hash) VALUES ($1, $2, $3)"
+        "INSERT INTO users (name, role, password_hash, area) VALUES ($1, $2, $3, $4)"
         " ON CONFLICT (name) DO NOTHING RETURNING id",
         name,
         role,
         password_hash,
+        area,
     )
     if user_id is None:
         raise UserExists(f"user {name!r} exists already")
@@ -64,14 +68,17 @@ async def add_user(conn: Queryable, name: str, role: str, password_hash: str) ->
 async def user_by_name(conn: Queryable, name: str) -> User | None:
     """An active account by name."""
     row = await conn.fetchrow(
-        "SELECT id, name, role, password_hash, active FROM users WHERE name = $1 AND active", name
+        "SELECT id, name, role, password_hash, active, area FROM users WHERE name = $1 AND active",
+        name,
     )
     return User(**dict(row)) if row else None
 
 
 async def list_users(conn: Queryable) -> list[User]:
     """Every account."""
-    rows = await conn.fetch("SELECT id, name, role, password_hash, active FROM users ORDER BY name")
+    rows = await conn.fetch(
+        "SELECT id, name, role, password_hash, active, area FROM users ORDER BY name"
+    )
     return [User(**dict(r)) for r in rows]
 
 
@@ -102,14 +109,16 @@ async def session_for(conn: Queryable, token: str, idle_minutes: int) -> Session
         "  WHERE token_hash = $1 AND expires_at > now()"
         "  AND last_seen_at > now() - make_interval(mins => $2)"
         "  RETURNING user_id, csrf_token, lang)"
-        " SELECT u.id, u.name, u.role, u.password_hash, u.active, s.csrf_token, s.lang"
+        " SELECT u.id, u.name, u.role, u.password_hash, u.active, u.area, s.csrf_token, s.lang"
         " FROM s JOIN users u ON u.id = s.user_id WHERE u.active",
         token_hash(token),
         idle_minutes,
     )
     if row is None:
         return None
-    user = User(row["id"], row["name"], row["role"], row["password_hash"], row["active"])
+    user = User(
+        row["id"], row["name"], row["role"], row["password_hash"], row["active"], row["area"]
+    )
     return Session(user, row["csrf_token"], row["lang"])
 
 
@@ -214,16 +223,28 @@ async def login_succeeded(conn: Queryable, attempt: LoginAttempt, window_minutes
     )
 
 
-async def add_api_token(conn: Queryable, token: str, label: str) -> None:
-    """Register an API token (stored hashed)."""
+async def add_api_token(conn: Queryable, token: str, label: str, area: str = "*") -> None:
+    """Register an API token (stored hashed) seeing tips of this area (checked by
+    storage.areas)."""
     await conn.execute(
-        "INSERT INTO api_tokens (token_hash, label) VALUES ($1, $2)", token_hash(token), label
+        "INSERT INTO api_tokens (token_hash, label, area) VALUES ($1, $2, $3)",
+        token_hash(token),
+        label,
+        area,
     )
 
 
-async def api_token_label(conn: Queryable, token: str) -> str | None:
-    """The label of a valid API token."""
-    label: str | None = await conn.fetchval(
-        "SELECT label FROM api_tokens WHERE token_hash = $1", token_hash(token)
+@dataclass(frozen=True, slots=True)
+class ApiClient:
+    """Who holds an API token: its label and the area it may see."""
+
+    label: str
+    area: str
+
+
+async def api_client(conn: Queryable, token: str) -> ApiClient | None:
+    """The holder of a valid API token."""
+    row = await conn.fetchrow(
+        "SELECT label, area FROM api_tokens WHERE token_hash = $1", token_hash(token)
     )
-    return label
+    return ApiClient(row["label"], row["area"]) if row else None

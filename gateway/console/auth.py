@@ -34,6 +34,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from gateway import keys
 from gateway.forwarded import behind_tls, client_ip
+from storage.areas import Area, area_of
 from storage.users import (
     LoginAttempt,
     Session,
@@ -115,6 +116,11 @@ def _matches(password_hash: str, password: str) -> bool:
 def hash_password(password: str) -> str:
     """An argon2 hash."""
     return _hasher.hash(password)
+
+
+def new_password() -> str:
+    """A random password for a reset, shown once (about 96 bits)."""
+    return secrets.token_urlsafe(12)
 
 
 def login_delay(failures: int) -> float:
@@ -233,6 +239,11 @@ async def current_session(request: web.Request) -> Session | None:
         return None
     idle = request.app[keys.CONFIG].session_idle_minutes
     return await session_for(request.app[keys.POOL], token, idle)
+
+
+def session_area(request: web.Request) -> Area:
+    """The area the logged-in account may see (tips outside it are 404 everywhere)."""
+    return area_of(request[SESSION_KEY].user.area)
 
 
 def require(roles: frozenset[str]) -> Callable[[Handler], Handler]:

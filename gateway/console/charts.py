@@ -18,7 +18,7 @@ from aiohttp import web
 from markupsafe import Markup, escape
 
 from gateway import keys
-from gateway.console.auth import ROLES_ALL, SESSION_KEY, require
+from gateway.console.auth import ROLES_ALL, SESSION_KEY, require, session_area
 from gateway.console.render import WIB, render
 from gateway.console.texts import ct
 from storage.reads import (
@@ -186,7 +186,7 @@ async def charts_page(request: web.Request) -> web.Response:
     """GET /console/charts."""
     pool = request.app[keys.POOL]
     lang = request[SESSION_KEY].lang
-    kecamatan = await tips_per_kecamatan(pool)
+    kecamatan = await tips_per_kecamatan(pool, session_area(request))
     by_day = {d.day: d for d in await delivery_per_day(pool, DAYS)}
     funnel = await sessions_by_last_step(pool)
     not_found = await top_not_found(pool, TOP_NOT_FOUND)

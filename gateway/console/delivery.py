@@ -23,7 +23,7 @@ import structlog
 from aiohttp import web
 
 from gateway import keys
-from gateway.console.auth import ROLES_ALL, ROLES_TIPS, SESSION_KEY, require
+from gateway.console.auth import ROLES_ALL, ROLES_TIPS, SESSION_KEY, require, session_area
 from gateway.console.params import query_choice, query_date, query_flag, query_int
 from gateway.console.render import WIB, render
 from gateway.console.texts import ct
@@ -73,6 +73,7 @@ def _filters(request: web.Request) -> DeliveryFilter:
         until=query_date(request, "to"),
         stuck=query_flag(request, "stuck"),
         dead=query_flag(request, "dead"),
+        area=session_area(request),
     )
 
 
@@ -162,14 +163,15 @@ async def delivery_message(request: web.Request) -> web.Response:
     session = request[SESSION_KEY]
     pool = request.app[keys.POOL]
     outbox_id = int(request.match_info["id"])
-    row = await delivery_row(pool, Reader.CONSOLE, outbox_id)
+    area = session_area(request)
+    row = await delivery_row(pool, Reader.CONSOLE, outbox_id, area)
     if row is None:
         return render(request, "not_found.html", status=404)
     can_read_tips = session.user.role in ROLES_TIPS
     body = None
     if row.body is not None and row.tip_receipt and can_read_tips:
         async with pool.acquire() as conn:  # the alert quotes the tip: audit the view
-            if await read_tip(conn, row.tip_receipt, session.user.name, "console: alert SMS"):
+            if await read_tip(conn, row.tip_receipt, session.user.name, "console: alert SMS", area):
                 body = row.body
     elif row.body is not None and row.tip_receipt is None:
         body = row.body  # an official message that quotes no tip
@@ -199,7 +201,10 @@ def _event_label(kind: str, lang: str) -> str:
 async def retry(request: web.Request) -> web.StreamResponse:
     """POST /console/delivery/{id}/retry: queue a dead letter or failed message again."""
     outbox_id = int(request.match_info["id"])
-    async with request.app[keys.POOL].acquire() as conn:
+    pool = request.app[keys.POOL]
+    if await delivery_row(pool, Reader.CONSOLE, outbox_id, session_area(request)) is None:
+        return render(request, "not_found.html", status=404)
+    async with pool.acquire() as conn:
         done = await retry_dead(conn, outbox_id)
     user = request[SESSION_KEY].user.name
     log.info("console.sms_requeued", outbox_id=outbox_id, user=user, requeued=done)

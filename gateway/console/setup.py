@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from gateway.console.accounts import setup_accounts
 from gateway.console.auth import setup_auth
 from gateway.console.charts import setup_charts
 from gateway.console.delivery import setup_delivery
@@ -22,3 +23,4 @@ def setup_console(app: web.Application) -> None:
     setup_tips(app)
     setup_uploads(app)
     setup_charts(app)
+    setup_accounts(app)

@@ -16,7 +16,7 @@ import structlog
 from aiohttp import web
 
 from gateway import keys
-from gateway.console.auth import ROLES_TIPS, SESSION_KEY, Handler, require
+from gateway.console.auth import ROLES_TIPS, SESSION_KEY, Handler, require, session_area
 from gateway.console.params import query_choice, query_date
 from gateway.console.render import render
 from storage.reads import Order, TipFilter, tip_alerts, tip_rows, tip_thread
@@ -32,15 +32,19 @@ PURPOSE = "console"
 
 @require(ROLES_TIPS)
 async def tips_list(request: web.Request) -> web.Response:
-    """GET /console/tips: tips by the filters, newest first; no content."""
+    """GET /console/tips: tips of the account's area by the filters (a receipt among
+    them), newest first; no content."""
     pool = request.app[keys.POOL]
-    kecamatan = await load_kecamatan(pool)
+    area = session_area(request)
+    kecamatan = [k for k in await load_kecamatan(pool) if area.kecamatan_code in (None, k.code)]
     wanted = TipFilter(
         status=query_choice(request, "status", STATUSES),
         category=query_choice(request, "category", CATEGORIES),
         kecamatan_code=query_choice(request, "kecamatan", {k.code for k in kecamatan}),
         since=query_date(request, "from"),
         until=query_date(request, "to"),
+        receipt=parse_receipt(request.query.get("receipt", "")),
+        area=area,
     )
     rows = await tip_rows(pool, wanted, Order.NEWEST, PAGE_ROWS)
     return render(
@@ -65,7 +69,7 @@ async def tip_page(request: web.Request) -> web.Response:
     user = request[SESSION_KEY].user
     pool = request.app[keys.POOL]
     async with pool.acquire() as conn:
-        tip = await read_tip(conn, receipt, user.name, PURPOSE)
+        tip = await read_tip(conn, receipt, user.name, PURPOSE, session_area(request))
     if tip is None:
         return render(request, "not_found.html", status=404)
     log.info("console.tip_read", user=user.name, role=user.role)
@@ -95,7 +99,9 @@ def review(decision: str) -> Handler:
         message_id = int(request.match_info["id"])
         user = request[SESSION_KEY].user
         async with request.app[keys.POOL].acquire() as conn:
-            done = await review_message(conn, receipt, message_id, decision, user.name)
+            done = await review_message(
+                conn, receipt, message_id, decision, user.name, session_area(request)
+            )
         log.info(
             "console.message_reviewed",
             user=user.name,
