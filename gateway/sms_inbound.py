@@ -309,14 +309,16 @@ async def _hand_over(
 async def _file(
     request: web.Request, conn: Conn, command: sms.Command, message_id: str, sender: bytes
 ) -> str:
-    first = re.match(r"[a-z]*", command.rest.strip().lower())  # a category word may lead
+    official, story = sms.official_mark(command.rest)  # LAPOR APARAT <cerita>
+    first = re.match(r"[a-z]*", story.strip().lower())  # a category word may lead
     report = TipReport(
         channel="sms",
         source_ref=f"sms:{message_id}",
         reporter_key=sender,
         category=first.group(0) if first else "",
-        story=command.rest,
+        story=story,
         lang=command.lang,
+        involves_village_official=official,
     )
     rules = TipRules.from_config(request.app[keys.CONFIG])
     filed = await file_tip(conn, report, rules, request.app[METRICS])
@@ -324,4 +326,4 @@ async def _file(
         return sms.say("report_empty", command.lang)
     if isinstance(filed, Limited):
         return sms.say("report_limited", command.lang, limit=filed.limit)
-    return sms.report_filed(filed.receipt, command.lang)
+    return sms.report_filed(filed.receipt, command.lang, official=official)

@@ -168,6 +168,7 @@ class HopDesk:
             desa=carried.get("d"),
             agency_licence=carried.get("l"),
             agency_name=carried.get("a"),
+            involves_village_official=bool(carried.get("o")),
         )
 
         async def file() -> Filed | Limited | TooShort:

@@ -5,6 +5,11 @@ Routing is data: the officials directory (kecamatan, categories, tier) and `rout
 (per category: every tier at once, and how long before escalating). An alert and its outbox row
 are written in the transaction that caused them. Nothing here knows who reported a tip.
 
+Conflict of interest: a tip the reporter marked as involving a village official never reaches a
+village official (storage.officials.VILLAGE_OFFICIAL) and goes to the kecamatan and the kabupaten
+tier at once; an official an investigator named as involved in a case (case_involved_officials)
+gets none of its alerts, escalations or resends again, and cannot act on it by SMS.
+
 During a tip flood alerts are written but held (outbox status 'held'): they are not sent and
 do not escalate until a person releases them, when their acknowledgement time starts afresh.
 """
@@ -17,7 +22,9 @@ from dataclasses import dataclass
 from asyncpg import Record
 
 from storage.cases import forward_new
+from storage.conflicts import is_involved
 from storage.db import Conn
+from storage.officials import VILLAGE_OFFICIAL
 from storage.outbox import QueuedSms, enqueue_sms, record_event
 
 
@@ -33,22 +40,31 @@ class TipForAlert:
     desa: str | None
     agency_name: str | None
     description: str | None
+    # The reporter said a village official is involved: no village official is alerted.
+    involves_village_official: bool = False
 
 
 AlertText = Callable[[TipForAlert], str]
 
+# Who may be alerted for a tip ($1 kecamatan, $2 category, $3 tip id, $4 village officials too):
+# never an official named as involved in the case.
 _MATCHING = (
     "SELECT id, tier, is_sample, agency FROM officials WHERE active"
     " AND ('*' = ANY(kecamatan_codes) OR $1::text = ANY(kecamatan_codes))"
     " AND ('*' = ANY(categories) OR $2::text = ANY(categories))"
+    " AND NOT EXISTS (SELECT 1 FROM case_involved_officials i"
+    "  WHERE i.case_id = $3 AND i.official_id = officials.id)"
+    f" AND ($4::boolean OR NOT {VILLAGE_OFFICIAL})"
 )
+# The kabupaten tier (Disnakertrans): a tip involving a village official goes there at once.
+KABUPATEN_TIER = 2
 
 
 async def tip_for_alert(conn: Conn, tip_id: int) -> TipForAlert:
     """A tip as alerts describe it."""
     row = await conn.fetchrow(
         "SELECT t.id, t.receipt, t.category, t.kecamatan_code, k.name AS kecamatan_name, t.desa,"
-        " t.agency_name, t.description FROM tips t"
+        " t.agency_name, t.description, t.involves_village_official FROM tips t"
         " LEFT JOIN kecamatan k ON k.code = t.kecamatan_code WHERE t.id = $1",
         tip_id,
     )
@@ -60,7 +76,8 @@ async def route_tip(conn: Conn, tip_id: int, text: AlertText, *, hold: bool = Fa
     """Alert the officials a new tip is for; returns how many. Call in the tip's transaction.
 
     Urgent categories alert every tier at once; otherwise tier 1 of the tip's kecamatan and
-    category, or, when there is none, the first tier above that has someone. The case is then
+    category, or, when there is none, the first tier above that has someone. A tip involving a
+    village official skips village officials and alerts the kabupaten tier too. The case is then
     'diteruskan' to them. With `hold`, the alerts wait for `release_held` and the case stays
     'baru' until then.
     """
@@ -71,10 +88,14 @@ async def route_tip(conn: Conn, tip_id: int, text: AlertText, *, hold: bool = Fa
         tip.category,
     )
     assert rule is not None  # the '*' rule is seeded by the migration
-    officials = await conn.fetch(_MATCHING, tip.kecamatan_code, tip.category)
+    officials = await conn.fetch(
+        _MATCHING, tip.kecamatan_code, tip.category, tip.id, not tip.involves_village_official
+    )
     if not rule["all_tiers"]:
         tiers = sorted({o["tier"] for o in officials})
-        officials = [o for o in officials if tiers and o["tier"] == tiers[0]]
+        lowest = tiers[0] if tiers else 0
+        up_to = max(lowest, KABUPATEN_TIER) if tip.involves_village_official else lowest
+        officials = [o for o in officials if o["tier"] <= up_to]
     body = text(tip)
     for official in officials:
         await _alert(conn, tip.id, official, body, "new", rule["ack_minutes"], held=hold)
@@ -160,7 +181,7 @@ async def resend(conn: Conn, tip_id: int, official_id: int, text: AlertText) -> 
         official_id,
         RESEND_EVERY_MINUTES,
     )
-    if recent:
+    if recent or await is_involved(conn, tip_id, official_id):
         return False
     official = await conn.fetchrow("SELECT is_sample FROM officials WHERE id = $1", official_id)
     assert official is not None
@@ -231,12 +252,13 @@ async def _escalate(conn: Conn, tip_id: int, tier: int, text: AlertText) -> Esca
     )
     assert rule is not None
     candidates = await conn.fetch(
-        _MATCHING + " AND tier > $3 AND id NOT IN (SELECT official_id FROM alerts"
-        " WHERE tip_id = $4) ORDER BY tier",
+        _MATCHING + " AND tier > $5 AND id NOT IN (SELECT official_id FROM alerts"
+        " WHERE tip_id = $3) ORDER BY tier",
         tip.kecamatan_code,
         tip.category,
-        tier,
         tip_id,
+        not tip.involves_village_official,
+        tier,
     )
     next_tier = candidates[0]["tier"] if candidates else None
     chosen = [c for c in candidates if c["tier"] == next_tier]
@@ -256,12 +278,15 @@ async def tip_id_for_official(conn: Conn, receipt: str, official_id: int) -> int
     someone else since, else None.
 
     One query answers both "no such tip" and "not yours" the same way, so an official's number
-    (or a forged sender) learns nothing about tips routed elsewhere.
+    (or a forged sender) learns nothing about tips routed elsewhere. An official named as
+    involved in the case is answered the same way: they can neither read nor act on it.
     """
     tip_id: int | None = await conn.fetchval(
         "SELECT t.id FROM tips t WHERE t.receipt = $1"
         " AND EXISTS (SELECT 1 FROM alerts a WHERE a.tip_id = t.id AND a.official_id = $2"
-        " AND a.handed_over_at IS NULL)",
+        " AND a.handed_over_at IS NULL)"
+        " AND NOT EXISTS (SELECT 1 FROM case_involved_officials i"
+        "  WHERE i.case_id = t.id AND i.official_id = $2)",
         receipt,
         official_id,
     )
@@ -303,14 +328,17 @@ async def agency_known(conn: Conn, agency: str) -> bool:
 
 
 async def agency_officials(conn: Conn, tip_id: int, agency: str) -> list[Record]:
-    """The agency's first-tier officials for this case's kecamatan and category (TERUSKAN):
+    """The agency's first-tier officials for this case's kecamatan and category (TERUSKAN), never
+    one named as involved nor, for a tip involving a village official, a village official:
     those of the lowest tier the agency has for it (a Polres may sit at tier 2 of the
     directory, yet its first desk is who a handover reaches)."""
     tip = await tip_for_alert(conn, tip_id)
     found = await conn.fetch(
-        _MATCHING + " AND agency = $3 ORDER BY tier, id",
+        _MATCHING + " AND agency = $5 ORDER BY tier, id",
         tip.kecamatan_code,
         tip.category,
+        tip.id,
+        not tip.involves_village_official,
         agency,
     )
     return [o for o in found if o["tier"] == found[0]["tier"]]
@@ -323,9 +351,11 @@ async def next_tier_officials(conn: Conn, tip_id: int) -> list[Record]:
         "SELECT max(tier) FROM alerts WHERE tip_id = $1 AND handed_over_at IS NULL", tip_id
     )
     candidates = await conn.fetch(
-        _MATCHING + " AND tier > $3 ORDER BY tier, id",
+        _MATCHING + " AND tier > $5 ORDER BY tier, id",
         tip.kecamatan_code,
         tip.category,
+        tip.id,
+        not tip.involves_village_official,
         tier or 0,
     )
     first = candidates[0]["tier"] if candidates else None

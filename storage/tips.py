@@ -46,6 +46,8 @@ class NewTip:
     agency_name: str | None = None
     agency_key: str | None = None
     lang: str = "id"
+    # The reporter said a village official is involved (never alerted to the desa tier).
+    involves_village_official: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +112,9 @@ async def file_tip(
         while row is None:  # a receipt collision (one in 10^8) just draws again
             row = await conn.fetchrow(
                 "INSERT INTO tips (receipt, channel, source_ref, reporter_key, category,"
-                " kecamatan_code, desa, agency_licence, agency_name, agency_key, description, lang)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+                " kecamatan_code, desa, agency_licence, agency_name, agency_key, description, lang,"
+                " involves_village_official)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
                 " ON CONFLICT (receipt) DO NOTHING RETURNING id, receipt",
                 new_receipt(),
                 tip.channel,
@@ -125,6 +128,7 @@ async def file_tip(
                 tip.agency_key,
                 hide_phone_numbers(tip.description),  # the one way tip text enters storage
                 tip.lang,
+                tip.involves_village_official,
             )
         if tip.reporter_key:  # nothing left to resume; see storage.drafts for what is kept
             await conn.execute(

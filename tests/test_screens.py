@@ -332,14 +332,16 @@ class TestEveryReportSummary:
 
     @pytest.mark.parametrize("lang", LANGS)
     def test_every_summary_fits_one_page(self, lang: Lang) -> None:
-        """Every category with every kecamatan and a long typed name gives a summary that fits."""
+        """Every category with every kecamatan and a long typed name gives a summary that fits,
+        with and without a village official marked as involved."""
         machine = Machine(build_machine(KECAMATAN).nodes, default_lang=lang)
         scenario = SCENARIOS["new-reporter"]
         screens = [
             Seen(tuple(path), dial(machine, path, scenario))
             for c in range(len(CATEGORIES))
             for k in range(len(KECAMATAN))
-            for path in [to_confirm(c, k, lang)]
+            for marked in ([], ["2", "1"])
+            for path in [[*to_confirm(c, k, lang), *marked]]
         ]
         longest = max(screens, key=lambda s: len(s.text))
         assert ({"report_confirm"}, []) == (

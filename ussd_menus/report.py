@@ -1,6 +1,8 @@
 """
 The confidential report journey: category -> kecamatan -> desa -> agency or person -> what
-happened -> confirm -> receipt on screen -> (only if asked) the receipt by SMS.
+happened -> confirm -> receipt on screen -> (only if asked) the receipt by SMS. The confirm screen
+also asks, as one yes/no step, whether a village official is involved: such a tip is never
+alerted to the village officials (storage.alerts), who may be the ones the report is about.
 
 Danger comes first: choosing BAHAYA shows the emergency numbers on the very next screen and lets
 the caller send at once; every later step is optional. The first screen says the reporter's number
@@ -67,6 +69,7 @@ REPORT_NODES = frozenset(
         "report_agency_pick",
         "report_desc",
         "report_confirm",
+        "report_official",
     }
 )
 
@@ -404,6 +407,8 @@ class ReportConfirm(ChoiceNode):
             names.get(str(report.get("k", "")), ""),
             plain(str(report.get("a", "")), 24),
         ]
+        if report.get("o"):
+            parts.append(t("report.official_marked", ctx.lang))
         summary = ", ".join(p for p in parts if p)
         return View(
             body=t("report.confirm", ctx.lang, summary=summary),
@@ -411,6 +416,32 @@ class ReportConfirm(ChoiceNode):
                 Option(
                     t("report.send", ctx.lang),
                     Do(SubmitReport(frame.arg), Frame("report_done", frame.arg)),
+                ),
+                Option(
+                    t("report.official_ask", ctx.lang), Push(Frame("report_official", frame.arg))
+                ),
+            ),
+        )
+
+
+class ReportOfficial(ChoiceNode):
+    """Is a village official (kepala desa, perangkat desa) involved? Yes or no, back to the
+    summary; yes keeps the report away from the village officials ('o' in the report)."""
+
+    def view(self, frame: Frame, ctx: Context) -> View:
+        """The question, what yes means, and the two answers."""
+        report = load_report(frame.arg)
+        return View(
+            body=t("report.official", ctx.lang),
+            note=t("report.official_why", ctx.lang),  # a 'wrong choice' line takes its place
+            options=(
+                Option(
+                    t("report.yes", ctx.lang),
+                    Push(Frame("report_confirm", dump_report(report, o=True))),
+                ),
+                Option(
+                    t("report.official_no", ctx.lang),
+                    Push(Frame("report_confirm", dump_report(report, o=None))),
                 ),
             ),
         )

@@ -38,6 +38,9 @@ KEYWORDS: dict[str, tuple[str, Lang]] = {
     "HELP": ("help", "en"),
 }
 _FIRST_WORD = re.compile(r"^\s*([A-Za-z]+)[\s:#.,*-]*(.*)$", re.DOTALL)
+# LAPOR APARAT <cerita> / REPORT OFFICIAL <story>: the tip involves a village official (kepala
+# desa, perangkat desa), so it is never alerted to the desa tier. Matched exactly, no typo.
+OFFICIAL_MARKS = frozenset({"APARAT", "OFFICIAL"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +73,14 @@ def parse(text: str) -> Command:
     return Command("unknown", "id", text.strip())
 
 
+def official_mark(rest: str) -> tuple[bool, str]:
+    """Whether a report's text starts with the village-official mark, and the story after it."""
+    match = _FIRST_WORD.match(rest)
+    if match is None or match.group(1).upper() not in OFFICIAL_MARKS:
+        return False, rest
+    return True, match.group(2).strip()
+
+
 def say(key: str, lang: Lang, **values: object) -> str:
     """A resident's reply, worded from the SMS catalogue (sms.* in catalogues/*.po)."""
     return sms_catalogue.active().render(key, lang, **{k: str(v) for k, v in values.items()})
@@ -86,9 +97,10 @@ def language_unknown(query: str, lang: Lang) -> str:
     return say("lang_unknown", lang, query=shown, choices=sms_language.choices())
 
 
-def report_filed(receipt: str, lang: Lang) -> str:
-    """The reply to a filed SMS tip."""
-    return say("report_filed", lang, receipt=show_receipt(receipt), code=receipt)
+def report_filed(receipt: str, lang: Lang, *, official: bool = False) -> str:
+    """The reply to a filed SMS tip (`official`: it says the tip skips the village officials)."""
+    key = "report_filed_official" if official else "report_filed"
+    return say(key, lang, receipt=show_receipt(receipt), code=receipt)
 
 
 def check_reply(

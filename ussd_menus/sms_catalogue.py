@@ -146,6 +146,7 @@ SPECS: dict[str, Spec] = {
     "receipt": Spec({**_RECEIPT_CODE, "back": WAY_BACK}),
     "report_empty": Spec(),
     "report_filed": Spec(_RECEIPT_CODE),
+    "report_filed_official": Spec(_RECEIPT_CODE),
     "report_limited": Spec({"limit": LIMIT_MAX}),
     "status_typo": Spec(),
     "status_busy": Spec(),

@@ -45,6 +45,7 @@ from ussd_menus.report import (
     ReportKecamatan,
     ReportKecamatanOk,
     ReportKecamatanPick,
+    ReportOfficial,
     ReportSms,
 )
 from ussd_menus.safe_migration import InfoMenu, InfoPage, InfoSent, load_topics
@@ -80,6 +81,7 @@ def build_nodes() -> dict[str, Node]:
         "report_agency_pick": ReportAgencyPick(),
         "report_desc": ReportDescription(),
         "report_confirm": ReportConfirm(),
+        "report_official": ReportOfficial(),
         "report_done": ReportDone(),
         "report_bye": ReportBye(),
         "report_sms": ReportSms(),

@@ -9,6 +9,7 @@ from aiohttp import web
 from gateway.console.accounts import setup_accounts
 from gateway.console.auth import setup_auth
 from gateway.console.charts import setup_charts
+from gateway.console.conflicts import setup_conflicts
 from gateway.console.delivery import setup_delivery
 from gateway.console.pages import setup_pages
 from gateway.console.tips import setup_tips
@@ -21,6 +22,7 @@ def setup_console(app: web.Application) -> None:
     setup_pages(app)
     setup_delivery(app)
     setup_tips(app)
+    setup_conflicts(app)
     setup_uploads(app)
     setup_charts(app)
     setup_accounts(app)

@@ -191,6 +191,26 @@ CONSOLE_TEXTS: dict[str, tuple[str, str]] = {
     "sms_status": ("Status SMS", "SMS status"),
     "acknowledged": ("Ditanggapi", "Acknowledged"),
     "escalated": ("Dieskalasi", "Escalated"),
+    # Conflict of interest
+    "conflict": ("Konflik kepentingan", "Conflict of interest"),
+    "village_official_marked": (
+        "Pelapor menyatakan aparat desa terlibat: laporan ini tidak pernah dikirim ke aparat desa.",
+        "The reporter says a village official is involved: never alerted to village officials.",
+    ),
+    "involved_note": (
+        "Petugas yang ditandai terlibat tidak lagi menerima peringatan, eskalasi atau INFO"
+        " untuk laporan ini.",
+        "An official named as involved gets no more alerts, escalations or INFO for this tip.",
+    ),
+    "involved": ("Terlibat", "Involved"),
+    "alerted": ("Sudah diberi peringatan", "Alerted"),
+    "mark_involved": ("Tandai terlibat", "Name as involved"),
+    "involved_by": ("ditandai oleh", "named by"),
+    "involved_set": ("Petugas ditandai terlibat.", "The official is named as involved."),
+    "involved_not_set": (
+        "Tidak diubah: petugas itu sudah ditandai atau bukan petugas laporan ini.",
+        "Not changed: already named, or not one of this tip's officials.",
+    ),
     # Registry and officials
     "name": ("Nama", "Name"),
     "licence": ("Nomor izin", "Licence number"),

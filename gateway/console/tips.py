@@ -19,6 +19,7 @@ from gateway import keys
 from gateway.console.auth import ROLES_TIPS, SESSION_KEY, Handler, require, session_area
 from gateway.console.params import query_choice, query_date
 from gateway.console.render import render
+from storage.conflicts import case_conflict
 from storage.reads import Order, TipFilter, tip_alerts, tip_rows, tip_thread
 from storage.regions import load_kecamatan
 from storage.tips import CATEGORIES, read_tip, review_message
@@ -83,6 +84,8 @@ async def tip_page(request: web.Request) -> web.Response:
         thread=await tip_thread(pool, receipt),
         alerts=await tip_alerts(pool, receipt),
         outcome=request.query.get("review", ""),
+        conflict=await case_conflict(pool, receipt),
+        involved=request.query.get("involved", ""),
     )
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -76,6 +76,8 @@ class TipReport:
     desa: str | None = None
     agency_licence: str | None = None
     agency_name: str | None = None
+    # The reporter said a village official (kepala desa, perangkat desa) is involved.
+    involves_village_official: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +109,7 @@ async def file_tip(
         agency_name=agency,
         agency_key=report.agency_licence or (name_key(agency) if agency else None),
         lang=report.lang,
+        involves_village_official=report.involves_village_official,
     )
 
     filed = await store_tip(
