@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from storage.areas import Area, area_condition
 from storage.db import Conn, Queryable
 
 
@@ -120,3 +121,50 @@ async def case_events(conn: Queryable, tip_id: int) -> list[CaseEvent]:
         tip_id,
     )
     return [CaseEvent(**dict(r)) for r in rows]
+
+
+async def case_in_area(conn: Queryable, receipt: str, area: Area) -> int | None:
+    """The case's id by receipt if it lies inside `area`, else None: a case outside an account's
+    area is answered exactly like one that does not exist."""
+    tip_id: int | None = await conn.fetchval(
+        f"SELECT t.id FROM tips t WHERE t.receipt = $1 AND {area_condition('t', 2, 3)}",
+        receipt,
+        area.kecamatan_code,
+        area.desa_name,
+    )
+    return tip_id
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One row of a case's history as the console shows it: a move or an internal note (a note
+    keeps the status: from_status == to_status), with the official's name or the account."""
+
+    from_status: str
+    to_status: str
+    reopened: bool
+    channel: str
+    official_name: str | None
+    account: str | None
+    holder: str
+    note: str
+    at: datetime
+
+
+async def case_history(conn: Queryable, tip_id: int) -> list[HistoryEntry]:
+    """A case's moves and internal notes, oldest first, naming who made each."""
+    rows = await conn.fetch(
+        "SELECT e.from_status, e.to_status, e.reopened, e.channel, f.name AS official_name,"
+        " e.account, e.holder, e.note, e.at FROM case_events e"
+        " LEFT JOIN officials f ON f.id = e.official_id WHERE e.tip_id = $1 ORDER BY e.id",
+        tip_id,
+    )
+    return [HistoryEntry(**dict(r)) for r in rows]
+
+
+async def agency_codes(conn: Queryable) -> list[str]:
+    """The agency codes of the active officials' directory, for a handover form."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT agency FROM officials WHERE active AND agency <> '' ORDER BY agency"
+    )
+    return [r["agency"] for r in rows]

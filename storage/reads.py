@@ -235,6 +235,7 @@ class ThreadMessage:
     held_for: str
     reviewed_by: str | None
     reviewed_at: datetime | None
+    account: str | None = None  # the console account that wrote it, when not an official
 
 
 async def tip_thread(conn: Queryable, receipt: str) -> list[ThreadMessage]:
@@ -243,7 +244,7 @@ async def tip_thread(conn: Queryable, receipt: str) -> list[ThreadMessage]:
     rows = await conn.fetch(
         "SELECT m.id, m.author, m.kind, m.body, m.reply_to, m.created_at,"
         " f.name AS official_name, f.office AS official_office, m.review, m.held_for,"
-        " m.reviewed_by, m.reviewed_at"
+        " m.reviewed_by, m.reviewed_at, m.account"
         " FROM tip_messages m JOIN tips t ON t.id = m.tip_id"
         " LEFT JOIN officials f ON f.id = m.official_id WHERE t.receipt = $1 ORDER BY m.id",
         receipt,

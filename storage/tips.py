@@ -261,21 +261,24 @@ async def add_official_message(
     body: str,
     *,
     official_id: int | None = None,
+    account: str | None = None,
     held_for: tuple[str, ...] = (),
 ) -> int | None:
     """An official's question or note on a tip, recorded with the official who sent it (the SMS
-    commands always name one). With
+    commands always name one) or the console account that wrote it. With
     `held_for` (why: the identity words it asks for) it is held for staff review: the reporter
     does not see it until an investigator or admin releases it."""
     message_id: int | None = await conn.fetchval(
-        "INSERT INTO tip_messages (tip_id, author, kind, body, official_id, review, held_for)"
-        " SELECT id, 'official', $2, $3, $4, $5, $6 FROM tips WHERE receipt = $1 RETURNING id",
+        "INSERT INTO tip_messages"
+        " (tip_id, author, kind, body, official_id, review, held_for, account)"
+        " SELECT id, 'official', $2, $3, $4, $5, $6, $7 FROM tips WHERE receipt = $1 RETURNING id",
         receipt,
         kind,
         body,
         official_id,
         "held" if held_for else "none",
         ", ".join(held_for)[:200],
+        account,
     )
     return message_id
 

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from gateway.console.accounts import setup_accounts
 from gateway.console.auth import setup_auth
+from gateway.console.cases import setup_cases
 from gateway.console.charts import setup_charts
 from gateway.console.conflicts import setup_conflicts
 from gateway.console.delivery import setup_delivery
@@ -23,6 +24,7 @@ def setup_console(app: web.Application) -> None:
     setup_delivery(app)
     setup_tips(app)
     setup_conflicts(app)
+    setup_cases(app)
     setup_uploads(app)
     setup_charts(app)
     setup_accounts(app)

@@ -73,6 +73,55 @@ CONSOLE_TEXTS: dict[str, tuple[str, str]] = {
     "to": ("Sampai tanggal", "To"),
     "status": ("Status", "Status"),
     # A case's statuses (ussd_menus/cases.py), as staff read them
+    "case_actions": ("Tindakan kasus", "Case actions"),
+    "case_set_status": ("Ubah status", "Change status"),
+    "case_note": ("Catatan internal", "Internal note"),
+    "case_internal_note": ("Catatan internal", "Internal note"),
+    "case_add_note": ("Tambah catatan", "Add note"),
+    "case_note_help": (
+        "Catatan internal hanya dibaca petugas dan akun konsol, tidak pernah ditampilkan kepada"
+        " pelapor.",
+        "Internal notes are read by officials and console accounts only, never shown to the"
+        " reporter.",
+    ),
+    "case_ask": ("Tanya pelapor", "Ask the reporter"),
+    "case_ask_send": ("Kirim pertanyaan", "Send the question"),
+    "case_ask_help": (
+        "Pelapor membaca pertanyaan lewat kode laporannya (STATUS / menu 3). Pertanyaan yang"
+        " menanyakan identitas pelapor ditahan untuk ditinjau.",
+        "The reporter reads the question through the receipt (STATUS / menu 3). A question asking"
+        " who the reporter is, is held for review.",
+    ),
+    "case_forward": ("Teruskan ke instansi", "Hand over to an agency"),
+    "case_forward_send": ("Teruskan", "Hand over"),
+    "case_close": ("Tutup dengan hasil", "Close with outcome"),
+    "case_reopen": ("Buka kembali", "Reopen"),
+    "case_history": ("Riwayat kasus", "Case history"),
+    "case_by": ("Oleh", "By"),
+    "case_by_account": ("Akun konsol", "Console account"),
+    "case_by_system": ("Sistem", "System"),
+    "case_holder": ("Pemegang", "Holder"),
+    "case_noted": ("Catatan", "Note"),
+    "case_reopened": ("dibuka kembali", "reopened"),
+    "case_refused": (
+        "Ditolak: perpindahan status ini tidak diizinkan, tidak ada yang berubah",
+        "Refused: this status change is not allowed, nothing changed",
+    ),
+    "case_agency_unknown": ("Kode instansi tidak dikenal", "Unknown agency code"),
+    "case_agency_none": (
+        "Instansi ini tidak punya petugas untuk wilayah kasus ini",
+        "This agency has no officials for this case's area",
+    ),
+    "case_done_moved": ("Status kasus diubah.", "The case's status changed."),
+    "case_done_noted": ("Catatan ditambahkan.", "The note was added."),
+    "case_done_asked": ("Pertanyaan dikirim ke pelapor.", "The question went to the reporter."),
+    "case_done_asked_held": (
+        "Pertanyaan menanyakan identitas pelapor: ditahan untuk ditinjau.",
+        "The question asks who the reporter is: held for review.",
+    ),
+    "case_done_forwarded": ("Kasus diteruskan", "The case was handed over"),
+    "case_done_empty": ("Isi dulu teksnya.", "Fill in the text first."),
+    "case_done_invalid": ("Pilihan tidak sah.", "Not a valid choice."),
     "case_baru": ("Baru", "New"),
     "case_diterima": ("Diterima petugas", "Acknowledged"),
     "case_diteruskan": ("Diteruskan", "Handed over"),

@@ -17,13 +17,15 @@ from aiohttp import web
 
 from gateway import keys
 from gateway.console.auth import ROLES_TIPS, SESSION_KEY, Handler, require, session_area
+from gateway.console.cases import SETTABLE
 from gateway.console.params import query_choice, query_date
 from gateway.console.render import render
+from storage.cases import agency_codes, case_history, case_in_area
 from storage.conflicts import case_conflict
 from storage.reads import Order, TipFilter, tip_alerts, tip_rows, tip_thread
 from storage.regions import load_kecamatan
 from storage.tips import CATEGORIES, read_tip, review_message
-from ussd_menus.cases import STATUSES
+from ussd_menus.cases import CLOSED, MOVES, STATUSES
 from ussd_menus.receipts import parse_receipt, show_receipt
 
 log = structlog.get_logger()
@@ -75,6 +77,7 @@ async def tip_page(request: web.Request) -> web.Response:
         return render(request, "not_found.html", status=404)
     log.info("console.tip_read", user=user.name, role=user.role)
     names = {k.code: k.name for k in await load_kecamatan(pool)}
+    tip_id = await case_in_area(pool, receipt, session_area(request))
     response = render(
         request,
         "tip.html",
@@ -86,6 +89,12 @@ async def tip_page(request: web.Request) -> web.Response:
         outcome=request.query.get("review", ""),
         conflict=await case_conflict(pool, receipt),
         involved=request.query.get("involved", ""),
+        history=await case_history(pool, tip_id) if tip_id is not None else [],
+        settable=[s for s in SETTABLE if s in MOVES.get(tip.status, frozenset())],
+        outcomes=sorted(CLOSED),
+        closed=tip.status in CLOSED,
+        agencies=await agency_codes(pool),
+        case_outcome={k: request.query.get(k, "") for k in ("case", "from", "to", "agency")},
     )
     response.headers["Cache-Control"] = "no-store"
     return response
