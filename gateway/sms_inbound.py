@@ -34,7 +34,7 @@ from gateway.core.messages import InboundSms
 from gateway.metrics import METRICS
 from gateway.phones import normalize
 from gateway.sms_delivery import storable
-from gateway.usecases.cases import move
+from gateway.usecases.cases import hand_over_case, move
 from gateway.usecases.tips import (
     TipReport,
     TipRules,
@@ -48,7 +48,6 @@ from storage.alerts import (
     acknowledge,
     agency_known,
     agency_officials,
-    hand_over,
     holder_of,
     next_tier_officials,
     resend,
@@ -258,10 +257,10 @@ async def _hand_over(
     conn: Conn, order: sms.Command, tip_id: int, receipt: str, rest: str, actor: Actor
 ) -> str:
     """TERUSKAN <receipt> <AGENCY>: to that agency's tier-1 officials for the case's area;
-    TOLAK <receipt> <reason> / KONFLIK <receipt>: to the next tier's officials. The new holders
-    are alerted (their escalation clock starts now), the previous ones lose the case and those
-    who did not send the command are told it was taken. Nothing changes when there is nobody to
-    hand it to or the lifecycle refuses."""
+    TOLAK <receipt> <reason> / KONFLIK <receipt>: to the next tier's officials. Which officials
+    is decided here; the handover itself is the use case the console's form calls too
+    (gateway/usecases/cases.py hand_over_case). Nothing changes when there is nobody to hand it
+    to or the lifecycle refuses."""
     if order.name == "forward":
         agency = rest.split(" ", 1)[0].upper()
         if not agency:
@@ -282,25 +281,11 @@ async def _hand_over(
         holder = holder_of(officials)
         note = f"TOLAK: {rest}" if order.name == "refuse" else "KONFLIK kepentingan"
         reason = "refused"
-    async with conn.transaction():
-        moved = await move(conn, tip_id, "diteruskan", actor, note=note, holder=holder)
-        if isinstance(moved, Refused):
-            return sms.official_reply("refused", receipt, reason=moved.reason)
-        previous = await hand_over(conn, tip_id, officials, alert_text, reason)
-    for official_id, is_sample in sorted(previous.items()):
-        if official_id != actor.official_id:
-            await enqueue_sms(
-                conn,
-                QueuedSms(
-                    recipient_sealed=None,
-                    recipient_kind="official",
-                    body=sms.official_reply("taken", receipt, agency=holder),
-                    cause="case:taken",
-                    official_id=official_id,
-                    is_sample=is_sample,
-                ),
-                tip_id=tip_id,
-            )
+    moved = await hand_over_case(
+        conn, tip_id, receipt, officials, actor, holder=holder, note=note, reason=reason
+    )
+    if isinstance(moved, Refused):
+        return sms.official_reply("refused", receipt, reason=moved.reason)
     if order.name == "forward":
         return sms.official_reply("forwarded", receipt, agency=holder, count=len(officials))
     return sms.official_reply("passed_up", receipt, tier=officials[0]["tier"])

@@ -14,9 +14,11 @@ it asks who the reporter is) and a handover to an agency (TERUSKAN by SMS, the c
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import structlog
+from asyncpg import Record
 
 from gateway.alerting import alert_text
 from storage.alerts import agency_known, agency_officials, hand_over
@@ -139,7 +141,8 @@ async def ask_reporter(
 
 @dataclass(frozen=True, slots=True)
 class HandedOver:
-    """The case went to `count` officials of `agency`."""
+    """The case went to `count` officials; `agency` is the new holder (an agency code or a
+    tier)."""
 
     agency: str
     count: int
@@ -173,13 +176,31 @@ async def hand_over_to_agency(
     officials = await agency_officials(conn, tip_id, agency)
     if not officials:
         return NobodyThere(agency)
+    return await hand_over_case(
+        conn, tip_id, receipt, officials, actor, holder=agency, note=f"TERUSKAN {agency}"
+    )
+
+
+async def hand_over_case(
+    conn: Conn,
+    tip_id: int,
+    receipt: str,
+    officials: Sequence[Record],
+    actor: Actor,
+    *,
+    holder: str,
+    note: str,
+    reason: str = "handover",
+) -> HandedOver | cases.Refused:
+    """Give the case to `officials` (TERUSKAN's agency, or the next tier for TOLAK / KONFLIK):
+    move it to diteruskan with the new holder and alert them (their escalation clock starts
+    now), in one transaction; then tell the previous holders who did not make the move that it
+    was taken. Nothing changes when the lifecycle refuses."""
     async with conn.transaction():
-        moved = await move(
-            conn, tip_id, "diteruskan", actor, note=f"TERUSKAN {agency}", holder=agency
-        )
+        moved = await move(conn, tip_id, "diteruskan", actor, note=note, holder=holder)
         if isinstance(moved, cases.Refused):
             return moved
-        previous = await hand_over(conn, tip_id, officials, alert_text, "handover")
+        previous = await hand_over(conn, tip_id, officials, alert_text, reason)
     for official_id, is_sample in sorted(previous.items()):
         if official_id != actor.official_id:
             await enqueue_sms(
@@ -187,11 +208,11 @@ async def hand_over_to_agency(
                 QueuedSms(
                     recipient_sealed=None,
                     recipient_kind="official",
-                    body=sms.official_reply("taken", receipt, agency=agency),
+                    body=sms.official_reply("taken", receipt, agency=holder),
                     cause="case:taken",
                     official_id=official_id,
                     is_sample=is_sample,
                 ),
                 tip_id=tip_id,
             )
-    return HandedOver(agency, len(officials))
+    return HandedOver(holder, len(officials))
