@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from storage.areas import Area, area_condition
 from storage.db import Conn, Queryable
@@ -168,3 +168,58 @@ async def agency_codes(conn: Queryable) -> list[str]:
         "SELECT DISTINCT agency FROM officials WHERE active AND agency <> '' ORDER BY agency"
     )
     return [r["agency"] for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """Who a case is assigned to (exactly one of account, official, agency) and by when."""
+
+    account: str | None = None
+    official_id: int | None = None
+    agency: str | None = None
+    due_on: date | None = None
+
+
+async def record_assignment(conn: Conn, case: LockedCase, assignment: Assignment) -> None:
+    """Write the case's assignment (call under `lock_case`'s lock)."""
+    await conn.execute(
+        "UPDATE tips SET assigned_account = $2, assigned_official_id = $3, assigned_agency = $4,"
+        " due_on = $5, updated_at = now() WHERE id = $1",
+        case.tip_id,
+        assignment.account,
+        assignment.official_id,
+        assignment.agency,
+        assignment.due_on,
+    )
+
+
+async def assignment_of(conn: Queryable, tip_id: int) -> tuple[Assignment, str | None]:
+    """The case's assignment and the assigned official's name, if any."""
+    row = await conn.fetchrow(
+        "SELECT t.assigned_account, t.assigned_official_id, t.assigned_agency, t.due_on,"
+        " f.name FROM tips t LEFT JOIN officials f ON f.id = t.assigned_official_id"
+        " WHERE t.id = $1",
+        tip_id,
+    )
+    if row is None:
+        return Assignment(), None
+    found = Assignment(
+        row["assigned_account"], row["assigned_official_id"], row["assigned_agency"], row["due_on"]
+    )
+    return found, row["name"]
+
+
+async def assignable_accounts(conn: Queryable) -> list[str]:
+    """Active console accounts that may work cases (investigators and admins)."""
+    rows = await conn.fetch(
+        "SELECT name FROM users WHERE active AND role IN ('investigator', 'admin') ORDER BY name"
+    )
+    return [r["name"] for r in rows]
+
+
+async def active_official_name(conn: Queryable, official_id: int) -> str | None:
+    """An active official's name, or None: an assignment names only someone in the directory."""
+    name: str | None = await conn.fetchval(
+        "SELECT name FROM officials WHERE id = $1 AND active", official_id
+    )
+    return name

@@ -21,6 +21,7 @@ from enum import StrEnum
 
 from storage.areas import EVERYWHERE, Area, area_condition
 from storage.db import Queryable
+from ussd_menus.cases import CLOSED
 
 TIME_ZONE = "Asia/Jakarta"
 STUCK_AFTER = "1 hour"
@@ -167,6 +168,8 @@ class TipFilter:
     filed_since: datetime | None = None
     receipt: str | None = None
     area: Area = EVERYWHERE  # the reader's: tips outside it are never listed
+    assigned_account: str | None = None  # "my cases": assigned to this console account
+    overdue: bool = False  # open cases whose due date has passed (WIB)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +205,9 @@ async def tip_rows(conn: Queryable, wanted: TipFilter, order: Order, limit: int)
         " AND ($6::timestamptz IS NULL OR t.created_at >= $6)"
         " AND ($8::text IS NULL OR t.receipt = $8)"
         f" AND {area_condition('t', 9, 10)}"
+        " AND ($11::text IS NULL OR t.assigned_account = $11)"
+        f" AND (NOT $12::boolean OR (t.due_on < (now() AT TIME ZONE '{TIME_ZONE}')::date"
+        f"  AND t.status NOT IN ({', '.join(repr(c) for c in sorted(CLOSED))})))"
         f" ORDER BY {_TIP_ORDER[order]} LIMIT $7",
         wanted.status,
         wanted.category,
@@ -213,6 +219,8 @@ async def tip_rows(conn: Queryable, wanted: TipFilter, order: Order, limit: int)
         wanted.receipt,
         wanted.area.kecamatan_code,
         wanted.area.desa_name,
+        wanted.assigned_account,
+        wanted.overdue,
     )
     return [TipRow(**dict(r)) for r in rows]
 

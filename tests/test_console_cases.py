@@ -279,3 +279,63 @@ class TestRefusals:
         await sign_in(client, conn, "investigator")
         assert 303 == await act(client, show_receipt(receipt), "status", ACTIONS["status"])
         assert "diselidiki" == await status_of(conn, receipt)
+
+
+class TestAssignment:
+    async def test_assign_to_an_account_with_a_due_date(
+        self, client: TestClient, conn: asyncpg.Connection, receipt: str
+    ) -> None:
+        """Assigning stores the account and due date and writes a history row naming who set it."""
+        name = await sign_in(client, conn, "investigator")
+        form = {"to": f"account:{name}", "due": "2026-12-31"}
+        assert 303 == await act(client, receipt, "assign", form)
+        row = await conn.fetchrow("SELECT assigned_account, due_on::text AS due FROM tips")
+        assert (name, "2026-12-31") == (row["assigned_account"], row["due"])
+        events = await console_events(conn)
+        assert [("diteruskan", "diteruskan", name)] == [e[:3] for e in events]
+
+    async def test_assign_to_an_unknown_account_changes_nothing(
+        self, client: TestClient, conn: asyncpg.Connection, receipt: str
+    ) -> None:
+        """An assignee not among the accounts is refused and nothing is written."""
+        await sign_in(client, conn, "investigator")
+        await act(client, receipt, "assign", {"to": "account:nobody"})
+        assert None is await conn.fetchval("SELECT assigned_account FROM tips")
+        assert [] == await console_events(conn)
+
+    async def test_my_cases_lists_only_mine(
+        self, client: TestClient, conn: asyncpg.Connection, receipt: str
+    ) -> None:
+        """'My cases' lists the cases assigned to the account, and no other."""
+        name = await sign_in(client, conn, "investigator")
+        other = await file_test_tip(conn, "ussd:ATUid_console_case_2", kecamatan_code=PONTANG)
+        await act(client, receipt, "assign", {"to": f"account:{name}"})
+        page = await (await client.get("/console/tips?mine=1")).text()
+        assert (f'data-receipt="{receipt}"' in page, f'data-receipt="{other}"' in page) == (
+            True,
+            False,
+        )
+
+    async def test_overdue_lists_open_cases_past_their_due_date(
+        self, client: TestClient, conn: asyncpg.Connection, receipt: str
+    ) -> None:
+        """'Overdue' lists an open case whose due date has passed, not one due later."""
+        name = await sign_in(client, conn, "investigator")
+        later = await file_test_tip(conn, "ussd:ATUid_console_case_3", kecamatan_code=PONTANG)
+        await act(client, receipt, "assign", {"to": f"account:{name}", "due": "2020-01-01"})
+        await act(client, later, "assign", {"to": f"account:{name}", "due": "2099-01-01"})
+        page = await (await client.get("/console/tips?overdue=1")).text()
+        assert (f'data-receipt="{receipt}"' in page, f'data-receipt="{later}"' in page) == (
+            True,
+            False,
+        )
+
+    async def test_assign_outside_the_area_is_404(
+        self, client: TestClient, conn: asyncpg.Connection, receipt: str
+    ) -> None:
+        """An investigator of another kecamatan cannot assign the case."""
+        await sign_in_area(client, conn, "investigator", TIRTAYASA)
+        data = {"to": "account:investigator-area", "csrf": await csrf_token(client)}
+        response = await client.post(f"/console/tips/{receipt}/case/assign", data=data)
+        assert 404 == response.status
+        assert None is await conn.fetchval("SELECT assigned_account FROM tips")

@@ -1,7 +1,7 @@
 """
 Case actions on a tip's console page, for investigators and admins within their area: change the
-status, add an internal note, ask the reporter, hand over to an agency, close with an outcome and
-reopen.
+status, add an internal note, ask the reporter, hand over to an agency, close with an outcome,
+reopen, and assign the case (to an account, an official or an agency) with a due date.
 
 Each form is a POST with the CSRF token (auth.require) and each action is the same use case the
 officials' SMS commands use (gateway/usecases/cases.py): one writer under the case's row lock, a
@@ -13,6 +13,7 @@ are refused before anything is read.
 
 from __future__ import annotations
 
+from datetime import date
 from urllib.parse import urlencode
 
 import structlog
@@ -27,11 +28,19 @@ from gateway.usecases.cases import (
     NoSuchAgency,
     add_note,
     ask_reporter,
+    assign,
     hand_over_to_agency,
     move,
     reopen,
 )
-from storage.cases import Actor, case_in_area
+from storage.cases import (
+    Actor,
+    Assignment,
+    active_official_name,
+    agency_codes,
+    assignable_accounts,
+    case_in_area,
+)
 from storage.db import Conn
 from ussd_menus.cases import CLOSED, Refused
 from ussd_menus.receipts import parse_receipt
@@ -41,7 +50,7 @@ log = structlog.get_logger()
 # The statuses the plain "change status" form may set: a question (menunggu_pelapor), a handover
 # (diteruskan) and a closing (an outcome) have their own forms, which carry what they need.
 SETTABLE = ("diterima", "diselidiki")
-ACTIONS = ("status", "note", "ask", "forward", "close", "reopen")
+ACTIONS = ("status", "note", "ask", "forward", "close", "reopen", "assign")
 
 
 async def _act(
@@ -58,6 +67,8 @@ async def _act(
         result = await move(conn, tip_id, wanted, actor, note=note)
     elif action == "reopen":
         result = await reopen(conn, tip_id, actor, note)
+    elif action == "assign":
+        return await _assign(conn, tip_id, form, actor)
     elif action == "note":
         return {"case": "noted" if await add_note(conn, tip_id, actor, note) else "empty"}
     elif action == "ask":
@@ -83,6 +94,29 @@ async def _act(
     if isinstance(result, Refused):
         return {"case": "refused", "from": result.current, "to": result.wanted}
     return {"case": "moved"}
+
+
+async def _assign(conn: Conn, tip_id: int, form: dict[str, str], actor: Actor) -> dict[str, str]:
+    """Assign to `to` (account:<name>, official:<id> or agency:<CODE>, each checked against the
+    directory) by `due` (YYYY-MM-DD, optional)."""
+    kind, _, value = form.get("to", "").partition(":")
+    try:
+        due = date.fromisoformat(form["due"]) if form.get("due") else None
+    except ValueError:
+        return {"case": "invalid"}
+    if kind == "account" and value in await assignable_accounts(conn):
+        assignment, label = Assignment(account=value, due_on=due), value
+    elif kind == "agency" and value in await agency_codes(conn):
+        assignment, label = Assignment(agency=value, due_on=due), value
+    elif kind == "official" and value.isdigit():
+        name = await active_official_name(conn, int(value))
+        if name is None:
+            return {"case": "invalid"}
+        assignment, label = Assignment(official_id=int(value), due_on=due), str(name)
+    else:
+        return {"case": "invalid"}
+    await assign(conn, tip_id, actor, assignment, label)
+    return {"case": "assigned"}
 
 
 def case_action(action: str) -> Handler:

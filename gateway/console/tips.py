@@ -20,7 +20,13 @@ from gateway.console.auth import ROLES_TIPS, SESSION_KEY, Handler, require, sess
 from gateway.console.cases import SETTABLE
 from gateway.console.params import query_choice, query_date
 from gateway.console.render import render
-from storage.cases import agency_codes, case_history, case_in_area
+from storage.cases import (
+    agency_codes,
+    assignable_accounts,
+    assignment_of,
+    case_history,
+    case_in_area,
+)
 from storage.conflicts import case_conflict
 from storage.reads import Order, TipFilter, tip_alerts, tip_rows, tip_thread
 from storage.regions import load_kecamatan
@@ -48,6 +54,8 @@ async def tips_list(request: web.Request) -> web.Response:
         until=query_date(request, "to"),
         receipt=parse_receipt(request.query.get("receipt", "")),
         area=area,
+        assigned_account=request[SESSION_KEY].user.name if request.query.get("mine") else None,
+        overdue=bool(request.query.get("overdue")),
     )
     rows = await tip_rows(pool, wanted, Order.NEWEST, PAGE_ROWS)
     return render(
@@ -94,6 +102,8 @@ async def tip_page(request: web.Request) -> web.Response:
         outcomes=sorted(CLOSED),
         closed=tip.status in CLOSED,
         agencies=await agency_codes(pool),
+        assignment=await assignment_of(pool, tip_id) if tip_id is not None else None,
+        accounts=await assignable_accounts(pool),
         case_outcome={k: request.query.get(k, "") for k in ("case", "from", "to", "agency")},
     )
     response.headers["Cache-Control"] = "no-store"

@@ -22,7 +22,14 @@ from asyncpg import Record
 
 from gateway.alerting import alert_text
 from storage.alerts import agency_known, agency_officials, hand_over
-from storage.cases import Actor, LockedCase, lock_case, record_move
+from storage.cases import (
+    Actor,
+    Assignment,
+    LockedCase,
+    lock_case,
+    record_assignment,
+    record_move,
+)
 from storage.db import Conn
 from storage.outbox import QueuedSms, enqueue_sms
 from storage.tips import add_official_message
@@ -87,6 +94,20 @@ async def reopen(conn: Conn, tip_id: int, actor: Actor, note: str = "") -> Moved
         if case.status not in cases.CLOSED:
             return cases.Refused(case.status, "diselidiki", "kasus belum ditutup")
         return await move(conn, tip_id, "diselidiki", actor, note=note)
+
+
+async def assign(conn: Conn, tip_id: int, actor: Actor, assignment: Assignment, label: str) -> bool:
+    """Assign the case (to an account, an official or an agency, with a due date) under its
+    lock; the history gets a row keeping the status, `label` saying to whom. False if no case."""
+    async with conn.transaction():
+        case = await lock_case(conn, tip_id)
+        if case is None:
+            return False
+        await record_assignment(conn, case, assignment)
+        due = assignment.due_on.isoformat() if assignment.due_on else "-"
+        await record_move(conn, case, case.status, actor, note=f"DITUGASKAN {label} s.d. {due}")
+    log.info("cases.assigned", tip_id=tip_id, channel=actor.channel)
+    return True
 
 
 async def add_note(conn: Conn, tip_id: int, actor: Actor, note: str) -> bool:
