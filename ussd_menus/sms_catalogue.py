@@ -213,19 +213,19 @@ SPECS: dict[str, Spec] = {
     "official_case": Spec(
         {"receipt": RECEIPT, "category": CATEGORY, "status": TIP_STATUS, "details": ""},
         fill="details",
-        fill_room=300,
+        fill_room=100,
         segments=ALERT_SEGMENTS,
     ),
     "alert": Spec(
         {"receipt": RECEIPT, "category": CATEGORY, "details": "", "code": CODE},
         fill="details",
-        fill_room=300,
+        fill_room=100,
         segments=ALERT_SEGMENTS,
     ),
     "alert_urgent": Spec(
         {"receipt": RECEIPT, "category": CATEGORY, "details": "", "code": CODE},
         fill="details",
-        fill_room=300,
+        fill_room=100,
         segments=ALERT_SEGMENTS,
     ),
 }
