@@ -11,6 +11,7 @@ import asyncpg
 from tests.conftest import Gateway
 from tests.console_helpers import file_test_tip
 from tests.sms_client import RESIDENT_PHONE, send_sms
+from tests.ussd_client import walk
 from ussd_menus import sms
 from ussd_menus.receipts import show_receipt
 from ussd_menus.sms_catalogue import sms_length
@@ -124,6 +125,16 @@ class TestAnswerToAsker:
         await say(gateway, conn, CAMAT_PONTANG, f"TANYA {receipt} Kapan berangkat?")
         await send_sms(gateway.client, f"JAWAB {receipt} Minggu depan")
         expected = [f"Jawaban pelapor {show_receipt(receipt)}: Minggu depan"]
+        assert expected == await sent_to(conn, CAMAT_PONTANG, "case:answer:%")
+
+    async def test_answer_by_ussd_reaches_the_asker(
+        self, gateway: Gateway, conn: asyncpg.Connection
+    ) -> None:
+        """An answer given in USSD menu 3 reaches the official who asked, by SMS."""
+        receipt = await new_case(conn)
+        await say(gateway, conn, CAMAT_PONTANG, f"TANYA {receipt} Kapan berangkat?")
+        await walk(gateway.client, ["3", receipt, "1", "Bulan depan"])
+        expected = [f"Jawaban pelapor {show_receipt(receipt)}: Bulan depan"]
         assert expected == await sent_to(conn, CAMAT_PONTANG, "case:answer:%")
 
     async def test_others_do_not(self, gateway: Gateway, conn: asyncpg.Connection) -> None:
