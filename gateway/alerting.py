@@ -42,7 +42,7 @@ def use_wording(config: Config) -> None:
 
 
 def alert_text(tip: TipForAlert) -> str:
-    """The alert SMS for a tip (one segment; nothing about the reporter)."""
+    """The alert SMS for a tip (up to 3 concatenated segments; nothing about the reporter)."""
     return sms.alert_text(
         tip.receipt, tip.category, tip.kecamatan_name, tip.desa, tip.agency_name, tip.description
     )

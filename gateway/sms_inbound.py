@@ -1,8 +1,10 @@
 """
 Inbound SMS, from any provider: keywords for residents (LAPOR, STATUS, CEK, JAWAB, INFO, BANTUAN
 and English aliases, BAHASA to choose the reply language) and officials' commands (OK, TANYA,
-SELESAI, INFO, TERUSKAN, TOLAK, KONFLIK: gateway/usecases/cases.py moves the case), each answered
-by a reply queued in the outbox.
+SELESAI, INFO, TERUSKAN, TOLAK, KONFLIK: gateway/usecases/cases.py moves the case; BANTUAN or HELP
+for their help line), each answered by a reply queued in the outbox. The SMS loop works for an
+official who never logs in: INFO sends the whole case, and when one official takes, hands over or
+closes a case the others alerted for it are told who did.
 
 A resident's replies are in the language they chose with BAHASA (stored under their keyed hash),
 else in the keyword's language (ussd_menus/sms_language.py says the precedence).
@@ -29,7 +31,6 @@ from aiohttp import web
 
 from gateway import keys
 from gateway.abuse import LookupsPaused, reply_suppressed
-from gateway.alerting import alert_text
 from gateway.core.messages import InboundSms
 from gateway.metrics import METRICS
 from gateway.phones import normalize
@@ -51,9 +52,11 @@ from storage.alerts import (
     holder_of,
     next_tier_officials,
     resend,
+    tip_for_alert,
     tip_id_for_official,
 )
-from storage.cases import Actor
+from storage.case_sms import case_thread, colleagues, official_named
+from storage.cases import Actor, case_events
 from storage.db import Conn
 from storage.officials import official_by_phone
 from storage.outbox import QueuedSms, enqueue_sms, opt_out, record_inbound
@@ -213,6 +216,8 @@ async def _official(
     that does not exist. Each maps onto the case lifecycle (ussd_menus/cases.py); a move it
     refuses is answered with the reason and changes nothing. A question or closing note asking
     who the reporter is, is held for staff review (the tip still closes)."""
+    if order.name == "help":
+        return sms.official_reply("help", "")
     code, _, rest = order.rest.partition(" ")
     receipt = parse_receipt(code)
     tip_id = await tip_id_for_official(conn, receipt, official_id) if receipt else None
@@ -223,13 +228,15 @@ async def _official(
     log.info("alerts.official_command", command=order.name, tip_id=tip_id, official_id=official_id)
     actor = Actor("sms", official_id=official_id)
     if order.name == "info":
-        await resend(conn, tip_id, official_id, alert_text)
-        return sms.official_reply("ok", receipt)
+        body = await _case_text(conn, tip_id)
+        sent = await resend(conn, tip_id, official_id, lambda _tip: body)
+        return sms.official_reply("info" if sent else "info_recent", receipt)
     if order.name == "ok":
         moved = await move(conn, tip_id, "diterima", actor, note="OK")
         if isinstance(moved, Refused):
             return sms.official_reply("refused", receipt, reason=moved.reason)
         await acknowledge(conn, tip_id, official_id)
+        await _tell_colleagues(conn, tip_id, official_id, "taken_by", receipt)
         return sms.official_reply("ok", receipt)
     if order.name in ("forward", "refuse", "conflict"):
         return await _hand_over(conn, order, tip_id, receipt, rest.strip(), actor)
@@ -248,9 +255,56 @@ async def _official(
     await add_official_message(
         conn, receipt, kind, body, official_id=official_id, held_for=held_for
     )
+    if order.name == "close":
+        await _tell_colleagues(conn, tip_id, official_id, "closed_by", receipt)
     if order.name == "ask":
         return sms.official_reply("asked_held" if held_for else "asked", receipt)
     return sms.official_reply("closed_held" if held_for else "closed", receipt)
+
+
+async def _case_text(conn: Conn, tip_id: int) -> str:
+    """The whole case as INFO sends it: the alert's facts, status, history, questions and
+    answers (ussd_menus.sms.case_text). History rows carry statuses and holders only, never a
+    note's author."""
+    tip = await tip_for_alert(conn, tip_id)
+    status: str = await conn.fetchval("SELECT status FROM tips WHERE id = $1", tip_id)
+    history = [
+        sms.CaseStep(e.at.astimezone(WIB).date(), e.to_status, e.holder)
+        for e in await case_events(conn, tip_id)
+    ]
+    return sms.case_text(
+        tip.receipt,
+        tip.category,
+        status,
+        (tip.kecamatan_name, tip.desa, tip.agency_name),
+        tip.description,
+        await case_thread(conn, tip_id),
+        history,
+    )
+
+
+async def _tell_colleagues(
+    conn: Conn, tip_id: int, official_id: int, key: str, receipt: str
+) -> None:
+    """Tell the other officials alerted for the case that this one took (`taken_by`) or closed
+    (`closed_by`) it, by name and office from the directory; one SMS each, in the command's
+    transaction (a retried command is recorded once, so it queues once)."""
+    name, office = await official_named(conn, official_id)
+    body = sms.official_reply(key, receipt, who=sms.who(name, office))
+    for colleague in await colleagues(conn, tip_id, official_id):
+        await enqueue_sms(
+            conn,
+            QueuedSms(
+                recipient_sealed=None,
+                recipient_kind="official",
+                body=body,
+                cause=f"case:{key}",
+                official_id=colleague.official_id,
+                is_sample=colleague.is_sample,
+            ),
+            tip_id=tip_id,
+        )
+    log.info("cases.colleagues_told", tip_id=tip_id, what=key)
 
 
 async def _hand_over(

@@ -165,7 +165,7 @@ class TestReporterAnswers:
         back to 'diselidiki', as the system's move."""
         receipt = await new_case(conn)
         await official_says(gateway, conn, CAMAT_PONTANG, f"TANYA {receipt} Kapan berangkat?")
-        await reply_to(gateway.client, conn, f"JAWAB {receipt} Minggu depan")
+        await send_sms(gateway.client, f"JAWAB {receipt} Minggu depan")
         tip_id = await conn.fetchval("SELECT id FROM tips WHERE receipt = $1", receipt)
         last = (await case_events(conn, tip_id))[-1]
         assert ("diselidiki", "system") == (await status_of(conn, receipt), last.channel)

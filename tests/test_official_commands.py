@@ -211,15 +211,21 @@ class TestSelesai:
 
 
 class TestInfo:
-    async def test_queues_alert_again(self, gateway: Gateway, conn: asyncpg.Connection) -> None:
-        """INFO <receipt> queues the tip's alert once more, to that official only."""
+    async def test_queues_the_case_once_more(
+        self, gateway: Gateway, conn: asyncpg.Connection
+    ) -> None:
+        """INFO <receipt> queues the whole case, to that official only."""
         receipt = await file_calo_tip(gateway.client)
         await command(gateway, conn, KADES_PONTANG, f"INFO {receipt}")
         rows = await conn.fetch(
-            "SELECT f.phone, o.body FROM outbox o JOIN officials f ON f.id = o.official_id"
+            "SELECT f.phone, left(o.body, 5) FROM outbox o JOIN officials f ON f.id = o.official_id"
         )
-        body = rows[0]["body"]
-        expected = {(CAMAT_PONTANG, body): 1, (KADES_PONTANG, body): 2, (KAPOLSEK_PONTANG, body): 1}
+        expected = {
+            (CAMAT_PONTANG, "LAPOR"): 1,
+            (KADES_PONTANG, "LAPOR"): 1,
+            (KADES_PONTANG, "KASUS"): 1,
+            (KAPOLSEK_PONTANG, "LAPOR"): 1,
+        }
         assert Counter(expected) == Counter(tuple(r) for r in rows)
 
     async def test_is_not_an_acknowledgement(
@@ -236,15 +242,17 @@ class TestInfo:
     async def test_alert_reaches_official_again(
         self, gateway: Gateway, conn: asyncpg.Connection
     ) -> None:
-        """After INFO, the official has received the alert twice."""
+        """After INFO, the official has received the alert, then the whole case."""
         gateway.fake.report_url = None  # what is sent matters here, not its delivery
         receipt = await file_calo_tip(gateway.client)
         await command(gateway, conn, KADES_PONTANG, f"INFO {receipt}")
         while await gateway.worker.drain_once():
             pass
-        alert = f"OK {receipt}"
-        assert 2 == sum(
-            1 for m in gateway.fake.messages if m["to"] == KADES_PONTANG and alert in m["message"]
+        shown = show_receipt(receipt)
+        sent = [m["message"] for m in gateway.fake.messages if m["to"] == KADES_PONTANG]
+        assert (1, 1) == (
+            sum(1 for m in sent if m.startswith(f"LAPORAN {shown}")),
+            sum(1 for m in sent if m.startswith(f"KASUS {shown}")),
         )
 
 
@@ -258,7 +266,7 @@ TYPOS = [
     ("tnaya", "TNAYA", True, "Pertanyaan dikirim."),
     ("selesia", "SELESIA", True, "ditutup. Terima kasih."),
     ("slesai", "slesai", True, "ditutup. Terima kasih."),
-    ("infoo", "INFOO", False, "dicatat sedang ditangani"),
+    ("infoo", "INFOO", False, "dikirim dalam SMS berikut"),
 ]
 
 

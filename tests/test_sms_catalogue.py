@@ -54,13 +54,19 @@ class TestBundledCatalogue:
 
     @pytest.mark.parametrize("lang", LANGS)
     @pytest.mark.parametrize("name", sorted(SPECS))
-    def test_template_fits_one_gsm7_sms(self, name: str, lang: Lang) -> None:
-        """Each template, with the longest realistic values, is one GSM-7 SMS with the room
-        its free-text placeholder needs."""
+    def test_template_fits_its_gsm7_budget(self, name: str, lang: Lang) -> None:
+        """Each template, with the longest realistic values, is GSM-7 within its segment
+        budget (one SMS, or 3 x 153 concatenated) with the room its free text needs."""
         spec = SPECS[name]
         text = load().texts[name][lang].format(**spec.sample(lang))
-        length, limit = sms_length(text)
-        assert (160, True) == (limit, length + spec.fill_room <= limit), text
+        length, limit = sms_length(text, spec.segments)
+        budget = 160 if spec.segments == 1 else 153 * spec.segments
+        assert (budget, True) == (limit, length + spec.fill_room <= limit), text
+
+    @pytest.mark.parametrize("name", ["alert", "alert_urgent", "official_case"])
+    def test_alerts_may_take_three_segments(self, name: str) -> None:
+        """An alert and a case's details are one concatenated SMS of up to 3 segments."""
+        assert 3 == SPECS[name].segments
 
 
 class TestSmsLength:
@@ -80,6 +86,18 @@ class TestSmsLength:
         """GSM 03.38 basic characters count 1, extension characters 2; anything else turns
         the SMS into UCS-2, counted in UTF-16 units against 70."""
         assert expected == sms_length(text)
+
+    @pytest.mark.parametrize(
+        ("text", "segments", "expected"),
+        [
+            ("Laporan", 1, (7, 160)),
+            ("Laporan", 3, (7, 459)),  # 3 x 153: each concatenated segment loses 7 septets
+            ("\u2019", 3, (1, 201)),  # 3 x 67 UTF-16 units
+        ],
+    )
+    def test_concatenated_budget(self, text: str, segments: int, expected: tuple[int, int]) -> None:
+        """Within several segments the limit is 153 septets (67 units) per segment."""
+        assert expected == sms_length(text, segments)
 
 
 BAD_OVERRIDES = [
@@ -114,9 +132,9 @@ BAD_OVERRIDES = [
     ),
     (
         "no-room-for-the-story",
-        f'[alert]\nid = "LAPORAN {{receipt}} {{category}}.{{details}} {"x" * 100} {{code}}"',
-        "alert (id): too long: 151 characters with the longest values, one GSM-7 SMS holds 160,"
-        " leaving 20 for {details}",
+        f'[alert]\nid = "LAPORAN {{receipt}} {{category}}.{{details}} {"x" * 320} {{code}}"',
+        "alert (id): too long: 371 characters with the longest values, 3 concatenated GSM-7 SMS"
+        " hold 459, leaving 100 for {details}",
     ),
     ("unknown-language", '[help]\nfr = "Aide"', "help: unknown language 'fr' (use id, en, su)"),
     ("broken-brace", '[help]\nid = "Kirim {CEK"', "help (id): broken braces"),
@@ -211,18 +229,18 @@ class TestOverrideApplied:
         assert "PMI-Hotline: berhenti." == sms.official_reply("stopped", "")
 
     def test_alert_story_is_cut_to_the_room_a_longer_frame_leaves(self, tmp_path: Path) -> None:
-        """A branded alert still fits one SMS: the story gets the room that is left."""
+        """A branded alert still fits 3 segments: the story gets the room that is left."""
         frame = BRAND + "LAPORAN {receipt} {category}.{details} Balas: OK {code} / TANYA {code}"
         sms_catalogue.use(load(override(tmp_path, f'[alert]\nid = "{frame}"'), "africastalking"))
-        text = sms.alert_text("123456789", "calo", "Kragilan", "Ds. Sukajadi", "PT X", "y" * 300)
-        assert (True, 160) == (text.startswith(BRAND + "LAPORAN 1234-5678-9"), len(text))
+        text = sms.alert_text("123456789", "calo", "Kragilan", "Ds. Sukajadi", "PT X", "y" * 900)
+        assert (True, 459) == (text.startswith(BRAND + "LAPORAN 1234-5678-9"), len(text))
 
-    def test_ucs2_alert_fits_70(self, tmp_path: Path) -> None:
-        """An alert worded outside GSM-7 is cut to one UCS-2 SMS, 70 characters."""
+    def test_ucs2_alert_fits_three_ucs2_segments(self, tmp_path: Path) -> None:
+        """An alert worded outside GSM-7 is cut to 3 concatenated UCS-2 segments, 3 x 67."""
         frame = "\u2019{receipt}\u2019 {category}.{details} {code}"
         sms_catalogue.use(load(override(tmp_path, f'[alert]\nid = "{frame}"'), "africastalking"))
-        text = sms.alert_text("123456789", "calo", "Kragilan", None, None, "y" * 300)
-        assert (70, 70) == sms_length(text), text
+        text = sms.alert_text("123456789", "calo", "Kragilan", None, None, "y" * 900)
+        assert (201, 201) == sms_length(text, 3), text
 
     async def test_served_replies_use_the_operator_wording(
         self,

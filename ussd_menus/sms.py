@@ -4,7 +4,8 @@ SMS keywords and replies, in Bahasa Indonesia with English aliases: pure parsing
 Keywords are matched case-insensitively, tolerating a typo (LAPRO, STATSU) and extra spaces; the
 language keyword (BAHASA, LANGUAGE, BASA: ussd_menus/sms_language.py) only exactly.
 The wording itself is data: every reply and alert is a template of the SMS catalogue
-(catalogues/*.po, ussd_menus/sms_catalogue.py), checked to fit one SMS with the longest values.
+(catalogues/*.po, ussd_menus/sms_catalogue.py), checked to fit one SMS with the longest values
+(an alert and a case's details: one concatenated SMS of up to 3 segments).
 """
 
 from __future__ import annotations
@@ -184,6 +185,15 @@ class _Nothing:
         return None
 
 
+def _where(kecamatan: str | None, desa: str | None, agency: str | None) -> str:
+    """Where and who a case is about, as sentences (' Kec. X, Ds. Y. PT Z.'), or ''."""
+    place = ", ".join(
+        p for p in (f"Kec. {kecamatan}" if kecamatan else "", f"Ds. {desa}" if desa else "") if p
+    )
+    shown = ((place, 40), (agency, 30))
+    return "".join(f" {plain(extra, limit)}." for extra, limit in shown if extra)
+
+
 def alert_text(
     receipt: str,
     category: str,
@@ -192,31 +202,87 @@ def alert_text(
     agency: str | None,
     description: str | None,
 ) -> str:
-    """An alert to officials in one SMS segment: what, where, who, the story's start, how to
-    reply, as much as there is room for. Nothing about the reporter: there is nothing about them
-    to say."""
+    """An alert to officials as one concatenated SMS of up to 3 segments (sms_catalogue.Spec
+    .segments): what, where, who, the whole story (cut with '..' only beyond 3 segments), how to
+    reply. An official who never logs in must be able to act on it alone. Nothing about the
+    reporter: there is nothing about them to say."""
     name = "alert_urgent" if category == "bahaya" else "alert"
     catalogue = sms_catalogue.active()
     given = {"receipt": show_receipt(receipt), "category": t(f"cat.{category}", "id")}
     room = catalogue.room(name, "id", **given, details="", code=receipt)
-    place = ", ".join(
-        p for p in (f"Kec. {kecamatan}" if kecamatan else "", f"Ds. {desa}" if desa else "") if p
-    )
-    details = ""
-    for extra, limit in ((place, 40), (agency, 30)):
-        if extra and len(details) + limit + 2 <= room:
-            details += f" {plain(extra, limit)}."
+    details = _where(kecamatan, desa, agency)
     left = room - len(details) - 1
     story = plain(description or "", left) if left >= 12 else ""
     details += f" {story}" if story else ""
     return catalogue.render(name, "id", **given, details=details, code=receipt)
 
 
+@dataclass(frozen=True, slots=True)
+class CaseStep:
+    """One step of a case's history as officials read it: when, which status, who held it."""
+
+    day: date
+    status: str
+    holder: str
+
+
+def case_text(
+    receipt: str,
+    category: str,
+    status: str,
+    where: tuple[str | None, str | None, str | None],
+    description: str | None,
+    thread: Sequence[tuple[str, str]],
+    history: Sequence[CaseStep],
+) -> str:
+    """The whole case for `INFO <receipt>`, in one concatenated SMS of up to 3 segments: where
+    and who, its history (date, status, holder), the officials' questions (T:) and the reporter's
+    answers (J:), then the story, cut with '..' at the end when it does not all fit. Nothing
+    about the reporter, nor who wrote an internal note."""
+    catalogue = sms_catalogue.active()
+    given = {
+        "receipt": show_receipt(receipt),
+        "category": t(f"cat.{category}", "id"),
+        "status": t(f"status.{status}", "id"),
+    }
+    room = catalogue.room("official_case", "id", **given, details="")
+    steps = "; ".join(
+        f"{s.day:%d/%m} {s.status}" + (f" ({s.holder})" if s.holder else "") for s in history
+    )
+    talk = " ".join(f"{'T' if kind == 'question' else 'J'}: {body}" for kind, body in thread)
+    parts = [
+        f"Riwayat: {steps}." if steps else "",
+        talk,
+        f"Cerita: {description}" if description else "",
+    ]
+    details = (_where(*where) + "".join(f" {p}" for p in parts if p)).strip()
+    shown = f" {plain(details, room - 1)}" if details else ""
+    return catalogue.render("official_case", "id", **given, details=shown)
+
+
+def who(name: str, office: str) -> str:
+    """An official as the others alerted for a case read them: name and office."""
+    named = f"{name} ({office})" if office else name
+    return plain(named, sms_catalogue.WHO_CAP)
+
+
+def answer_text(receipt: str, answer: str) -> str:
+    """The reporter's answer, to the official who asked (one SMS, cut to fit)."""
+    catalogue = sms_catalogue.active()
+    shown = show_receipt(receipt)
+    room = catalogue.room("official_answer", "id", receipt=shown, answer="")
+    return catalogue.render("official_answer", "id", receipt=shown, answer=plain(answer, room))
+
+
 def official_reply(key: str, receipt: str, **values: object) -> str:
     """Replies to officials' commands (Indonesian: the officials' working language). An agency
     code or a refusal reason is cut to the room its template was measured with."""
     name = f"official_{key}"
-    caps = {"agency": sms_catalogue.AGENCY_CODE_CAP, "reason": sms_catalogue.REASON_CAP}
+    caps = {
+        "agency": sms_catalogue.AGENCY_CODE_CAP,
+        "reason": sms_catalogue.REASON_CAP,
+        "who": sms_catalogue.WHO_CAP,
+    }
     given = {k: plain(str(v), caps[k]) if k in caps else v for k, v in values.items()}
     if "receipt" not in sms_catalogue.SPECS[name].values:
         return say(name, "id", **given)
@@ -233,13 +299,15 @@ OFFICIAL_COMMANDS = {
     "TERUSKAN": "forward",
     "TOLAK": "refuse",
     "KONFLIK": "conflict",
+    "BANTUAN": "help",
+    "HELP": "help",
 }
 STOP_WORDS = frozenset({"BERHENTI", "STOP", "UNREG"})
 
 
 def parse_official(text: str) -> Command | None:
-    """An official's command (OK/TANYA/SELESAI/INFO/TERUSKAN/TOLAK/KONFLIK <code> ...), or None
-    if it is not one."""
+    """An official's command (OK/TANYA/SELESAI/INFO/TERUSKAN/TOLAK/KONFLIK <code> ..., or
+    BANTUAN/HELP for the officials' help line), or None if it is not one."""
     match = _FIRST_WORD.match(text)
     if match is None:
         return None

@@ -11,6 +11,8 @@ What the code relies on is checked before anything is sent (start-up, and tests)
 exists in every language, uses exactly the placeholders the code passes (SPECS below), and, filled
 with the longest realistic values, fits one SMS segment: 160 GSM-7 septets (GSM 03.38 basic table;
 extension characters count 2), or 70 UTF-16 units as soon as one character is outside GSM-7.
+A template may declare a budget of several segments (Spec.segments: an alert carries the whole
+story as one concatenated SMS); each concatenated segment then holds 153 septets or 67 units.
 A wrong catalogue raises CatalogueError naming each template and its problem.
 """
 
@@ -38,10 +40,13 @@ GSM7_BASIC = frozenset(
 GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
 GSM7_LIMIT = 160
 UCS2_LIMIT = 70
+# A concatenated SMS's segments lose room to the 6-byte header that joins them.
+GSM7_PART, UCS2_PART = 153, 67
 
 
-def sms_length(text: str) -> tuple[int, int]:
-    """(length, limit) of one segment: GSM-7 septets of 160, else UTF-16 units of 70."""
+def sms_length(text: str, segments: int = 1) -> tuple[int, int]:
+    """(length, limit) within `segments` segments: GSM-7 septets (160 in one, 153 per
+    concatenated segment), else UTF-16 units (70 in one, 67 per concatenated segment)."""
     septets = 0
     for ch in text:
         if ch in GSM7_BASIC:
@@ -49,8 +54,9 @@ def sms_length(text: str) -> tuple[int, int]:
         elif ch in GSM7_EXTENSION:
             septets += 2
         else:
-            return len(text.encode("utf-16-le")) // 2, UCS2_LIMIT
-    return septets, GSM7_LIMIT
+            units = len(text.encode("utf-16-le")) // 2
+            return units, UCS2_LIMIT if segments == 1 else UCS2_PART * segments
+    return septets, GSM7_LIMIT if segments == 1 else GSM7_PART * segments
 
 
 def is_gsm7(text: str) -> bool:
@@ -67,11 +73,13 @@ Sample = str | Mapping[Lang, str]  # the longest realistic value, the same or pe
 class Spec:
     """What a template is given: each placeholder with its longest realistic value. `fill`, if
     set, is a placeholder the code fills with as much free text as there is room for; the
-    template must leave at least `fill_room` characters for it."""
+    template must leave at least `fill_room` characters for it. `segments` is the template's
+    length budget: one SMS segment, or up to 3 concatenated ones (alerts, a case's details)."""
 
     values: Mapping[str, Sample] = field(default_factory=dict)
     fill: str | None = None
     fill_room: int = 0
+    segments: int = 1
 
     def sample(self, lang: Lang) -> dict[str, str]:
         """The longest realistic values in one language (the fill placeholder empty)."""
@@ -132,6 +140,8 @@ STOPPED_NAME_CAP = 34  # a revoked, suspended or expired agency's name: its advi
 OFFICIAL_CODE_CAP = 16  # what an official typed instead of a receipt, as echoed back
 LANG_QUERY_CAP = 20  # what a resident wrote after BAHASA, as echoed back
 LIMIT_MAX = "1000"  # HOTLINE_TIPS_PER_HOUR at most
+WHO_CAP = 60  # an official as named to the others: name and office (ussd_menus.sms.who)
+ALERT_SEGMENTS = 3  # an alert or a case's details: one concatenated SMS of up to 3 segments
 
 _RECEIPT = {"receipt": RECEIPT}
 _RECEIPT_CODE = {"receipt": RECEIPT, "code": CODE}
@@ -186,21 +196,37 @@ SPECS: dict[str, Spec] = {
     "official_format": Spec(),
     "official_refused": Spec({**_RECEIPT, "reason": "r" * REASON_CAP}),
     "official_forwarded": Spec({**_RECEIPT, "agency": "A" * AGENCY_CODE_CAP, "count": "99"}),
-    "official_taken": Spec({**_RECEIPT, "agency": "A" * AGENCY_CODE_CAP}),
+    "official_taken": Spec({**_RECEIPT, "agency": "A" * AGENCY_CODE_CAP, "who": "w" * WHO_CAP}),
     "official_agency_unknown": Spec({"agency": "A" * AGENCY_CODE_CAP}),
     "official_agency_none": Spec({**_RECEIPT, "agency": "A" * AGENCY_CODE_CAP}),
     "official_passed_up": Spec({**_RECEIPT, "tier": "3"}),
     "official_no_higher": Spec(_RECEIPT),
     "official_stopped": Spec(),
+    "official_info": Spec(_RECEIPT),
+    "official_info_recent": Spec(_RECEIPT),
+    "official_help": Spec(),
+    "official_taken_by": Spec({**_RECEIPT, "who": "w" * WHO_CAP}),
+    "official_closed_by": Spec({**_RECEIPT, "who": "w" * WHO_CAP}),
+    # The reporter's answer to an official's question, to that official (cut to fit).
+    "official_answer": Spec({**_RECEIPT, "answer": ""}, fill="answer", fill_room=60),
+    # INFO <receipt>: the whole case (story, questions and answers, history), cut to fit.
+    "official_case": Spec(
+        {"receipt": RECEIPT, "category": CATEGORY, "status": TIP_STATUS, "details": ""},
+        fill="details",
+        fill_room=100,
+        segments=ALERT_SEGMENTS,
+    ),
     "alert": Spec(
         {"receipt": RECEIPT, "category": CATEGORY, "details": "", "code": CODE},
         fill="details",
-        fill_room=20,
+        fill_room=100,
+        segments=ALERT_SEGMENTS,
     ),
     "alert_urgent": Spec(
         {"receipt": RECEIPT, "category": CATEGORY, "details": "", "code": CODE},
         fill="details",
-        fill_room=20,
+        fill_room=100,
+        segments=ALERT_SEGMENTS,
     ),
 }
 
@@ -229,11 +255,12 @@ class Catalogue:
         return self.texts[name][lang].format(**values)
 
     def room(self, name: str, lang: Lang, /, **values: str) -> int:
-        """How many plain-ASCII characters the template's fill placeholder can take in one
-        segment, the other placeholders given."""
-        fill = SPECS[name].fill
+        """How many plain-ASCII characters the template's fill placeholder can take within its
+        segment budget, the other placeholders given."""
+        spec = SPECS[name]
+        fill = spec.fill
         assert fill is not None, f"{name} has no fill placeholder"
-        length, limit = sms_length(self.render(name, lang, **{**values, fill: ""}))
+        length, limit = sms_length(self.render(name, lang, **{**values, fill: ""}), spec.segments)
         return limit - length
 
 
@@ -366,15 +393,16 @@ def _placeholder_problem(text: str, spec: Spec) -> str | None:
 
 def _length_problem(text: str, spec: Spec, lang: Lang) -> str | None:
     rendered = text.format(**spec.sample(lang))
-    length, limit = sms_length(rendered)
+    length, limit = sms_length(rendered, spec.segments)
     room = limit - length
     if room >= spec.fill_room:
         return None
-    alphabet = "GSM-7" if limit == GSM7_LIMIT else "UCS-2 (not GSM-7: " + _odd(rendered) + ")"
+    alphabet = "GSM-7" if is_gsm7(rendered) else "UCS-2 (not GSM-7: " + _odd(rendered) + ")"
     need = f", leaving {spec.fill_room} for {{{spec.fill}}}" if spec.fill else ""
+    budget = "one" if spec.segments == 1 else f"{spec.segments} concatenated"
     return (
-        f"too long: {length} characters with the longest values, one {alphabet} SMS holds"
-        f" {limit}{need}"
+        f"too long: {length} characters with the longest values, {budget} {alphabet} SMS hold"
+        f"{'s' if spec.segments == 1 else ''} {limit}{need}"
     )
 
 

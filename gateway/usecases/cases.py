@@ -22,6 +22,7 @@ from asyncpg import Record
 
 from gateway.alerting import alert_text
 from storage.alerts import agency_known, agency_officials, hand_over
+from storage.case_sms import official_named
 from storage.cases import (
     Actor,
     Assignment,
@@ -216,12 +217,17 @@ async def hand_over_case(
     """Give the case to `officials` (TERUSKAN's agency, or the next tier for TOLAK / KONFLIK):
     move it to diteruskan with the new holder and alert them (their escalation clock starts
     now), in one transaction; then tell the previous holders who did not make the move that it
-    was taken. Nothing changes when the lifecycle refuses."""
+    was taken, and by whom (the official's name and office, or the console account). Nothing
+    changes when the lifecycle refuses."""
     async with conn.transaction():
         moved = await move(conn, tip_id, "diteruskan", actor, note=note, holder=holder)
         if isinstance(moved, cases.Refused):
             return moved
         previous = await hand_over(conn, tip_id, officials, alert_text, reason)
+    if actor.official_id is not None:
+        by = sms.who(*await official_named(conn, actor.official_id))
+    else:
+        by = sms.who(actor.account or "", "")
     for official_id, is_sample in sorted(previous.items()):
         if official_id != actor.official_id:
             await enqueue_sms(
@@ -229,7 +235,7 @@ async def hand_over_case(
                 QueuedSms(
                     recipient_sealed=None,
                     recipient_kind="official",
-                    body=sms.official_reply("taken", receipt, agency=holder),
+                    body=sms.official_reply("taken", receipt, agency=holder, who=by),
                     cause="case:taken",
                     official_id=official_id,
                     is_sample=is_sample,

@@ -5,7 +5,8 @@ routing, privacy rules, limits, metrics and logs cannot drift apart between chan
 
 Each function runs on the connection it is given: SMS calls them inside the transaction that
 records the inbound message (a retried callback then changes nothing twice); USSD calls them under
-its hop deadline. Storage does the atomic part (storage.tips.file_tip: one transaction, advisory
+its hop deadline. A reporter's answer goes on by SMS to the official who asked the question.
+Storage does the atomic part (storage.tips.file_tip: one transaction, advisory
 locks on the limits, phone numbers hidden in the story, alerts routed or held in a flood).
 """
 
@@ -22,9 +23,10 @@ from gateway.alerting import alert_text
 from gateway.config import Config
 from gateway.metrics import Metrics
 from gateway.usecases.cases import move
+from storage.case_sms import question_asker
 from storage.cases import SYSTEM
 from storage.db import Conn, Queryable
-from storage.outbox import QueuedSms, enqueue_sms_once
+from storage.outbox import QueuedSms, enqueue_sms, enqueue_sms_once, queued_before
 from storage.tips import CATEGORIES, Filed, Limited, NewTip, TipStatus, receipt_of_source
 from storage.tips import answer_question as store_answer
 from storage.tips import file_tip as store_tip
@@ -176,11 +178,41 @@ async def answer_question(
     log.info("tips.answer_received", channel=channel, stored=stored)
     if stored:
         if isinstance(conn, asyncpg.Pool):
-            async with conn.acquire() as one:
+            async with conn.acquire() as one, one.transaction():
                 await _resume(one, receipt)
+                await _tell_asker(one, question_id, body, source_ref)
         else:
             await _resume(conn, receipt)
+            await _tell_asker(conn, question_id, body, source_ref)
     return stored
+
+
+async def _tell_asker(conn: Conn, question_id: int, answer: str, source_ref: str) -> None:
+    """The official who asked the question by SMS gets the reporter's answer by SMS (one
+    segment, cut to fit), once per answer: the cause is keyed by the answer's source, so a
+    retried answer queues nothing more. A question asked in the console texts nobody."""
+    asker = await question_asker(conn, question_id)
+    if asker is None:
+        return
+    tip_id, official_id, is_sample = asker
+    cause = f"case:answer:{question_id}:{source_ref}"
+    async with conn.transaction():
+        if await queued_before(conn, cause):
+            return
+        receipt = await conn.fetchval("SELECT receipt FROM tips WHERE id = $1", tip_id)
+        await enqueue_sms(
+            conn,
+            QueuedSms(
+                recipient_sealed=None,
+                recipient_kind="official",
+                body=sms.answer_text(receipt, answer),
+                cause=cause,
+                official_id=official_id,
+                is_sample=is_sample,
+            ),
+            tip_id=tip_id,
+        )
+    log.info("tips.answer_sent_to_official", tip_id=tip_id, official_id=official_id)
 
 
 async def _resume(conn: Conn, receipt: str) -> None:
