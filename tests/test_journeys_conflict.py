@@ -15,6 +15,7 @@ import asyncpg
 import pytest
 
 from tests.conftest import Gateway
+from tests.dialogues import assert_shows, duplicate_labels, one_language_only
 from tests.sms_client import send_sms
 from tests.ussd_client import walk
 
@@ -35,13 +36,11 @@ async def test_journey(case: dict[str, Any], gateway: Gateway, conn: asyncpg.Con
         await send_sms(client, case["sms_in"])
         replies = await resident_replies(conn)
         assert 1 == len(replies), replies
-        assert [] == [f for f in case["reply"] if f not in replies[0]], replies[0]
-        assert [] == [f for f in case.get("absent", []) if f in replies[0]], replies[0]
+        assert_shows(case, replies[0], "reply")
     else:
         screen = await walk(client, case["inputs"])
         assert case["kind"] == screen[:3], screen
-        assert [] == [f for f in case["contains"] if f not in screen], screen
-        assert [] == [f for f in case.get("absent", []) if f in screen], screen
+        assert_shows(case, screen)
     if "tips" in case:
         rows = await conn.fetch(
             "SELECT category, kecamatan_code, involves_village_official FROM tips ORDER BY id"
@@ -58,12 +57,9 @@ async def test_journey(case: dict[str, Any], gateway: Gateway, conn: asyncpg.Con
 
 def test_labels_are_unique() -> None:
     """Every case has its own label."""
-    labels = [c["label"] for c in CASES]
-    assert sorted(set(labels)) == sorted(labels)
+    assert [] == duplicate_labels(CASES)
 
 
 def test_every_case_runs_in_both_languages() -> None:
     """Each USSD behaviour has an Indonesian and an English case."""
-    names = {c["label"].split("-", 1)[1] for c in CASES if "sms_in" not in c}
-    labels = {c["label"] for c in CASES}
-    assert [] == sorted(n for n in names if {f"id-{n}", f"en-{n}"} - labels)
+    assert [] == one_language_only(CASES)

@@ -19,6 +19,7 @@ from aiohttp.test_utils import TestClient
 from gateway import keys
 from storage.budgets import count_use
 from storage.tips import add_official_message, answer_question, set_status
+from tests.dialogues import assert_shows, duplicate_labels
 from tests.sms_client import send_sms
 from tests.ussd_client import RESIDENT, hop
 from ussd_menus import cases
@@ -99,8 +100,7 @@ class TestUssdFollowUp:
         body = await dial(client, inputs, case["lang"], f"ATUid_followup_{case['label']}")
         assert case["kind"] == body[:3], body
         screen = body[4:]
-        assert [] == [f for f in case["contains"] if f not in screen], screen
-        assert [] == [f for f in case.get("absent", []) if f in screen], screen
+        assert_shows(case, screen)
         sent = await resident_sms(conn)
         for fragment in case.get("sms_queued", []):
             assert any(fragment in text for text in sent), sent
@@ -120,8 +120,7 @@ class TestSmsFollowUp:
         reply: str = await conn.fetchval(
             "SELECT body FROM outbox WHERE cause = $1", f"reply:{message_id}"
         )
-        assert [] == [f for f in case["contains"] if f not in reply], reply
-        assert [] == [f for f in case.get("absent", []) if f in reply], reply
+        assert_shows(case, reply)
         if case.get("one_segment"):
             length, limit = sms_length(reply)
             assert length <= limit, reply
@@ -131,8 +130,7 @@ class TestSmsFollowUp:
 
 def test_labels_are_unique() -> None:
     """Every case has its own label."""
-    labels = [c["label"] for c in USSD + SMS]
-    assert sorted(set(labels)) == sorted(labels)
+    assert [] == duplicate_labels(USSD + SMS)
 
 
 class TestInfoBySms:

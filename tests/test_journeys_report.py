@@ -18,6 +18,7 @@ import pytest
 
 from gateway.app import create_app
 from gateway.config import Config
+from tests.dialogues import assert_shows, duplicate_labels, one_language_only
 from tests.sms_client import send_sms
 from tests.ussd_client import walk
 from ussd_menus.model import Kecamatan
@@ -54,8 +55,7 @@ async def test_journey(
             await walk(client, earlier)
         screen = await walk(client, case["inputs"])
         assert case["kind"] == screen[:3], screen
-        assert [] == [f for f in case["contains"] if f not in screen], screen
-        assert [] == [f for f in case.get("absent", []) if f in screen], screen
+        assert_shows(case, screen)
     if "tips" in case:
         rows = await conn.fetch("SELECT category, kecamatan_code FROM tips ORDER BY id")
         assert case["tips"] == [dict(r) for r in rows]
@@ -73,15 +73,12 @@ async def test_journey(
 
 def test_labels_are_unique() -> None:
     """Every journey case has its own label."""
-    labels = [c["label"] for c in CASES]
-    assert sorted(set(labels)) == sorted(labels)
+    assert [] == duplicate_labels(CASES)
 
 
 def test_every_case_runs_in_both_languages() -> None:
     """Each behaviour has an Indonesian and an English case."""
-    names = {c["label"].split("-", 1)[1] for c in CASES if "sms_in" not in c}
-    labels = {c["label"] for c in CASES}
-    assert [] == sorted(n for n in names if {f"id-{n}", f"en-{n}"} - labels)
+    assert [] == one_language_only(CASES)
 
 
 @pytest.mark.parametrize("lang", ["id", "en"])

@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestClient
 
 from gateway.identity import Identity
 from storage.outbox import outbox_rows
+from tests.dialogues import assert_shows, duplicate_labels
 from tests.sms_client import RESIDENT_PHONE, send_sms
 from tests.test_sms_inbound import reply_to
 from ussd_menus import sms_language
@@ -39,14 +40,12 @@ class TestConversations:
         for text in case["sms"][:-1]:
             await send_sms(client, text)
         reply = await reply_to(client, conn, case["sms"][-1])
-        assert [] == [f for f in case["reply"] if f not in reply], reply
-        assert [] == [f for f in case.get("absent", []) if f in reply], reply
+        assert_shows(case, reply, "reply")
         assert ([case["stored"]] if case["stored"] else []) == await stored(conn)
 
     def test_labels_are_unique(self) -> None:
         """Every conversation has its own label."""
-        labels = [c["label"] for c in CONVERSATIONS]
-        assert sorted(set(labels)) == sorted(labels)
+        assert [] == duplicate_labels(CONVERSATIONS)
 
 
 class TestStoredChoice:
