@@ -117,7 +117,7 @@ class TestDeliveryChart:
         await file_test_tip(conn, "ussd:a", kecamatan_code="36.04.06")  # no officials: 1 SMS
         await file_test_tip(conn, "ussd:b", kecamatan_code="36.04.06")
         await file_test_tip(conn, "ussd:c", kecamatan_code="36.04.06")
-        first, second = [row.id for row in await claim_due(conn, 2, 60)]
+        first, second = sorted(row.id for row in await claim_due(conn, 2, 60))
         await mark_accepted(conn, first, "ATXid_chart", "101 Success")
         await record_delivery_report(conn, "ATXid_chart", "delivered", "Success", "")
         await mark_retry(conn, second, "http-500", 0, 1)

@@ -41,7 +41,8 @@ class Messages:
 
 
 async def _claimed(conn: asyncpg.Connection) -> list[int]:
-    return [row.id for row in await claim_due(conn, 10, 60)]
+    """The ids claim_due took, in the order they were queued (UPDATE ... RETURNING has none)."""
+    return sorted(row.id for row in await claim_due(conn, 10, 60))
 
 
 @pytest.fixture
