@@ -27,12 +27,14 @@ AGENCY_CODE = re.compile(r"[A-Z][A-Z0-9_]{1,15}")
 PHONE_COLUMNS = ("phone",)
 ALL = "*"
 # The desa tier, as SQL over officials: a village official (kepala desa, perangkat desa) is one
-# whose office is a desa ("Desa Sukamaju", "Pemerintah Desa ...", "Kantor Desa ...") or whose role
-# is a village post ("Kepala Desa", "Perangkat Desa", "Sekretaris Desa", "Kades", "Sekdes").
-# The directory has no column for it (tier 1 holds both desa and kecamatan officials); a camat's
-# staff with "desa" later in the role ("Kasi Pemberdayaan Masyarakat Desa") is not one.
+# of agency DESA, or whose office is a desa ("Desa Sukamaju", "Pemerintah Desa ...", "Kantor
+# Desa ...") or whose role is a village post ("Kepala Desa", "Perangkat Desa", "Sekretaris Desa",
+# "Kades", "Sekdes"): older directories have no agency column (tier 1 holds both desa and
+# kecamatan officials). A camat's staff with "desa" later in the role ("Kasi Pemberdayaan
+# Masyarakat Desa") is not one.
 VILLAGE_OFFICIAL = (
-    r"(officials.office ~* '^\s*((pemerintah|kantor)\s+)?desa\M'"
+    r"(officials.agency = 'DESA'"
+    r" OR officials.office ~* '^\s*((pemerintah|kantor)\s+)?desa\M'"
     r" OR officials.role ~* '^\s*((kepala|perangkat|sekretaris)\s+desa|kades|sekdes)\M')"
 )
 _TRUE = {"true", "ya", "yes", "1"}

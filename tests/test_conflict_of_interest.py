@@ -39,21 +39,24 @@ EXTRA_VILLAGE = (
     ("Kades Uji", "Kepala Desa", "+6281199000091", "Desa Uji, Kec. Pontang", "36.04.12", 1),
     ("Sekdes Uji", "Sekretaris Desa", "+6281199000092", "Pemerintah Desa Uji", "*", 2),
     ("Perangkat Uji", "Perangkat Desa", "+6281199000093", "Desa Lain", "*", 3),
+    # Known as village staff only by its agency code.
+    ("Staf Uji", "Staf", "+6281199000094", "Balai Uji", "*", 1, "DESA"),
 )
 
 
 async def add_village_officials(conn: asyncpg.Connection) -> None:
     """Village officials for every category: one in Pontang (tier 1), two regency-wide."""
-    for name, role, phone, office, kecamatan, tier in EXTRA_VILLAGE:
+    for name, role, phone, office, kecamatan, tier, *agency in EXTRA_VILLAGE:
         await conn.execute(
             "INSERT INTO officials (name, role, phone, office, kecamatan_codes, categories, tier,"
-            " is_sample) VALUES ($1, $2, $3, $4, $5, '{*}', $6, true)",
+            " agency, is_sample) VALUES ($1, $2, $3, $4, $5, '{*}', $6, $7, true)",
             name,
             role,
             phone,
             office,
             [kecamatan],
             tier,
+            "".join(agency),
         )
 
 
@@ -167,6 +170,16 @@ class TestMarkedByTheReporter:
             f"SELECT phone FROM officials WHERE {VILLAGE_OFFICIAL} ORDER BY phone"
         )
         assert [KADES_PONTANG, "+6281199000032", "+6281199000034"] == [r["phone"] for r in rows]
+
+    async def test_village_officials_told_apart_by_agency_too(
+        self, gateway: Gateway, conn: asyncpg.Connection
+    ) -> None:
+        """Every added village official is one, the one known only by agency DESA included."""
+        await add_village_officials(conn)
+        rows = await conn.fetch(
+            f"SELECT phone FROM officials WHERE {VILLAGE_OFFICIAL} AND phone LIKE '+628119900009_'"
+        )
+        assert {v[2] for v in EXTRA_VILLAGE} == {r["phone"] for r in rows}
 
 
 async def official_id(conn: asyncpg.Connection, phone: str) -> int:
