@@ -309,6 +309,18 @@ async def tips_per_kecamatan(conn: Queryable, area: Area = EVERYWHERE) -> list[C
     return [Count(**dict(r)) for r in rows]
 
 
+async def cases_per_status(conn: Queryable, area: Area = EVERYWHERE) -> dict[str, int]:
+    """How many cases of the area are in each status (statuses without one left out): counts
+    for every role, operators included; never a case's content."""
+    rows = await conn.fetch(
+        "SELECT t.status, count(*)::int AS count FROM tips t"
+        f" WHERE {area_condition('t', 1, 2)} GROUP BY t.status",
+        area.kecamatan_code,
+        area.desa_name,
+    )
+    return {r["status"]: r["count"] for r in rows}
+
+
 @dataclass(frozen=True, slots=True)
 class DayDelivery:
     """Outbound SMS queued on one day, by how they ended up."""

@@ -11,9 +11,11 @@ from xml.etree import ElementTree
 import asyncpg
 from aiohttp.test_utils import TestClient
 
+from gateway.console.texts import ct
 from storage.outbox import claim_due, mark_accepted, mark_retry, record_delivery_report
 from storage.ussd_events import SessionEvent, record_session_event
 from tests.console_helpers import file_test_tip, sign_in, ussd_hop, ussd_walk
+from ussd_menus.cases import STATUSES
 
 _sessions = itertools.count()
 # The order the charts page must keep along the journeys (other steps may sit in between).
@@ -107,6 +109,31 @@ class TestKecamatanChart:
         await file_test_tip(conn, "ussd:a", kecamatan_code="36.04.12")
         await sign_in(client, conn, "operator")
         assert "<title>Pontang: 1</title>" in svg(await charts(client), "chart-kecamatan")
+
+
+class TestCasesChart:
+    async def test_operator_sees_counts_by_status_in_the_area(
+        self, client: TestClient, conn: asyncpg.Connection
+    ) -> None:
+        """An operator of Pontang sees how many of Pontang's cases are in each status, no other
+        kecamatan's and no tip's text."""
+        first = await file_test_tip(conn, "ussd:a", kecamatan_code="36.04.12")
+        await file_test_tip(conn, "ussd:b", kecamatan_code="36.04.12")
+        await file_test_tip(conn, "ussd:c", kecamatan_code="36.04.09")
+        await conn.execute("UPDATE tips SET status = 'tidak_terbukti' WHERE receipt = $1", first)
+        await sign_in(client, conn, "operator")
+        await conn.execute("UPDATE users SET area = '36.04.12' WHERE name = 'operator-1'")
+        other = await conn.fetchval("SELECT status FROM tips WHERE source_ref = 'ussd:b'")
+        page = await charts(client)
+        assert {"Selesai, tidak terbukti": 1, ct(f"case_{other}", "id"): 1} == nonzero(
+            page, "chart-cases"
+        )
+        assert "Calo minta uang" not in page
+
+    async def test_one_bar_per_status(self, client: TestClient, conn: asyncpg.Connection) -> None:
+        """Every status of the lifecycle has its bar, in the lifecycle's order."""
+        await sign_in(client, conn, "operator")
+        assert len(STATUSES) == len(bars(await charts(client), "chart-cases"))
 
 
 class TestDeliveryChart:

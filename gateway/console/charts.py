@@ -1,7 +1,8 @@
 """
 The charts page: inline SVG bar charts built here in Python, with no JavaScript and no external
-assets: tips per kecamatan, SMS delivery per day, where USSD sessions ended (along the menu
-journeys) and the most-checked agency names the registry did not know.
+assets: tips per kecamatan, cases by status (the counts operators may see), SMS delivery per day,
+where USSD sessions ended (along the menu journeys) and the most-checked agency names the
+registry did not know.
 
 Labels can come from residents (a name typed into the agency check), so every text placed in an
 SVG is escaped before the finished drawing is marked safe. Each bar carries its label and value
@@ -22,11 +23,13 @@ from gateway.console.auth import ROLES_ALL, SESSION_KEY, require, session_area
 from gateway.console.render import WIB, render
 from gateway.console.texts import ct
 from storage.reads import (
+    cases_per_status,
     delivery_per_day,
     sessions_by_last_step,
     tips_per_kecamatan,
     top_not_found,
 )
+from ussd_menus.cases import STATUSES
 
 DAYS = 30
 TOP_NOT_FOUND = 15
@@ -186,7 +189,9 @@ async def charts_page(request: web.Request) -> web.Response:
     """GET /console/charts."""
     pool = request.app[keys.POOL]
     lang = request[SESSION_KEY].lang
-    kecamatan = await tips_per_kecamatan(pool, session_area(request))
+    area = session_area(request)
+    kecamatan = await tips_per_kecamatan(pool, area)
+    cases = await cases_per_status(pool, area)
     by_day = {d.day: d for d in await delivery_per_day(pool, DAYS)}
     funnel = await sessions_by_last_step(pool)
     not_found = await top_not_found(pool, TOP_NOT_FOUND)
@@ -203,6 +208,11 @@ async def charts_page(request: web.Request) -> web.Response:
             "chart-kecamatan",
             ct("chart_kecamatan", lang),
             [Bar(k.key, k.label, k.count) for k in kecamatan],
+        ),
+        cases_chart=bar_chart(
+            "chart-cases",
+            ct("chart_cases", lang),
+            [Bar(s, ct(f"case_{s}", lang), cases.get(s, 0)) for s in STATUSES],
         ),
         delivery_chart=stacked_columns(
             "chart-delivery", ct("chart_delivery", lang), columns, series

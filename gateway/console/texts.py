@@ -326,6 +326,11 @@ CONSOLE_TEXTS: dict[str, tuple[str, str]] = {
     ),
     # Charts
     "chart_kecamatan": ("Laporan per kecamatan", "Tips per kecamatan"),
+    "chart_cases": ("Kasus per status", "Cases by status"),
+    "cases_caption": (
+        "Jumlah saja, di wilayah akun Anda; isi laporan hanya untuk penyidik",
+        "Counts only, within your account's area; a tip's content is for investigators",
+    ),
     "chart_delivery": (
         "Pengiriman SMS per hari (30 hari terakhir)",
         "SMS delivery per day (last 30 days)",
