@@ -151,14 +151,7 @@ async def _reply(
             return sms.say("status_busy", lang)
         if status is None:
             return sms.say("status_unknown", lang, receipt=show_receipt(receipt))
-        return sms.status_reply(
-            receipt,
-            status.status,
-            status.latest_message,
-            status.open_question,
-            lang,
-            answered=status.answered_question_id is not None,
-        )
+        return sms.status_reply(status, lang)
     if command.name == "answer":
         code, _, answer = command.rest.partition(" ")
         receipt = parse_receipt(code)

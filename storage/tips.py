@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from storage.alerts import AlertText, route_tip
 from storage.areas import EVERYWHERE, Area, area_condition
@@ -80,6 +80,11 @@ class TipStatus:
     open_question: str | None
     # The latest message's id when it is a question the reporter has answered.
     answered_question_id: int | None = None
+    # Who holds the case (agency codes or a tier): residents learn only its kind.
+    holder: str = ""
+    # The case's public steps, oldest first: the day it was filed, then each move (a change of
+    # status, or of the agencies holding it), as (day in WIB, status, holder).
+    steps: tuple[tuple[date, str, str], ...] = ()
 
 
 async def file_tip(
@@ -200,13 +205,24 @@ async def recent_tip_count(conn: Queryable, reporter_key: bytes | None, hours: i
 
 async def tip_status(conn: Queryable, receipt: str) -> TipStatus | None:
     """A tip's status, latest official message (and whether it is a question already answered)
-    and unanswered question, by receipt: what the reporter sees, so messages held for review or
-    rejected are left out, and so are the reporter's own answers."""
+    and unanswered question, and its public steps, by receipt: what the reporter sees, so
+    messages held for review or rejected are left out, and so are the reporter's own answers and
+    the internal notes."""
     row = await conn.fetchrow(
-        "SELECT t.receipt, t.status, t.category, l.body AS latest,"
+        # A move is public when the status or the agencies holding the case change (a note or
+        # an assignment is not); each row of case_events carries the holder at that moment.
+        "WITH moves AS (SELECT e.id, (e.at AT TIME ZONE 'Asia/Jakarta')::date AS day,"
+        "  e.to_status, e.holder, e.from_status <> e.to_status OR e.reopened"
+        "   OR e.holder <> coalesce(lag(e.holder) OVER (ORDER BY e.id), '') AS public"
+        "  FROM case_events e JOIN tips t ON t.id = e.tip_id WHERE t.receipt = $1)"
+        " SELECT t.receipt, t.status, t.holder, t.category, l.body AS latest,"
         " CASE WHEN l.kind = 'question' AND EXISTS (SELECT 1 FROM tip_messages a"
         "  WHERE a.reply_to = l.id) THEN l.id END AS answered_id,"
-        " q.id AS question_id, q.body AS question"
+        " q.id AS question_id, q.body AS question,"
+        " (t.created_at AT TIME ZONE 'Asia/Jakarta')::date AS filed_on,"
+        " ARRAY(SELECT day FROM moves WHERE public ORDER BY id) AS step_days,"
+        " ARRAY(SELECT to_status FROM moves WHERE public ORDER BY id) AS step_statuses,"
+        " ARRAY(SELECT holder FROM moves WHERE public ORDER BY id) AS step_holders"
         " FROM tips t LEFT JOIN LATERAL ("
         "  SELECT m.id, m.kind, m.body FROM tip_messages m WHERE m.tip_id = t.id"
         f"  AND m.author = 'official' AND {_SHOWN} ORDER BY m.id DESC LIMIT 1) l ON true"
@@ -219,14 +235,17 @@ async def tip_status(conn: Queryable, receipt: str) -> TipStatus | None:
     )
     if row is None:
         return None
+    moves = zip(row["step_days"], row["step_statuses"], row["step_holders"], strict=True)
     return TipStatus(
         receipt=row["receipt"],
         status=row["status"],
         category=row["category"],
         latest_message=row["latest"],
+        holder=row["holder"],
         open_question_id=row["question_id"],
         open_question=row["question"],
         answered_question_id=row["answered_id"],
+        steps=((row["filed_on"], "baru", ""), *moves),
     )
 
 

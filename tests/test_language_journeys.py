@@ -32,6 +32,12 @@ SHARED_WITH_INDONESIAN = (
     "cat.dokumen",
     "cat.visa",
     "sms.tip_status",
+    "kind.bp3mi",  # names of agencies, as residents know them
+    "kind.desa",
+    "kind.disnaker",
+    "kind.imigrasi",
+    "status.history",  # "Riwayat" is Sundanese too
+    "sms.tip_status_history",
     "info.report",
     "nav.home",
     "report.kecamatan",

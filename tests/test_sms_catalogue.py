@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import asyncpg
@@ -13,10 +14,12 @@ import pytest
 
 from gateway.app import create_app
 from gateway.config import Config, ConfigError
+from storage.tips import TipStatus
 from tests.test_sms_inbound import reply_to
 from ussd_menus import cases, catalogue, sms, sms_catalogue
 from ussd_menus.model import Lang
 from ussd_menus.sms_catalogue import SPECS, CatalogueError, check, load, sms_length
+from ussd_menus.texts import t
 
 LANGS = catalogue.active().codes
 
@@ -264,14 +267,36 @@ class TestOverrideApplied:
         ), reply
 
 
+LONG_HOLDER = "DISNAKER,IMIGRASI"  # the longest pair of agency kinds a resident may read
+
+
 class TestFreeTextIsCutToFit:
     @pytest.mark.parametrize("lang", LANGS)
     @pytest.mark.parametrize("status", cases.STATUSES)
     def test_status_with_a_long_question_is_one_sms(self, lang: Lang, status: str) -> None:
         """However long the officials' question, the status reply stays one SMS and keeps the
         way to answer it."""
-        text = sms.status_reply("123456789", status, None, "Kapan " * 40, lang)
+        tip = TipStatus("123456789", status, "calo", None, 7, "Kapan " * 40, holder=LONG_HOLDER)
+        text = sms.status_reply(tip, lang)
         assert (True, True) == (sms_length(text)[0] <= 160, text.endswith(">")), text
+
+    @pytest.mark.parametrize("lang", LANGS)
+    def test_long_message_is_cut_to_one_sms(self, lang: Lang) -> None:
+        """However long the officials' latest message, the status reply stays one SMS and says
+        the message goes on."""
+        tip = TipStatus("123456789", "diteruskan", "calo", "Kami " * 60, None, None)
+        text = sms.status_reply(replace(tip, holder=LONG_HOLDER), lang)
+        assert (True, True) == (sms_length(text)[0] <= 160, text.endswith("..")), text
+
+    @pytest.mark.parametrize("lang", LANGS)
+    def test_long_history_keeps_the_newest_steps(self, lang: Lang) -> None:
+        """A long history keeps the newest steps that fit in one SMS, oldest first."""
+        steps = [(date(2026, 12, d), s, "POLRES") for d in (1, 2, 3) for s in cases.STATUSES]
+        tip = TipStatus("123456789", "tidak_terbukti", "calo", None, None, None, steps=steps)
+        text = sms.status_reply(tip, lang)
+        assert sms_length(text)[0] <= 160, text
+        assert text.endswith("03/12 " + t("status.bukan_wewenang", lang)), text
+        assert "01/12" not in text
 
 
 class TestConfig:

@@ -35,6 +35,30 @@ CLOSED = frozenset({"selesai_ditindak", "tidak_terbukti", "bukan_wewenang"})
 OPEN = frozenset(STATUSES) - CLOSED
 CHANNELS = ("sms", "console", "system")
 
+# The kind of agency residents may learn holds their case (`kind.<kind>` in the catalogues),
+# never a name or an office. A holder is a comma-separated list of agency codes or a tier.
+KINDS = {
+    "DESA": "desa",
+    "KEC": "kecamatan",
+    "DISNAKER": "disnaker",
+    "BP3MI": "bp3mi",
+    "POLRES": "polisi",
+    "POLSEK": "polisi",
+    "IMIGRASI": "imigrasi",
+}
+MAX_KINDS = 2  # more than this reads as "the authorities": a public line stays short
+
+
+def holder_kinds(holder: str) -> tuple[str, ...]:
+    """The kinds of the agencies holding a case, in the catalogue's order; none when one of
+    them has no public kind (a tier, a code the operator added) or there are too many."""
+    codes = [c.strip() for c in holder.split(",") if c.strip()]
+    if not codes or any(c not in KINDS for c in codes):
+        return ()
+    kinds = tuple(k for k in dict.fromkeys(KINDS.values()) if k in {KINDS[c] for c in codes})
+    return kinds if len(kinds) <= MAX_KINDS else ()
+
+
 # From each status, where it may go. A handover may follow a handover (the new holder passes it
 # on before acknowledging); another question may follow a question. A closed case only reopens.
 _WORK = frozenset({"diteruskan", "diselidiki", "menunggu_pelapor"}) | CLOSED

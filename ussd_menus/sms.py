@@ -24,6 +24,7 @@ from ussd_menus.paging import fit
 from ussd_menus.receipts import show_receipt
 from ussd_menus.safe_migration import load_topics
 from ussd_menus.texts import day, plain, t, tidy, words
+from ussd_menus.tip_status import TipView, public_line, public_steps
 
 # keyword -> (command, reply language)
 KEYWORDS: dict[str, tuple[str, Lang]] = {
@@ -140,29 +141,40 @@ def check_reply(
     )
 
 
-def status_reply(
-    receipt: str,
-    status: str,
-    latest: str | None,
-    question: str | None,
-    lang: Lang,
-    *,
-    answered: bool = False,
-) -> str:
+def status_reply(tip: TipView, lang: Lang) -> str:
     """A tip's status in one SMS: status, then the open question, that the reporter answered
-    the latest one, or the officials' latest message. Only officials' words are quoted, never
-    the reporter's own (the phone may be read by someone else)."""
-    shown = {"receipt": show_receipt(receipt), "status": t(f"status.{status}", lang)}
-    if answered and not question:
+    the latest one, the officials' latest message, or else the most recent public steps that
+    fit. Only officials' words are quoted, never the reporter's own (the phone may be read by
+    someone else)."""
+    shown = {
+        "receipt": show_receipt(tip.receipt),
+        "status": public_line(tip.status, tip.holder, lang),
+    }
+    catalogue = sms_catalogue.active()
+    question = tip.open_question
+    if tip.answered_question_id is not None and not question:
         return say("tip_status_answered", lang, **shown)
     if question:
-        catalogue = sms_catalogue.active()
-        room = catalogue.room("tip_status_question", lang, **shown, question="", code=receipt)
+        room = catalogue.room("tip_status_question", lang, **shown, question="", code=tip.receipt)
         cut = plain(question, min(sms_catalogue.QUESTION_CAP, room))
-        return catalogue.render("tip_status_question", lang, **shown, question=cut, code=receipt)
-    if latest:
-        return say("tip_status_message", lang, **shown, message=plain(latest, 90))
-    return say("tip_status", lang, **shown)
+        return catalogue.render(
+            "tip_status_question", lang, **shown, question=cut, code=tip.receipt
+        )
+    if tip.latest_message:
+        room = catalogue.room("tip_status_message", lang, **shown, message="")
+        cut = plain(tip.latest_message, min(sms_catalogue.MESSAGE_CAP, room))
+        return catalogue.render("tip_status_message", lang, **shown, message=cut)
+    room = catalogue.room("tip_status_history", lang, **shown, steps="")
+    steps: list[str] = []
+    for step in reversed(public_steps(tip.steps, lang)):  # the newest first, while they fit
+        if len(tip.steps) < 2:  # filed and nothing since: the status says it all
+            break
+        if len("; ".join([step, *steps])) > room:
+            break
+        steps.insert(0, step)
+    if not steps:
+        return say("tip_status", lang, **shown)
+    return catalogue.render("tip_status_history", lang, **shown, steps="; ".join(steps))
 
 
 def info_topic(topic: str, lang: Lang) -> str:

@@ -28,6 +28,7 @@ from pathlib import Path
 from ussd_menus import cases, catalogue, sms_language
 from ussd_menus.model import Lang
 from ussd_menus.texts import SERVICE_CODE_SAMPLE, day, t, way_back
+from ussd_menus.tip_status import public_line
 
 # GSM 03.38 default alphabet, in code order (0x1B, the escape to the extension table, left out).
 GSM7_BASIC = frozenset(
@@ -98,7 +99,6 @@ def _longest(keys: Iterable[str]) -> dict[Lang, str]:
 _LATE_DAY = day(date(2030, 12, 31))
 RECEIPT = "1234-5678-9"  # ussd_menus.receipts.show_receipt of a 9-digit code
 CODE = "123456789"
-TIP_STATUS = _longest(f"status.{s}" for s in cases.STATUSES)
 AGENCY_CODE_CAP = 16  # an agency code in the officials directory (storage/officials.py)
 REASON_CAP = 60  # the lifecycle's refusal (ussd_menus/cases.py)
 
@@ -120,6 +120,12 @@ STOPPED_STATUS = _longest_of(  # one that may not: revoked, suspended or expired
             until=t("status.until", lang, day=_LATE_DAY),
         )
         for status in ("dihentikan_sementara", "dicabut", "kedaluwarsa")
+    )
+)
+TIP_STATUS = _longest_of(  # a case's public line, a handover to the longest pair of kinds
+    lambda lang: (
+        *(public_line(status, "", lang) for status in cases.STATUSES),
+        *(public_line("diteruskan", f"{a},{b}", lang) for a in cases.KINDS for b in cases.KINDS),
     )
 )
 AS_OF = _longest_of(lambda lang: (t("check.as_of", lang, day=_LATE_DAY),))
@@ -163,7 +169,7 @@ SPECS: dict[str, Spec] = {
     "status_unknown": Spec(_RECEIPT),
     "tip_status": Spec({"receipt": RECEIPT, "status": TIP_STATUS}),
     "tip_status_message": Spec(
-        {"receipt": RECEIPT, "status": TIP_STATUS, "message": "m" * MESSAGE_CAP}
+        {"receipt": RECEIPT, "status": TIP_STATUS, "message": ""}, fill="message", fill_room=60
     ),
     "tip_status_question": Spec(
         {"receipt": RECEIPT, "status": TIP_STATUS, "question": "", "code": CODE},
@@ -171,6 +177,9 @@ SPECS: dict[str, Spec] = {
         fill_room=40,
     ),
     "tip_status_answered": Spec({"receipt": RECEIPT, "status": TIP_STATUS}),
+    "tip_status_history": Spec(
+        {"receipt": RECEIPT, "status": TIP_STATUS, "steps": ""}, fill="steps", fill_room=40
+    ),
     "answer_sent": Spec(),
     "answer_none": Spec(_RECEIPT),
     "answer_format": Spec(),

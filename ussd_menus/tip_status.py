@@ -1,13 +1,18 @@
 """
-"Check my report": a receipt code shows the tip's status and the officials' open question or
-latest message in full (paged), lets the reporter answer the question below its own words, and
-then says it was answered; without ever identifying the reporter or showing their own words.
+"Check my report": a receipt code shows the tip's status, the officials' open question or
+latest message in full (paged) and the case's public history (one dated line per step), lets the
+reporter answer the question below its own words, and then says it was answered; without ever
+identifying the reporter or showing their own words, an internal note or who holds the case
+beyond its agency's kind. `public_line` is the one wording of a step, for USSD and SMS alike.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
 from typing import Protocol, runtime_checkable
 
+from ussd_menus.cases import holder_kinds
 from ussd_menus.model import (
     Action,
     AnswerQuestion,
@@ -16,6 +21,7 @@ from ussd_menus.model import (
     Context,
     Do,
     Frame,
+    Lang,
     Option,
     Push,
     Stay,
@@ -31,6 +37,8 @@ class TipView(Protocol):
     """What a reporter may see of a tip: only officials' words, never the reporter's own."""
 
     @property
+    def receipt(self) -> str: ...
+    @property
     def status(self) -> str: ...
     @property
     def latest_message(self) -> str | None: ...
@@ -40,6 +48,24 @@ class TipView(Protocol):
     def open_question_id(self) -> int | None: ...
     @property
     def open_question(self) -> str | None: ...
+    @property
+    def holder(self) -> str: ...
+    @property
+    def steps(self) -> Sequence[tuple[date, str, str]]: ...
+
+
+def public_line(status: str, holder: str, lang: Lang) -> str:
+    """A status as its reporter reads it; a handover names the kind of agency it went to."""
+    kinds = [t(f"kind.{k}", lang) for k in holder_kinds(holder)] if status == "diteruskan" else []
+    if not kinds:
+        return t(f"status.{status}", lang)
+    to = kinds[0] if len(kinds) == 1 else t("kind.and", lang, first=kinds[0], second=kinds[1])
+    return t("status.diteruskan_ke", lang, to=to)
+
+
+def public_steps(steps: Sequence[tuple[date, str, str]], lang: Lang) -> list[str]:
+    """Each public step of a case, oldest first, as 'dd/mm <line>'."""
+    return [f"{on:%d/%m} {public_line(status, holder, lang)}" for on, status, holder in steps]
 
 
 def _tip(receipt: str, ctx: Context) -> TipView | None:
@@ -75,8 +101,9 @@ class StatusPrompt:
 
 
 class StatusView(ChoiceNode):
-    """Status, then the officials' open question, or their latest message, in full: paged (99
-    on, 0 back), never cut. The status line heads the first page only."""
+    """Status, then the officials' open question, or their latest message, in full, then the
+    public history: paged (99 on, 0 back), never cut. The status line heads the first page
+    only."""
 
     def view(self, frame: Frame, ctx: Context) -> View:
         """One page of the tip as its reporter sees it."""
@@ -88,7 +115,9 @@ class StatusView(ChoiceNode):
                 body=t("status.unknown", lang, receipt=shown),
                 options=(Option(t("status.again", lang), Push(Frame("status"))),),
             )
-        head = t("status.line", lang, receipt=shown, status=t(f"status.{tip.status}", lang))
+        now = public_line(tip.status, tip.holder, lang)
+        head = t("status.line", lang, receipt=shown, status=now)
+        history = t("status.history", lang, steps="; ".join(public_steps(tip.steps, lang)))
         options: tuple[Option, ...] = ()
         if tip.open_question_id is not None:
             said = t("status.question", lang, question=tip.open_question or "")
@@ -103,6 +132,10 @@ class StatusView(ChoiceNode):
         elif tip.latest_message:
             said = t("status.message", lang, message=tip.latest_message)
         else:
+            said = ""
+        if len(tip.steps) > 1:  # filed and nothing since: the status line says it all
+            said = f"{said} {history}" if said else history
+        if not said:
             return View(body=head)
         first = room_for(View(body=head, options=options), lang)
         rest = room_for(View(body="", options=options), lang)

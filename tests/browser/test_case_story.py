@@ -64,7 +64,7 @@ async def test_case_from_report_to_closed_across_agencies(
     assert "Diterima petugas" in await resident_status(live, receipt)
 
     await inbound_sms(live, KADES_PONTANG, f"TERUSKAN {receipt} POLRES")
-    assert "Diteruskan" in await resident_status(live, receipt)
+    assert "Diteruskan ke polisi" in await resident_status(live, receipt)
     assert "POLRES" == await conn.fetchval("SELECT holder FROM tips WHERE receipt = $1", receipt)
     assert [] != await official_sms_to(conn, POLRES_PPA, "alert:%")
 
