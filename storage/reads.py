@@ -10,7 +10,10 @@ its tip's receipt reach the console only (the page shows them only to roles that
 auditing the read), never the API; the console gets a resident SMS's cause without the session it
 names. No function returns a recipient or a tip's content: that is read only through
 storage.tips.read_tip, which audits the read. A thread is read only after such a read.
-Console days are Kabupaten Serang's (WIB). One statement per function.
+Console days are Kabupaten Serang's (WIB). One statement per function. Long lists come a page at a
+time after a cursor (storage.keyset), their WHERE built from only the filters given, so each page
+is an index range scan (benchmarks/case_lists.py); tips' text is searched through the stored
+`search_text` (Indonesian stemming) by callers that may read tips.
 """
 
 from __future__ import annotations
@@ -117,6 +120,20 @@ class _Where:
         """A condition whose `{}` are replaced by the values' placeholders, in order."""
         self.conditions.append(condition.format(*(self.param(v) for v in values)))
 
+    def days(self, column: str, since: date | None, until: date | None) -> None:
+        """The moment `column` on or after the WIB day `since` and on or before `until`."""
+        if since is not None:
+            start = f"{self.param(since)}::date::timestamp AT TIME ZONE '{TIME_ZONE}'"
+            self.conditions.append(f"{column} >= {start}")
+        if until is not None:
+            end = f"({self.param(until)}::date + 1)::timestamp AT TIME ZONE '{TIME_ZONE}'"
+            self.conditions.append(f"{column} < {end}")
+
+    def given(self, condition: str, value: object) -> None:
+        """The condition on one value, unless the value is None (that filter is not asked)."""
+        if value is not None:
+            self.add(condition, value)
+
     def area(self, alias: str, area: Area, wrap: str = "{}") -> None:
         """The area's one SQL test (storage.areas), unless the area is the whole regency."""
         if not area.regency:
@@ -134,14 +151,6 @@ class _Where:
         return " WHERE " + " AND ".join(self.conditions) if self.conditions else ""
 
 
-def _day_start(day: str) -> str:
-    return f"{day}::date::timestamp AT TIME ZONE '{TIME_ZONE}'"
-
-
-def _day_end(day: str) -> str:
-    return f"({day}::date + 1)::timestamp AT TIME ZONE '{TIME_ZONE}'"
-
-
 async def delivery_rows(
     conn: Queryable,
     reader: Reader,
@@ -153,16 +162,10 @@ async def delivery_rows(
     """One page of outbound SMS matching the filters, in the order asked, as `reader` may see
     them, starting after the cursor."""
     where = _Where(reader.value)
-    if wanted.status is not None:
-        where.add("o.status = {}::text", wanted.status)
-    if wanted.official_id is not None:
-        where.add("o.official_id = {}::bigint", wanted.official_id)
-    if wanted.since is not None:
-        where.conditions.append(f"o.created_at >= {_day_start(where.param(wanted.since))}")
-    if wanted.until is not None:
-        where.conditions.append(f"o.created_at < {_day_end(where.param(wanted.until))}")
-    if wanted.changed_since is not None:
-        where.add("o.updated_at >= {}::timestamptz", wanted.changed_since)
+    where.given("o.status = {}::text", wanted.status)
+    where.given("o.official_id = {}::bigint", wanted.official_id)
+    where.days("o.created_at", wanted.since, wanted.until)
+    where.given("o.updated_at >= {}::timestamptz", wanted.changed_since)
     if wanted.stuck:
         where.add(f"o.status = 'sent' AND o.updated_at < now() - interval '{STUCK_AFTER}'")
     if wanted.dead:
@@ -258,18 +261,13 @@ def _tip_where(wanted: TipFilter) -> _Where:
         ("t.assigned_account", wanted.assigned_account),
         ("t.holder", wanted.holder),
     ):
-        if value is not None:
-            where.add(column + " = {}::text", value)
-    if wanted.since is not None:
-        where.conditions.append(f"t.created_at >= {_day_start(where.param(wanted.since))}")
-    if wanted.until is not None:
-        where.conditions.append(f"t.created_at < {_day_end(where.param(wanted.until))}")
-    if wanted.filed_since is not None:
-        where.add("t.created_at >= {}::timestamptz", wanted.filed_since)
+        where.given(column + " = {}::text", value)
+    where.days("t.created_at", wanted.since, wanted.until)
+    where.given("t.created_at >= {}::timestamptz", wanted.filed_since)
     if wanted.overdue:
         where.add(f"t.due_on < (now() AT TIME ZONE '{TIME_ZONE}')::date AND {_OPEN}")
-    if wanted.text:
-        where.add("t.search_text @@ websearch_to_tsquery('indonesian', {}::text)", wanted.text)
+    search = "t.search_text @@ websearch_to_tsquery('indonesian', {}::text)"
+    where.given(search, wanted.text or None)
     where.area("t", wanted.area)
     return where
 

@@ -57,6 +57,13 @@ async def many_tips(conn: asyncpg.Connection, count: int, same_moment_every: int
     )
 
 
+async def three_alerted_tips(conn: asyncpg.Connection) -> None:
+    """Three tips filed as the USSD service does: receipt SMS and alerts in the outbox."""
+    await load_sample_officials(conn)
+    for i in range(3):
+        await file_test_tip(conn, f"ussd:three-{i}")
+
+
 async def walk_tips(conn: asyncpg.Connection, order: Order, limit: int) -> list[int]:
     """Every tip id the list shows, page after page through the cursor."""
     seen: list[int] = []
@@ -155,16 +162,25 @@ class TestFilters:
         assert all(parse_qs(urlsplit(link).query)["category"] == ["visa"] for link in links)
 
 
+PAYING = "Disuruh bayar 5 juta dulu"
+
+
+@pytest.fixture
+async def paying_tip(conn: asyncpg.Connection) -> str:
+    """A Pontang tip that says "bayar" (its receipt), beside one that does not."""
+    await load_sample_officials(conn)
+    receipt = await file_test_tip(conn, "ussd:paying", description=PAYING)
+    await file_test_tip(conn, "ussd:passport", description="Paspor ditahan calo")
+    return receipt
+
+
 class TestTextSearch:
     async def test_inflected_word_finds_its_stem(
-        self, client: TestClient, conn: asyncpg.Connection
+        self, conn: asyncpg.Connection, paying_tip: str
     ) -> None:
         """Searching "membayar" finds a tip that says "bayar" (Indonesian stemming)."""
-        await load_sample_officials(conn)
-        found = await file_test_tip(conn, "ussd:s1", description="Disuruh bayar 5 juta dulu")
-        await file_test_tip(conn, "ussd:s2", description="Paspor ditahan calo")
         page = await tip_rows(conn, TipFilter(text="membayar"), Order.NEWEST, 50)
-        assert [found] == [r.receipt for r in page.rows]
+        assert [paying_tip] == [r.receipt for r in page.rows]
 
     async def test_agency_name_is_searched(self, conn: asyncpg.Connection) -> None:
         """A word of the agency name a tip names finds it."""
@@ -179,43 +195,34 @@ class TestTextSearch:
         ]
 
     async def test_search_stays_inside_the_area(
-        self, client: TestClient, conn: asyncpg.Connection
+        self, client: TestClient, conn: asyncpg.Connection, paying_tip: str
     ) -> None:
         """A Tirtayasa investigator searching a Pontang tip's word finds nothing."""
-        await load_sample_officials(conn)
-        await file_test_tip(conn, "ussd:a1", description="Disuruh bayar 5 juta dulu")
         await sign_in_area(client, conn, "investigator", TIRTAYASA)
         page = await (await client.get("/console/tips?q=membayar")).text()
         assert [] == _RECEIPT_ROW.findall(page)
 
     async def test_console_search_finds_inside_the_area(
-        self, client: TestClient, conn: asyncpg.Connection
+        self, client: TestClient, conn: asyncpg.Connection, paying_tip: str
     ) -> None:
         """A Pontang investigator's search finds the Pontang tip by an inflected word."""
-        await load_sample_officials(conn)
-        receipt = await file_test_tip(conn, "ussd:a2", description="Disuruh bayar 5 juta dulu")
-        await file_test_tip(conn, "ussd:a3", description="Paspor ditahan")
         await sign_in_area(client, conn, "investigator", PONTANG)
         page = await (await client.get("/console/tips?q=membayar")).text()
-        assert [receipt] == _RECEIPT_ROW.findall(page)
+        assert [paying_tip] == _RECEIPT_ROW.findall(page)
 
     async def test_purged_tip_is_not_found_by_its_old_text(
-        self, client: TestClient, conn: asyncpg.Connection
+        self, conn: asyncpg.Connection, paying_tip: str
     ) -> None:
         """After retention purges a tip's text, its old words find nothing."""
-        await load_sample_officials(conn)
-        await file_test_tip(conn, "ussd:p1", description="Disuruh bayar 5 juta dulu")
         await conn.execute("UPDATE tips SET created_at = now() - interval '400 days'")
         await purge(conn, 365, 30)
         page = await tip_rows(conn, TipFilter(text="bayar"), Order.NEWEST, 50)
         assert [] == page.rows
 
     async def test_operator_cannot_search_text(
-        self, client: TestClient, conn: asyncpg.Connection
+        self, client: TestClient, conn: asyncpg.Connection, paying_tip: str
     ) -> None:
         """An operator's text search is refused (403: the tips list is not theirs at all)."""
-        await load_sample_officials(conn)
-        await file_test_tip(conn, "ussd:o1", description="Disuruh bayar 5 juta dulu")
         await sign_in(client, conn, "operator")
         response = await client.get("/console/tips?q=bayar")
         assert (403, []) == (response.status, _RECEIPT_ROW.findall(await response.text()))
@@ -290,9 +297,7 @@ class TestApiPages:
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
         """/api/v1/delivery by 2 lists every outbound SMS once, least recently changed first."""
-        await load_sample_officials(conn)
-        for i in range(3):
-            await file_test_tip(conn, f"ussd:d{i}")
+        await three_alerted_tips(conn)
         await conn.execute("UPDATE outbox SET updated_at = timestamptz '2026-12-01 09:00+07'")
         await add_api_token(conn, TOKEN, "lists")
         rows = await conn.fetch("SELECT id FROM outbox ORDER BY updated_at, id")
@@ -306,9 +311,7 @@ class TestDeliveryLog:
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
         """The console's order (newest first) by 3 gives every SMS once, ties included."""
-        await load_sample_officials(conn)
-        for i in range(3):
-            await file_test_tip(conn, f"ussd:w{i}")
+        await three_alerted_tips(conn)
         await conn.execute("UPDATE outbox SET created_at = timestamptz '2026-12-01 09:00+07'")
         seen, cursor = [], None
         while True:
@@ -327,9 +330,7 @@ class TestDeliveryLog:
     ) -> None:
         """The CSV export holds every SMS even when it takes many queries of 2 rows."""
         monkeypatch.setattr(delivery_pages, "CSV_PAGE", 2)
-        await load_sample_officials(conn)
-        for i in range(3):
-            await file_test_tip(conn, f"ussd:x{i}")
+        await three_alerted_tips(conn)
         await sign_in(client, conn, "operator")
         response = await client.get("/console/delivery.csv")
         lines = list(csv.reader(io.StringIO(await response.text())))[1:]
