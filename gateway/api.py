@@ -21,6 +21,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
+from typing import Any
 
 import orjson
 import structlog
@@ -29,6 +30,7 @@ from aiohttp import web
 from gateway import keys
 from storage.areas import area_of
 from storage.db import DATABASE_ERRORS
+from storage.keyset import Cursor, Page, decode_cursor, encode_cursor
 from storage.reads import (
     OUTBOX_STATUSES,
     DeliveryFilter,
@@ -204,6 +206,21 @@ def _limit(params: dict[str, str]) -> int:
     return int(raw)
 
 
+def _cursor(params: dict[str, str]) -> Cursor | None:
+    raw = params.get("cursor")
+    if raw is None:
+        return None
+    cursor = decode_cursor(raw)
+    if cursor is None:
+        raise _error(web.HTTPBadRequest, "cursor: the next_cursor of a previous page, unchanged")
+    return cursor
+
+
+def _next(page: Page[Any]) -> str | None:
+    """The token for the page after this one (same filters), None after the last."""
+    return encode_cursor(page.next) if page.next else None
+
+
 def _masked(text: str) -> str:
     return _NUMBER_LIKE.sub("[number]", text)
 
@@ -218,16 +235,16 @@ def _delivery_json(row: DeliveryRow) -> Json:
 
 async def delivery(request: web.Request, client: ApiClient) -> Json:
     """GET /api/v1/delivery: the outbound SMS log, least recently changed first."""
-    params = _params(request, ("status", "since", "limit"))
+    params = _params(request, ("status", "since", "limit", "cursor"))
     wanted = DeliveryFilter(
         status=_choice(params, "status", OUTBOX_STATUSES),
         changed_since=_since(params),
         area=area_of(client.area),
     )
-    items = await delivery_rows(
-        request.app[keys.POOL], Reader.API, wanted, Order.OLDEST, _limit(params)
+    page = await delivery_rows(
+        request.app[keys.POOL], Reader.API, wanted, Order.OLDEST, _limit(params), _cursor(params)
     )
-    return {"items": [_delivery_json(i) for i in items]}
+    return {"items": [_delivery_json(i) for i in page.rows], "next_cursor": _next(page)}
 
 
 async def delivery_detail(request: web.Request, client: ApiClient) -> Json:
@@ -249,7 +266,7 @@ async def delivery_detail(request: web.Request, client: ApiClient) -> Json:
 
 async def tips(request: web.Request, client: ApiClient) -> Json:
     """GET /api/v1/tips: tips of the token's area without their content, oldest first."""
-    params = _params(request, ("status", "category", "kecamatan", "since", "limit"))
+    params = _params(request, ("status", "category", "kecamatan", "since", "limit", "cursor"))
     kecamatan = params.get("kecamatan")
     if kecamatan is not None and not _KECAMATAN_CODE.fullmatch(kecamatan):
         raise _error(web.HTTPBadRequest, "kecamatan: a Kemendagri code such as 36.04.12")
@@ -260,8 +277,9 @@ async def tips(request: web.Request, client: ApiClient) -> Json:
         filed_since=_since(params),
         area=area_of(client.area),
     )
-    items = await tip_rows(request.app[keys.POOL], wanted, Order.OLDEST, _limit(params))
-    return {"items": [_fields(i, TIP_FIELDS) for i in items]}
+    pool = request.app[keys.POOL]
+    page = await tip_rows(pool, wanted, Order.OLDEST, _limit(params), _cursor(params))
+    return {"items": [_fields(i, TIP_FIELDS) for i in page.rows], "next_cursor": _next(page)}
 
 
 async def tip_detail(request: web.Request, client: ApiClient) -> Json:

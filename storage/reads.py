@@ -10,7 +10,10 @@ its tip's receipt reach the console only (the page shows them only to roles that
 auditing the read), never the API; the console gets a resident SMS's cause without the session it
 names. No function returns a recipient or a tip's content: that is read only through
 storage.tips.read_tip, which audits the read. A thread is read only after such a read.
-Console days are Kabupaten Serang's (WIB). One statement per function.
+Console days are Kabupaten Serang's (WIB). One statement per function. Long lists come a page at a
+time after a cursor (storage.keyset), their WHERE built from only the filters given, so each page
+is an index range scan (benchmarks/case_lists.py); tips' text is searched through the stored
+`search_text` (Indonesian stemming) by callers that may read tips.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from enum import StrEnum
 
 from storage.areas import EVERYWHERE, Area, area_condition
 from storage.db import Queryable
+from storage.keyset import Cursor, Page, paged
 from ussd_menus.cases import CLOSED
 
 TIME_ZONE = "Asia/Jakarta"
@@ -90,38 +94,90 @@ _DELIVERY = (
 )
 # An SMS about no tip is anyone's; one about a tip only its area's.
 _ABOUT_AREA = "(o.tip_id IS NULL OR {})"
-_DELIVERY_ORDER = {Order.NEWEST: "o.id DESC", Order.OLDEST: "o.updated_at, o.id"}
+# Per order: the moment the list is sorted by, the ORDER BY, and the keyset comparison.
+_DELIVERY_KEY = {Order.NEWEST: "created_at", Order.OLDEST: "updated_at"}
+_DELIVERY_ORDER = {
+    Order.NEWEST: "o.created_at DESC, o.id DESC",
+    Order.OLDEST: "o.updated_at, o.id",
+}
+_AFTER = {Order.NEWEST: "<", Order.OLDEST: ">"}
+
+
+class _Where:
+    """A WHERE clause of only the filters given, each value a numbered parameter: the planner
+    sees the real condition (and its index), not `$n IS NULL OR ...` for every filter."""
+
+    def __init__(self, *args: object) -> None:
+        self.args = list(args)
+        self.conditions: list[str] = []
+
+    def param(self, value: object) -> str:
+        """The placeholder of a new parameter."""
+        self.args.append(value)
+        return f"${len(self.args)}"
+
+    def add(self, condition: str, *values: object) -> None:
+        """A condition whose `{}` are replaced by the values' placeholders, in order."""
+        self.conditions.append(condition.format(*(self.param(v) for v in values)))
+
+    def days(self, column: str, since: date | None, until: date | None) -> None:
+        """The moment `column` on or after the WIB day `since` and on or before `until`."""
+        if since is not None:
+            start = f"{self.param(since)}::date::timestamp AT TIME ZONE '{TIME_ZONE}'"
+            self.conditions.append(f"{column} >= {start}")
+        if until is not None:
+            end = f"({self.param(until)}::date + 1)::timestamp AT TIME ZONE '{TIME_ZONE}'"
+            self.conditions.append(f"{column} < {end}")
+
+    def given(self, condition: str, value: object) -> None:
+        """The condition on one value, unless the value is None (that filter is not asked)."""
+        if value is not None:
+            self.add(condition, value)
+
+    def area(self, alias: str, area: Area, wrap: str = "{}") -> None:
+        """The area's one SQL test (storage.areas), unless the area is the whole regency."""
+        if not area.regency:
+            k, d = self.param(area.kecamatan_code), self.param(area.desa_name)
+            self.conditions.append(wrap.format(area_condition(alias, int(k[1:]), int(d[1:]))))
+
+    def after(self, columns: str, order: Order, cursor: Cursor | None, cast: str) -> None:
+        """Rows strictly after the cursor in the list's order."""
+        if cursor is not None:
+            at, row = self.param(cursor.at), self.param(cursor.id)
+            self.conditions.append(f"({columns}) {_AFTER[order]} ({at}::{cast}, {row}::bigint)")
+
+    def sql(self) -> str:
+        """The WHERE clause (empty when nothing filters)."""
+        return " WHERE " + " AND ".join(self.conditions) if self.conditions else ""
 
 
 async def delivery_rows(
-    conn: Queryable, reader: Reader, wanted: DeliveryFilter, order: Order, limit: int
-) -> list[DeliveryRow]:
-    """Outbound SMS matching the filters, in the order asked, as `reader` may see them."""
-    rows = await conn.fetch(
-        _DELIVERY + " WHERE ($2::text IS NULL OR o.status = $2)"
-        " AND ($3::bigint IS NULL OR o.official_id = $3)"
-        f" AND ($4::date IS NULL OR o.created_at >= $4::date::timestamp AT TIME ZONE '{TIME_ZONE}')"
-        " AND ($5::date IS NULL"
-        f"  OR o.created_at < ($5::date + 1)::timestamp AT TIME ZONE '{TIME_ZONE}')"
-        " AND ($6::timestamptz IS NULL OR o.updated_at >= $6)"
-        " AND (NOT $7::boolean OR (o.status = 'sent'"
-        f"  AND o.updated_at < now() - interval '{STUCK_AFTER}'))"
-        " AND (NOT $8::boolean OR o.status = 'dead')"
-        f" AND {_ABOUT_AREA.format(area_condition('t', 10, 11))}"
-        f" ORDER BY {_DELIVERY_ORDER[order]} LIMIT $9",
-        reader.value,
-        wanted.status,
-        wanted.official_id,
-        wanted.since,
-        wanted.until,
-        wanted.changed_since,
-        wanted.stuck,
-        wanted.dead,
-        limit,
-        wanted.area.kecamatan_code,
-        wanted.area.desa_name,
-    )
-    return [DeliveryRow(**dict(r)) for r in rows]
+    conn: Queryable,
+    reader: Reader,
+    wanted: DeliveryFilter,
+    order: Order,
+    limit: int,
+    after: Cursor | None = None,
+) -> Page[DeliveryRow]:
+    """One page of outbound SMS matching the filters, in the order asked, as `reader` may see
+    them, starting after the cursor."""
+    where = _Where(reader.value)
+    where.given("o.status = {}::text", wanted.status)
+    where.given("o.official_id = {}::bigint", wanted.official_id)
+    where.days("o.created_at", wanted.since, wanted.until)
+    where.given("o.updated_at >= {}::timestamptz", wanted.changed_since)
+    if wanted.stuck:
+        where.add(f"o.status = 'sent' AND o.updated_at < now() - interval '{STUCK_AFTER}'")
+    if wanted.dead:
+        where.add("o.status = 'dead'")
+    where.area("t", wanted.area, _ABOUT_AREA)
+    key = _DELIVERY_KEY[order]
+    where.after(f"o.{key}, o.id", order, after, "timestamptz")
+    limited = f" ORDER BY {_DELIVERY_ORDER[order]} LIMIT {where.param(limit + 1)}"
+    rows = await conn.fetch(_DELIVERY + where.sql() + limited, *where.args)
+    page = [DeliveryRow(**dict(r)) for r in rows]
+    last = page[limit - 1] if len(page) > limit else None
+    return paged(page, limit, Cursor(getattr(last, key), last.id) if last else None)
 
 
 async def delivery_row(
@@ -158,7 +214,8 @@ async def delivery_events(conn: Queryable, outbox_id: int) -> list[DeliveryEvent
 @dataclass(frozen=True, slots=True)
 class TipFilter:
     """The tips list's filters; None means any. `since`/`until` are WIB days of filing (the
-    console's), `filed_since` a moment (the API's)."""
+    console's), `filed_since` a moment (the API's). `text` searches what tips say: only for
+    readers who may read tips (the caller decides; an operator's search would leak content)."""
 
     status: str | None = None
     category: str | None = None
@@ -170,12 +227,15 @@ class TipFilter:
     area: Area = EVERYWHERE  # the reader's: tips outside it are never listed
     assigned_account: str | None = None  # "my cases": assigned to this console account
     overdue: bool = False  # open cases whose due date has passed (WIB)
+    holder: str | None = None  # the agency (or tier) holding the case now
+    text: str | None = None  # web search syntax, Indonesian stemming (storage: tips.search_text)
 
 
 @dataclass(frozen=True, slots=True)
 class TipRow:
     """A tip in the list: what it is about, never what it says."""
 
+    id: int  # for the next page's cursor only
     receipt: str
     created_at: datetime
     category: str
@@ -183,46 +243,53 @@ class TipRow:
     kecamatan_name: str | None
     status: str
     channel: str
+    holder: str
     held: int  # officials' messages waiting for a reviewer (they ask who the reporter is)
 
 
 _TIP_ORDER = {Order.NEWEST: "t.created_at DESC, t.id DESC", Order.OLDEST: "t.created_at, t.id"}
+_OPEN = f"t.status NOT IN ({', '.join(repr(c) for c in sorted(CLOSED))})"
 
 
-async def tip_rows(conn: Queryable, wanted: TipFilter, order: Order, limit: int) -> list[TipRow]:
-    """Tips matching the filters, in the order asked."""
+def _tip_where(wanted: TipFilter) -> _Where:
+    where = _Where()
+    for column, value in (
+        ("t.status", wanted.status),
+        ("t.category", wanted.category),
+        ("t.kecamatan_code", wanted.kecamatan_code),
+        ("t.receipt", wanted.receipt),
+        ("t.assigned_account", wanted.assigned_account),
+        ("t.holder", wanted.holder),
+    ):
+        where.given(column + " = {}::text", value)
+    where.days("t.created_at", wanted.since, wanted.until)
+    where.given("t.created_at >= {}::timestamptz", wanted.filed_since)
+    if wanted.overdue:
+        where.add(f"t.due_on < (now() AT TIME ZONE '{TIME_ZONE}')::date AND {_OPEN}")
+    search = "t.search_text @@ websearch_to_tsquery('indonesian', {}::text)"
+    where.given(search, wanted.text or None)
+    where.area("t", wanted.area)
+    return where
+
+
+async def tip_rows(
+    conn: Queryable, wanted: TipFilter, order: Order, limit: int, after: Cursor | None = None
+) -> Page[TipRow]:
+    """One page of tips matching the filters, in the order asked, starting after the cursor."""
+    where = _tip_where(wanted)
+    where.after("t.created_at, t.id", order, after, "timestamptz")
     rows = await conn.fetch(
-        "SELECT t.receipt, t.created_at, t.category, t.kecamatan_code, k.name AS kecamatan_name,"
-        " t.status, t.channel, (SELECT count(*)::int FROM tip_messages m WHERE m.tip_id = t.id"
+        "SELECT t.id, t.receipt, t.created_at, t.category, t.kecamatan_code,"
+        " k.name AS kecamatan_name, t.status, t.channel, t.holder,"
+        " (SELECT count(*)::int FROM tip_messages m WHERE m.tip_id = t.id"
         "  AND m.review = 'held') AS held"
-        " FROM tips t LEFT JOIN kecamatan k ON k.code = t.kecamatan_code"
-        " WHERE ($1::text IS NULL OR t.status = $1)"
-        " AND ($2::text IS NULL OR t.category = $2)"
-        " AND ($3::text IS NULL OR t.kecamatan_code = $3)"
-        f" AND ($4::date IS NULL OR t.created_at >= $4::date::timestamp AT TIME ZONE '{TIME_ZONE}')"
-        " AND ($5::date IS NULL"
-        f"  OR t.created_at < ($5::date + 1)::timestamp AT TIME ZONE '{TIME_ZONE}')"
-        " AND ($6::timestamptz IS NULL OR t.created_at >= $6)"
-        " AND ($8::text IS NULL OR t.receipt = $8)"
-        f" AND {area_condition('t', 9, 10)}"
-        " AND ($11::text IS NULL OR t.assigned_account = $11)"
-        f" AND (NOT $12::boolean OR (t.due_on < (now() AT TIME ZONE '{TIME_ZONE}')::date"
-        f"  AND t.status NOT IN ({', '.join(repr(c) for c in sorted(CLOSED))})))"
-        f" ORDER BY {_TIP_ORDER[order]} LIMIT $7",
-        wanted.status,
-        wanted.category,
-        wanted.kecamatan_code,
-        wanted.since,
-        wanted.until,
-        wanted.filed_since,
-        limit,
-        wanted.receipt,
-        wanted.area.kecamatan_code,
-        wanted.area.desa_name,
-        wanted.assigned_account,
-        wanted.overdue,
+        f" FROM tips t LEFT JOIN kecamatan k ON k.code = t.kecamatan_code{where.sql()}"
+        f" ORDER BY {_TIP_ORDER[order]} LIMIT {where.param(limit + 1)}",
+        *where.args,
     )
-    return [TipRow(**dict(r)) for r in rows]
+    page = [TipRow(**dict(r)) for r in rows]
+    last = page[limit - 1] if len(page) > limit else None
+    return paged(page, limit, Cursor(last.created_at, last.id) if last else None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from urllib.parse import urlencode
@@ -27,10 +28,12 @@ from gateway.console.auth import ROLES_ALL, ROLES_TIPS, SESSION_KEY, require, se
 from gateway.console.params import query_choice, query_date, query_flag, query_int
 from gateway.console.render import WIB, render
 from gateway.console.texts import ct
+from gateway.page_security import harden
 from gateway.phones import mask
 from storage.alerts import release_held
 from storage.budgets import abuse_gauges
 from storage.csv_files import csv_cell
+from storage.keyset import Cursor, decode_cursor, encode_cursor
 from storage.officials import load_officials
 from storage.outbox import retry_dead
 from storage.reads import (
@@ -51,8 +54,8 @@ log = structlog.get_logger()
 ROLES_RETRY = frozenset({"operator", "admin"})
 ROLES_RELEASE = frozenset({"admin"})
 STATUSES = OUTBOX_STATUSES
-PAGE_ROWS = 500
-CSV_ROWS = 100_000
+PAGE_ROWS = 50
+CSV_PAGE = 1000  # rows per query while streaming the CSV
 CSV_COLUMNS = (
     "id",
     "created_at",
@@ -92,13 +95,18 @@ def _query_string(wanted: DeliveryFilter) -> str:
 
 @require(ROLES_ALL)
 async def delivery_log(request: web.Request) -> web.Response:
-    """GET /console/delivery: the filtered log, newest first."""
+    """GET /console/delivery: one page of the filtered log, newest first. A cursor that is not
+    one this page made is ignored (the first page, with a message), never an error."""
     pool = request.app[keys.POOL]
     wanted = _filters(request)
-    rows = await delivery_rows(pool, Reader.CONSOLE, wanted, Order.NEWEST, PAGE_ROWS)
+    raw_cursor = request.query.get("after", "")
+    cursor = decode_cursor(raw_cursor)
+    page = await delivery_rows(pool, Reader.CONSOLE, wanted, Order.NEWEST, PAGE_ROWS, cursor)
     officials = sorted(await load_officials(pool), key=lambda o: o.name.casefold())
     budgets = await abuse_gauges(pool)
     per_hour = request.app[keys.CONFIG].sms_per_hour
+    query = _query_string(wanted)
+    after = f"after={encode_cursor(page.next)}" if page.next else ""
     return render(
         request,
         "delivery.html",
@@ -107,12 +115,13 @@ async def delivery_log(request: web.Request) -> web.Response:
         held_alerts=budgets.held_alerts,
         can_release=request[SESSION_KEY].user.role in ROLES_RELEASE,
         released=request.query.get("released", ""),
-        rows=[replace(_shown(r), body=None, tip_receipt=None) for r in rows],  # never listed
+        rows=[replace(_shown(r), body=None, tip_receipt=None) for r in page.rows],  # never listed
         wanted=wanted,
         statuses=STATUSES,
         officials=officials,
-        query=_query_string(wanted),
-        limit=PAGE_ROWS,
+        query=query,
+        next_link=f"/console/delivery?{'&'.join(p for p in (query, after) if p)}" if after else "",
+        bad_cursor=bool(raw_cursor) and cursor is None,
     )
 
 
@@ -122,35 +131,53 @@ def _shown(row: DeliveryRow) -> DeliveryRow:
 
 
 @require(ROLES_ALL)
-async def delivery_csv(request: web.Request) -> web.Response:
-    """GET /console/delivery.csv: the filtered log as CSV, safe to open in a spreadsheet."""
+async def delivery_csv(request: web.Request) -> web.StreamResponse:
+    """GET /console/delivery.csv: every row of the filtered log as CSV, safe to open in a
+    spreadsheet; streamed page by page (keyset), so no row limit and no whole log in memory."""
     session = request[SESSION_KEY]
-    rows = await delivery_rows(
-        request.app[keys.POOL], Reader.CONSOLE, _filters(request), Order.NEWEST, CSV_ROWS
+    pool = request.app[keys.POOL]
+    wanted = _filters(request)
+    stamp = datetime.now(WIB).strftime("%Y%m%d-%H%M")
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="sms-delivery-{stamp}.csv"',
+        }
     )
+    harden(response)  # streamed: the guard cannot add the page headers afterwards
+    await response.prepare(request)
+    resident = ct("resident", session.lang)
+    await response.write(_csv_lines([CSV_COLUMNS]))
+    cursor: Cursor | None = None
+    while True:
+        page = await delivery_rows(pool, Reader.CONSOLE, wanted, Order.NEWEST, CSV_PAGE, cursor)
+        await response.write(_csv_lines(_csv_values(r, resident) for r in page.rows))
+        if page.next is None:
+            break
+        cursor = page.next
+    await response.write_eof()
+    return response
+
+
+def _csv_values(row: DeliveryRow, resident: str) -> tuple[object, ...]:
+    return (
+        row.id,
+        _iso(row.created_at),
+        _iso(row.updated_at),
+        row.status,
+        row.official_name if row.recipient_kind == "official" else resident,
+        row.cause,
+        row.attempts,
+        mask(row.last_error),
+    )
+
+
+def _csv_lines(rows: Iterable[Sequence[object]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    resident = ct("resident", session.lang)
-    for row in rows:
-        values: tuple[object, ...] = (
-            row.id,
-            _iso(row.created_at),
-            _iso(row.updated_at),
-            row.status,
-            row.official_name if row.recipient_kind == "official" else resident,
-            row.cause,
-            row.attempts,
-            mask(row.last_error),
-        )
+    for values in rows:
         writer.writerow([csv_cell(v) for v in values])
-    stamp = datetime.now(WIB).strftime("%Y%m%d-%H%M")
-    return web.Response(
-        text=out.getvalue(),
-        content_type="text/csv",
-        charset="utf-8",
-        headers={"Content-Disposition": f'attachment; filename="sms-delivery-{stamp}.csv"'},
-    )
+    return out.getvalue().encode("utf-8")
 
 
 def _iso(moment: datetime) -> str:

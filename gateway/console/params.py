@@ -34,3 +34,12 @@ def query_int(request: web.Request, name: str) -> int | None:
 def query_flag(request: web.Request, name: str) -> bool:
     """A checked checkbox."""
     return request.query.get(name, "") in ("1", "on", "true")
+
+
+MAX_TEXT = 200
+
+
+def query_text(request: web.Request, name: str) -> str | None:
+    """Words to search for (trimmed, at most MAX_TEXT characters), or None."""
+    value = request.query.get(name, "").strip()[:MAX_TEXT]
+    return value or None

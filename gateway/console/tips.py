@@ -12,13 +12,15 @@ reporter or rejects it (POST with the CSRF token; the decision is stored with th
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import structlog
 from aiohttp import web
 
 from gateway import keys
 from gateway.console.auth import ROLES_TIPS, SESSION_KEY, Handler, require, session_area
 from gateway.console.cases import SETTABLE
-from gateway.console.params import query_choice, query_date
+from gateway.console.params import query_choice, query_date, query_text
 from gateway.console.render import render
 from storage.cases import (
     agency_codes,
@@ -28,6 +30,7 @@ from storage.cases import (
     case_in_area,
 )
 from storage.conflicts import case_conflict
+from storage.keyset import Cursor, decode_cursor, encode_cursor
 from storage.reads import Order, TipFilter, tip_alerts, tip_rows, tip_thread
 from storage.regions import load_kecamatan
 from storage.tips import CATEGORIES, read_tip, review_message
@@ -35,17 +38,19 @@ from ussd_menus.cases import CLOSED, MOVES, STATUSES
 from ussd_menus.receipts import parse_receipt, show_receipt
 
 log = structlog.get_logger()
-PAGE_ROWS = 500
+PAGE_ROWS = 50
 PURPOSE = "console"
 
 
 @require(ROLES_TIPS)
 async def tips_list(request: web.Request) -> web.Response:
-    """GET /console/tips: tips of the account's area by the filters (a receipt among
-    them), newest first; no content."""
+    """GET /console/tips: one page of the tips of the account's area by the filters (a
+    receipt and words of the text among them), newest first; no content. A cursor that is not
+    one this page made is ignored (the first page, with a message), never an error."""
     pool = request.app[keys.POOL]
     area = session_area(request)
     kecamatan = [k for k in await load_kecamatan(pool) if area.kecamatan_code in (None, k.code)]
+    holders = await agency_codes(pool)
     wanted = TipFilter(
         status=query_choice(request, "status", STATUSES),
         category=query_choice(request, "category", CATEGORIES),
@@ -56,19 +61,33 @@ async def tips_list(request: web.Request) -> web.Response:
         area=area,
         assigned_account=request[SESSION_KEY].user.name if request.query.get("mine") else None,
         overdue=bool(request.query.get("overdue")),
+        holder=query_choice(request, "holder", holders),
+        text=query_text(request, "q"),
     )
-    rows = await tip_rows(pool, wanted, Order.NEWEST, PAGE_ROWS)
+    raw_cursor = request.query.get("after", "")
+    cursor = decode_cursor(raw_cursor)
+    page = await tip_rows(pool, wanted, Order.NEWEST, PAGE_ROWS, cursor)
     return render(
         request,
         "tips.html",
-        rows=rows,
+        rows=page.rows,
         wanted=wanted,
         statuses=STATUSES,
         categories=CATEGORIES,
         kecamatan=kecamatan,
+        holders=holders,
         show_receipt=show_receipt,
-        limit=PAGE_ROWS,
+        next_link=_next_link(request, page.next),
+        bad_cursor=bool(raw_cursor) and cursor is None,
     )
+
+
+def _next_link(request: web.Request, cursor: Cursor | None) -> str:
+    """The same filters, starting after the cursor; empty on the last page."""
+    if cursor is None:
+        return ""
+    params = [(k, v) for k, v in request.query.items() if k != "after" and v]
+    return f"{request.path}?{urlencode([*params, ('after', encode_cursor(cursor))])}"
 
 
 @require(ROLES_TIPS)
