@@ -51,53 +51,59 @@ def area_scope(area: Area) -> Scope:
     return Scope(codes, area.desa_name)
 
 
-# $1 kecamatan codes (NULL: the regency), $2 desa name, $3 holder, $4 since, $5 until, $6 names.
-_FIGURES = (
-    "WITH scoped AS MATERIALIZED ("
-    " SELECT t.id, t.status, t.created_at, t.updated_at, t.due_on, t.agency_name,"
-    "  t.agency_licence FROM tips t"
-    " WHERE ($1::text[] IS NULL OR t.kecamatan_code = ANY($1::text[]))"
-    "  AND ($2::text IS NULL OR lower(btrim(t.desa)) = lower($2::text))"
-    "  AND ($3::text IS NULL OR t.holder = $3::text)),"
-    " closing AS ("
-    "  SELECT s.status, CASE WHEN s.status IN (" + _CLOSED + ") AND s.updated_at >= $4"
-    "   THEN (SELECT max(e.at) FROM case_events e WHERE e.tip_id = s.id"
-    "    AND e.to_status = s.status AND e.from_status <> s.status) END AS closed_at"
-    "  FROM scoped s)"
-    " SELECT"
-    " (SELECT count(*) FROM scoped WHERE created_at >= $4 AND created_at < $5)::int AS new,"
-    " (SELECT count(*) FROM scoped WHERE status NOT IN (" + _CLOSED + "))::int AS open,"
-    " (SELECT count(*) FROM scoped s WHERE s.status NOT IN (" + _CLOSED + ") AND ("
-    f"  s.due_on < (now() AT TIME ZONE '{TIME_ZONE}')::date"
-    "  OR (s.status IN (" + _TAKEN_BY_NOBODY + ") AND EXISTS (SELECT 1 FROM alerts a"
-    "   WHERE a.tip_id = s.id AND a.acknowledged_at IS NULL AND a.handed_over_at IS NULL"
-    "   AND a.ack_due_at < now()))))::int AS overdue,"
-    " ARRAY(SELECT c.status || ':' || count(*) FROM closing c"
-    "  WHERE c.closed_at >= $4 AND c.closed_at < $5 GROUP BY c.status) AS closed,"
-    " ARRAY(SELECT mode() WITHIN GROUP (ORDER BY btrim(s.agency_name)) FROM scoped s"
-    "  WHERE s.created_at >= $4 AND s.created_at < $5 AND s.agency_licence IS NULL"
-    "  AND btrim(coalesce(s.agency_name, '')) <> ''"
-    "  GROUP BY lower(btrim(s.agency_name)) ORDER BY count(*) DESC, lower(btrim(s.agency_name))"
-    "  LIMIT $6) AS named,"
-    " ARRAY(SELECT mode() WITHIN GROUP (ORDER BY q.query) FROM agency_checks q"
-    "  WHERE NOT q.found AND q.checked_at >= $4 AND q.checked_at < $5"
-    "  GROUP BY q.query_key ORDER BY count(*) DESC, q.query_key LIMIT $6) AS checked"
-)
+def _in_scope(scope: Scope) -> tuple[str, list[object]]:
+    """The SQL test of a tip (alias t) in the scope, and its arguments ($4 on): only the
+    conditions the scope has, so each shape of scope gets its own plan using its indexes."""
+    tests, args = ["true"], list[object]()
+    if scope.kecamatan_codes is not None:
+        args.append(list(scope.kecamatan_codes))
+        tests.append(f"t.kecamatan_code = ANY(${len(args) + 3}::text[])")
+    if scope.desa_name is not None:
+        args.append(scope.desa_name)
+        tests.append(f"lower(btrim(t.desa)) = lower(${len(args) + 3}::text)")
+    if scope.holder is not None:
+        args.append(scope.holder)
+        tests.append(f"t.holder = ${len(args) + 3}::text")
+    return " AND ".join(tests), args
+
+
+def _figures_sql(where: str) -> str:
+    """The one statement of the figures ($1 since, $2 until, $3 how many names; the scope's
+    test `where`): each part reads only the tips it counts, through an index (filed in the
+    period; open; closed and changed since the period began)."""
+    in_period = "t.created_at >= $1 AND t.created_at < $2"
+    return (
+        "SELECT"
+        f" (SELECT count(*) FROM tips t WHERE {where} AND {in_period})::int AS new,"
+        " o.open, o.overdue,"
+        " ARRAY(SELECT c.status || ':' || count(*) FROM ("
+        "  SELECT t.status, (SELECT max(e.at) FROM case_events e WHERE e.tip_id = t.id"
+        "   AND e.to_status = t.status AND e.from_status <> t.status) AS closed_at"
+        f"  FROM tips t WHERE {where} AND t.status IN ({_CLOSED}) AND t.updated_at >= $1) c"
+        "  WHERE c.closed_at >= $1 AND c.closed_at < $2 GROUP BY c.status) AS closed,"
+        " ARRAY(SELECT mode() WITHIN GROUP (ORDER BY btrim(t.agency_name)) FROM tips t"
+        f"  WHERE {where} AND {in_period} AND t.agency_licence IS NULL"
+        "  AND btrim(coalesce(t.agency_name, '')) <> ''"
+        "  GROUP BY lower(btrim(t.agency_name)) ORDER BY count(*) DESC, lower(btrim(t.agency_name))"
+        "  LIMIT $3) AS named,"
+        " ARRAY(SELECT mode() WITHIN GROUP (ORDER BY q.query) FROM agency_checks q"
+        "  WHERE NOT q.found AND q.checked_at >= $1 AND q.checked_at < $2"
+        "  GROUP BY q.query_key ORDER BY count(*) DESC, q.query_key LIMIT $3) AS checked"
+        " FROM (SELECT count(*)::int AS open, count(*) FILTER (WHERE"
+        f"  t.due_on < (now() AT TIME ZONE '{TIME_ZONE}')::date"
+        f"  OR (t.status IN ({_TAKEN_BY_NOBODY}) AND EXISTS (SELECT 1 FROM alerts a"
+        "   WHERE a.tip_id = t.id AND a.acknowledged_at IS NULL AND a.handed_over_at IS NULL"
+        "   AND a.ack_due_at < now())))::int AS overdue"
+        f"  FROM tips t WHERE {where} AND t.status NOT IN ({_CLOSED})) o"
+    )
 
 
 async def rekap_figures(
     conn: Queryable, scope: Scope, since: datetime, until: datetime, names: int = 3
 ) -> Figures:
     """The digest's figures for the scope and the period [since, until)."""
-    row = await conn.fetchrow(
-        _FIGURES,
-        list(scope.kecamatan_codes) if scope.kecamatan_codes is not None else None,
-        scope.desa_name,
-        scope.holder,
-        since,
-        until,
-        names,
-    )
+    where, args = _in_scope(scope)
+    row = await conn.fetchrow(_figures_sql(where), since, until, names, *args)
     assert row is not None  # aggregates always answer one row
     closed = {s: int(n) for s, _, n in (c.partition(":") for c in row["closed"])}
     return Figures(

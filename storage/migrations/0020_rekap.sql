@@ -17,5 +17,11 @@ CREATE TABLE rekap_requests (
     answered_at timestamptz NOT NULL
 );
 
--- The digest reads one area's tips by kecamatan, and closed cases by when they closed.
+-- The digest reads an area's tips filed in a week, its open cases, the cases closed lately and the
+-- names residents checked in a week, each through its own index (storage/rekap.py).
 CREATE INDEX tips_kecamatan_created ON tips (kecamatan_code, created_at);
+CREATE INDEX tips_open ON tips (kecamatan_code)
+    WHERE status NOT IN ('selesai_ditindak', 'tidak_terbukti', 'bukan_wewenang');
+CREATE INDEX tips_closed_updated ON tips (updated_at)
+    WHERE status IN ('selesai_ditindak', 'tidak_terbukti', 'bukan_wewenang');
+CREATE INDEX agency_checks_not_found_at ON agency_checks (checked_at) WHERE NOT found;
