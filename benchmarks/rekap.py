@@ -3,7 +3,7 @@ REKAP build time: how long the officials' digest (figures in one statement, stor
 its SMS text, ussd_menus/rekap.py) takes at --tips tips, for the whole regency and for a whole
 weekly round (every one of the 29 kecamatan and every agency in the sample directory).
 
-    .venv/bin/python benchmarks/rekap.py [--tips 100000] [--repeats 30]
+    .venv/bin/python benchmarks/rekap.py [--tips 100000] [--repeats 30] [--explain]
 
 A fresh embedded PostgreSQL in a temporary directory gets the migrations, the sample officials and
 --tips synthetic tips spread over the 29 kecamatan and the last year (statuses of every kind,
@@ -32,7 +32,7 @@ from storage.embedded import embedded_database_url
 from storage.migrate import migrate
 from storage.officials import import_officials, parse_officials
 from storage.regions import load_kecamatan
-from storage.rekap import Scope, rekap_figures
+from storage.rekap import Scope, _figures_sql, _in_scope, rekap_figures
 from storage.sample import sample_officials_csv
 from storage.tips import CATEGORIES
 from ussd_menus.rekap import rekap_text
@@ -112,7 +112,9 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
 
 
-async def measure(url: str, codes: list[str], repeats: int) -> list[tuple[str, int, list[float]]]:
+async def measure(
+    url: str, codes: list[str], repeats: int, explain: bool
+) -> list[tuple[str, int, list[float]]]:
     """(what, digests per build, timings) for the regency, one kecamatan, one weekly round."""
     conn = await asyncpg.connect(url)
     until = datetime.now(UTC)
@@ -129,11 +131,17 @@ async def measure(url: str, codes: list[str], repeats: int) -> list[tuple[str, i
             await one(scope)
 
     try:
+        if explain:
+            where, args = _in_scope(Scope(None))
+            plan = await conn.fetch(
+                "EXPLAIN ANALYZE " + _figures_sql(where), since, until, 3, *args
+            )
+            print("\n".join(r[0] for r in plan))
         return [
             ("whole regency", 1, await timed(repeats, lambda: one(Scope(None)))),
             ("one kecamatan", 1, await timed(repeats, lambda: one(Scope((codes[0],))))),
             (
-                "one agency (regency)",
+                "one agency (regency-wide, POLRES)",
                 1,
                 await timed(repeats, lambda: one(Scope(None, holder="POLRES"))),
             ),
@@ -160,6 +168,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     parser.add_argument("--tips", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--explain", action="store_true", help="print the regency's plan")
     args = parser.parse_args()
     data = Path(tempfile.mkdtemp(prefix="rekap-bench-"))
     try:
@@ -170,7 +179,7 @@ def main() -> None:
         codes = asyncio.run(fill(bench_db, args.tips))
         print(f"filled {args.tips} tips in {time.perf_counter() - started:.1f} s")
         load_before = os.getloadavg()
-        rows = asyncio.run(measure(bench_db, codes, args.repeats))
+        rows = asyncio.run(measure(bench_db, codes, args.repeats, args.explain))
         load_after = os.getloadavg()
     finally:
         shutil.rmtree(data, ignore_errors=True)
