@@ -32,7 +32,7 @@ from storage.embedded import embedded_database_url
 from storage.migrate import migrate
 from storage.officials import import_officials, parse_officials
 from storage.regions import load_kecamatan
-from storage.rekap import Scope, _figures_sql, _in_scope, rekap_figures
+from storage.rekap import Scope, figures_query, rekap_figures
 from storage.sample import sample_officials_csv
 from storage.tips import CATEGORIES
 from ussd_menus.rekap import rekap_text
@@ -132,10 +132,8 @@ async def measure(
 
     try:
         if explain:
-            where, args = _in_scope(Scope(None))
-            plan = await conn.fetch(
-                "EXPLAIN ANALYZE " + _figures_sql(where), since, until, 3, *args
-            )
+            sql, args = figures_query(Scope(None), since, until)
+            plan = await conn.fetch("EXPLAIN ANALYZE " + sql, *args)
             print("\n".join(r[0] for r in plan))
         return [
             ("whole regency", 1, await timed(repeats, lambda: one(Scope(None)))),

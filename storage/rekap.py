@@ -98,12 +98,20 @@ def _figures_sql(where: str) -> str:
     )
 
 
+def figures_query(
+    scope: Scope, since: datetime, until: datetime, names: int = 3
+) -> tuple[str, list[object]]:
+    """The figures' statement for this scope and its arguments (benchmarks EXPLAIN it)."""
+    where, args = _in_scope(scope)
+    return _figures_sql(where), [since, until, names, *args]
+
+
 async def rekap_figures(
     conn: Queryable, scope: Scope, since: datetime, until: datetime, names: int = 3
 ) -> Figures:
     """The digest's figures for the scope and the period [since, until)."""
-    where, args = _in_scope(scope)
-    row = await conn.fetchrow(_figures_sql(where), since, until, names, *args)
+    sql, args = figures_query(scope, since, until, names)
+    row = await conn.fetchrow(sql, *args)
     assert row is not None  # aggregates always answer one row
     closed = {s: int(n) for s, _, n in (c.partition(":") for c in row["closed"])}
     return Figures(
