@@ -3,7 +3,8 @@ REKAP, the officials' digest, wired: the weekly send (run by the outbox worker's
 next to escalation) and the answer to an official's `REKAP` by SMS.
 
 The weekly digest is due at a configured WIB weekday and hour (HOTLINE_REKAP_WEEKDAY, _HOUR;
-Monday 07:00 by default) and covers the 7 days before that moment. Each official's digest for a
+Monday 07:00 by default) and covers the 7 days before that moment; it is queued within a day of
+that moment or not at all. Each official's digest for a
 week is claimed by a unique row (storage/rekap.py claim_weekly) in the transaction that queues
 its SMS in the outbox, so several gateway processes running the loop queue it exactly once.
 """
@@ -31,6 +32,9 @@ from ussd_menus.rekap import rekap_text, rekap_wait
 
 log = structlog.get_logger()
 WEEK = timedelta(days=7)
+# A week's digest not queued within this long after it was due (the service was down, or was
+# installed mid-week) is skipped: last week's figures days late would only confuse.
+LATE_LIMIT = timedelta(days=1)
 
 
 def latest_due(now: datetime, weekday: int, hour: int) -> datetime:
@@ -51,9 +55,11 @@ async def _body(conn: Conn, recipient: Recipient, since: datetime, until: dateti
 
 
 async def send_weekly(pool: asyncpg.Pool, now: datetime, weekday: int, hour: int) -> int:
-    """Queue this week's digest for every official who has not had it; how many were queued.
-    Safe to run often and from several processes at once."""
+    """Queue this week's digest for every official who has not had it, up to LATE_LIMIT after it
+    was due; how many were queued. Safe to run often and from several processes at once."""
     until = latest_due(now, weekday, hour)
+    if now - until > LATE_LIMIT:
+        return 0
     week_of = until.date()
     queued = 0
     async with pool.acquire() as conn:

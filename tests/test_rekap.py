@@ -112,10 +112,17 @@ class TestFigures:
         assert (0, 0, ()) == (figures.new, sum(figures.closed.values()), figures.not_found_checked)
 
 
+def due_now() -> tuple[datetime, int, int]:
+    """A moment and the (ISO weekday, WIB hour) that make the weekly digest due an hour ago."""
+    now = datetime.now(UTC)
+    due = (now - timedelta(hours=1)).astimezone(WIB)
+    return now, due.isoweekday(), due.hour
+
+
 class TestWeeklySend:
     async def test_one_sms_per_official(self, gateway: Gateway, conn: asyncpg.Connection) -> None:
         """The weekly run queues one digest in the outbox for each active official."""
-        await send_weekly(gateway.client.server.app[keys.POOL], datetime.now(UTC), 1, 7)
+        await send_weekly(gateway.client.server.app[keys.POOL], *due_now())
         rows = await conn.fetch(
             "SELECT official_id, count(*) AS n FROM outbox WHERE cause LIKE 'rekap:%'"
             " GROUP BY official_id"
@@ -126,28 +133,33 @@ class TestWeeklySend:
     async def test_a_second_run_queues_none(self, gateway: Gateway) -> None:
         """Run again in the same week, it queues nothing."""
         pool = gateway.client.server.app[keys.POOL]
-        await send_weekly(pool, datetime.now(UTC), 1, 7)
-        assert 0 == await send_weekly(pool, datetime.now(UTC), 1, 7)
+        assert 0 < await send_weekly(pool, *due_now())
+        assert 0 == await send_weekly(pool, *due_now())
+
+    async def test_none_a_day_late(self, gateway: Gateway) -> None:
+        """More than a day after the digest was due, the run queues nothing for that week."""
+        now, weekday, hour = due_now()
+        late = now + timedelta(days=1)
+        assert 0 == await send_weekly(gateway.client.server.app[keys.POOL], late, weekday, hour)
 
     async def test_two_runs_at_once_queue_once(
         self, gateway: Gateway, conn: asyncpg.Connection
     ) -> None:
         """Two processes running the weekly send at once queue each official's digest once."""
         pool = gateway.client.server.app[keys.POOL]
-        now = datetime.now(UTC)
-        await asyncio.gather(send_weekly(pool, now, 1, 7), send_weekly(pool, now, 1, 7))
-        twice = await conn.fetchval(
-            "SELECT count(*) FROM (SELECT official_id FROM outbox WHERE cause LIKE 'rekap:%'"
-            " GROUP BY official_id HAVING count(*) > 1) d"
+        await asyncio.gather(send_weekly(pool, *due_now()), send_weekly(pool, *due_now()))
+        per_official = await conn.fetch(
+            "SELECT count(*) AS n FROM outbox WHERE cause LIKE 'rekap:%' GROUP BY official_id"
         )
-        assert 0 == twice
+        officials = await conn.fetchval("SELECT count(*) FROM officials WHERE active")
+        assert (officials, {1}) == (len(per_official), {r["n"] for r in per_official})
 
     async def test_the_camat_reads_the_kecamatan(
         self, gateway: Gateway, conn: asyncpg.Connection
     ) -> None:
         """The camat's digest names the kecamatan and says nothing of other areas' names."""
         await tip(conn, TIRTAYASA, "PT Lain")
-        await send_weekly(gateway.client.server.app[keys.POOL], datetime.now(UTC), 1, 7)
+        await send_weekly(gateway.client.server.app[keys.POOL], *due_now())
         body = await conn.fetchval(
             "SELECT o.body FROM outbox o JOIN officials f ON f.id = o.official_id"
             " WHERE f.phone = $1 AND o.cause LIKE 'rekap:%'",
