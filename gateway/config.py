@@ -69,6 +69,11 @@ class Config:
     max_attempts: int = 8
     retry_base_s: float = 30.0
     escalation_check_s: float = 30.0
+    # REKAP: the weekly digest is due on this ISO weekday (1 = Monday) at this hour, WIB; an
+    # official's REKAP by SMS is answered at most once per this many minutes.
+    rekap_weekday: int = 1
+    rekap_hour: int = 7
+    rekap_throttle_minutes: int = 10
     run_worker: bool = True
     header_timeout_s: float = 10.0
     max_connections: int = 1000
@@ -187,6 +192,11 @@ class Config:
             retry_base_s=get("HOTLINE_RETRY_BASE_S", _float_between(0.01, 3600), d.retry_base_s),
             escalation_check_s=get(
                 "HOTLINE_ESCALATION_CHECK_S", _float_between(0.05, 3600), d.escalation_check_s
+            ),
+            rekap_weekday=get("HOTLINE_REKAP_WEEKDAY", _int_between(1, 7), d.rekap_weekday),
+            rekap_hour=get("HOTLINE_REKAP_HOUR", _int_between(0, 23), d.rekap_hour),
+            rekap_throttle_minutes=get(
+                "HOTLINE_REKAP_THROTTLE_MINUTES", _int_between(1, 1440), d.rekap_throttle_minutes
             ),
             run_worker=get("HOTLINE_WORKER", _on_off, d.run_worker),
             header_timeout_s=get(

@@ -1,5 +1,6 @@
 """
-The outbox worker: sends queued SMS, records each outcome, and escalates unacknowledged alerts.
+The outbox worker: sends queued SMS, records each outcome, escalates unacknowledged alerts and
+queues the weekly REKAP digest (gateway/rekap.py) in the same periodic loop.
 
 Runs inside `hotline serve` and as `hotline worker`; several can share one database. Rows are
 claimed with FOR UPDATE SKIP LOCKED and a lease, so no row goes to two workers, and a worker that
@@ -19,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import asyncpg
 import structlog
@@ -35,6 +37,7 @@ from gateway.core.messages import (
 )
 from gateway.identity import Identity
 from gateway.metrics import Metrics
+from gateway.rekap import send_weekly
 from storage.alerts import TipForAlert, escalate_due
 from storage.db import DATABASE_ERRORS
 from storage.outbox import (
@@ -110,6 +113,7 @@ class OutboxWorker:
             try:
                 await self.escalate_once()
                 await reclaim_stale(self.pool)
+                await self.rekap_once()
             except DATABASE_ERRORS as error:
                 log.warning("alerts.escalation_database_error", error=type(error).__name__)
             await asyncio.sleep(self.config.escalation_check_s)
@@ -128,6 +132,13 @@ class OutboxWorker:
             )
             self.metrics.escalations.labels(str(item.to_tier or "none")).inc()
         return len(done)
+
+    async def rekap_once(self) -> int:
+        """Queue this week's REKAP digest for the officials who have not had it yet."""
+        config = self.config
+        return await send_weekly(
+            self.pool, datetime.now(UTC), config.rekap_weekday, config.rekap_hour
+        )
 
     async def drain_once(self) -> int:
         """Claim one batch and send it; returns how many were attempted (0: nothing due)."""

@@ -1,10 +1,11 @@
 """
 Inbound SMS, from any provider: keywords for residents (LAPOR, STATUS, CEK, JAWAB, INFO, BANTUAN
 and English aliases, BAHASA to choose the reply language) and officials' commands (OK, TANYA,
-SELESAI, INFO, TERUSKAN, TOLAK, KONFLIK: gateway/usecases/cases.py moves the case; BANTUAN or HELP
-for their help line), each answered by a reply queued in the outbox. The SMS loop works for an
-official who never logs in: INFO sends the whole case, and when one official takes, hands over or
-closes a case the others alerted for it are told who did.
+SELESAI, INFO, TERUSKAN, TOLAK, KONFLIK: gateway/usecases/cases.py moves the case; REKAP for
+their area's digest, throttled: gateway/rekap.py; BANTUAN or HELP for their help line), each
+answered by a reply queued in the outbox. The SMS loop works for an official who never logs in:
+INFO sends the whole case, and when one official takes, hands over or closes a case the others
+alerted for it are told who did.
 
 A resident's replies are in the language they chose with BAHASA (stored under their keyed hash),
 else in the keyword's language (ussd_menus/sms_language.py says the precedence).
@@ -34,6 +35,7 @@ from gateway.abuse import LookupsPaused, reply_suppressed
 from gateway.core.messages import InboundSms
 from gateway.metrics import METRICS
 from gateway.phones import normalize
+from gateway.rekap import answer_request
 from gateway.sms_delivery import storable
 from gateway.usecases.cases import hand_over_case, move
 from gateway.usecases.tips import (
@@ -211,6 +213,11 @@ async def _official(
     who the reporter is, is held for staff review (the tip still closes)."""
     if order.name == "help":
         return sms.official_reply("help", "")
+    if order.name == "rekap":
+        config = request.app[keys.CONFIG]
+        return await answer_request(
+            conn, official_id, datetime.now(WIB), config.rekap_throttle_minutes
+        )
     code, _, rest = order.rest.partition(" ")
     receipt = parse_receipt(code)
     tip_id = await tip_id_for_official(conn, receipt, official_id) if receipt else None

@@ -311,6 +311,7 @@ OFFICIAL_COMMANDS = {
     "TERUSKAN": "forward",
     "TOLAK": "refuse",
     "KONFLIK": "conflict",
+    "REKAP": "rekap",
     "BANTUAN": "help",
     "HELP": "help",
 }
@@ -318,8 +319,9 @@ STOP_WORDS = frozenset({"BERHENTI", "STOP", "UNREG"})
 
 
 def parse_official(text: str) -> Command | None:
-    """An official's command (OK/TANYA/SELESAI/INFO/TERUSKAN/TOLAK/KONFLIK <code> ..., or
-    BANTUAN/HELP for the officials' help line), or None if it is not one."""
+    """An official's command (OK/TANYA/SELESAI/INFO/TERUSKAN/TOLAK/KONFLIK <code> ..., REKAP
+    for their digest, or BANTUAN/HELP for the officials' help line), or None if it is not
+    one."""
     match = _FIRST_WORD.match(text)
     if match is None:
         return None

@@ -147,6 +147,10 @@ OFFICIAL_CODE_CAP = 16  # what an official typed instead of a receipt, as echoed
 LANG_QUERY_CAP = 20  # what a resident wrote after BAHASA, as echoed back
 LIMIT_MAX = "1000"  # HOTLINE_TIPS_PER_HOUR at most
 WHO_CAP = 60  # an official as named to the others: name and office (ussd_menus.sms.who)
+# REKAP (ussd_menus/rekap.py): an area's label, and at most 3 agency names per list, each cut.
+REKAP_AREA_CAP, REKAP_NAME_CAP, REKAP_NAMES = 40, 28, 3
+REKAP_NAMES_SAMPLE = "; ".join(["n" * REKAP_NAME_CAP] * REKAP_NAMES)
+REKAP_COUNT = "99999"
 ALERT_SEGMENTS = 3  # an alert or a case's details: one concatenated SMS of up to 3 segments
 
 _RECEIPT = {"receipt": RECEIPT}
@@ -214,6 +218,19 @@ SPECS: dict[str, Spec] = {
     "official_info": Spec(_RECEIPT),
     "official_info_recent": Spec(_RECEIPT),
     "official_help": Spec(),
+    # The weekly digest, and REKAP asked by SMS (ussd_menus/rekap.py).
+    "rekap": Spec(
+        {
+            "area": "a" * REKAP_AREA_CAP,
+            "period": "31/12-31/12",
+            **{k: REKAP_COUNT for k in ("new", "open", "overdue", "acted", "unfounded")},
+            "referred": REKAP_COUNT,
+            "named": REKAP_NAMES_SAMPLE,
+            "checked": REKAP_NAMES_SAMPLE,
+        },
+        segments=ALERT_SEGMENTS,
+    ),
+    "rekap_wait": Spec({"minutes": "1440"}),
     "official_taken_by": Spec({**_RECEIPT, "who": "w" * WHO_CAP}),
     "official_closed_by": Spec({**_RECEIPT, "who": "w" * WHO_CAP}),
     # The reporter's answer to an official's question, to that official (cut to fit).

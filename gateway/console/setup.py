@@ -13,6 +13,7 @@ from gateway.console.charts import setup_charts
 from gateway.console.conflicts import setup_conflicts
 from gateway.console.delivery import setup_delivery
 from gateway.console.pages import setup_pages
+from gateway.console.rekap import setup_rekap
 from gateway.console.tips import setup_tips
 from gateway.console.uploads import setup_uploads
 
@@ -27,4 +28,5 @@ def setup_console(app: web.Application) -> None:
     setup_cases(app)
     setup_uploads(app)
     setup_charts(app)
+    setup_rekap(app)
     setup_accounts(app)

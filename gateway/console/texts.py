@@ -52,6 +52,28 @@ CONSOLE_TEXTS: dict[str, tuple[str, str]] = {
     "account_done_set_role": ("Peran diubah.", "Role changed."),
     "account_done_set_area": ("Wilayah diubah.", "Area changed."),
     "charts": ("Grafik", "Charts"),
+    "rekap": ("Rekap mingguan", "Weekly digest"),
+    "rekap_help": (
+        "Angka yang sama dengan SMS REKAP petugas. Terbuka dan lewat tenggat: keadaan sekarang.",
+        "The same figures as the officials' REKAP SMS. Open and overdue: as they are now.",
+    ),
+    "rekap_week": ("Minggu", "Week"),
+    "rekap_new": ("Laporan baru", "New cases"),
+    "rekap_open": ("Masih terbuka", "Open"),
+    "rekap_overdue": ("Lewat tenggat", "Overdue"),
+    "rekap_closed": ("Ditutup", "Closed"),
+    "rekap_selesai_ditindak": ("ditindak", "action taken"),
+    "rekap_tidak_terbukti": ("tidak terbukti", "not substantiated"),
+    "rekap_bukan_wewenang": ("bukan wewenang", "not our remit"),
+    "rekap_named": (
+        "P3MI tak berizin yang disebut dalam laporan wilayah ini",
+        "Unlicensed agencies named in this area's reports",
+    ),
+    "rekap_checked": (
+        "Nama yang dicek warga tetapi tidak terdaftar (seluruh kabupaten: pemeriksaan tidak"
+        " menyimpan tempat)",
+        "Names residents checked that are not registered (regency-wide: checks keep no place)",
+    ),
     "simulator": ("Simulator HP", "Phone simulator"),
     "forbidden": ("Anda tidak berhak membuka halaman ini.", "You may not open this page."),
     "csrf": ("Formulir kedaluwarsa. Muat ulang halaman.", "The form expired. Reload the page."),

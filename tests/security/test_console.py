@@ -333,6 +333,7 @@ CONSOLE_PAGES = [
     "/console/delivery",
     "/console/delivery.csv",
     "/console/charts",
+    "/console/rekap",
     "/console/registry",
     "/console/officials",
     "/console/tips",
