@@ -2,7 +2,8 @@
 The audit trail admins read (issue 14 item 13): who read or changed which case, and who changed
 which console account, as one list from the tables that already record it.
 
-    read      tip_reads: reader (an account, `api:<label>`, the CLI's reader), purpose
+    read      tip_reads: reader (an account, `api:<label>`, an official's INFO by SMS, the CLI's
+              reader), purpose
     move      case_events with a new status (handover: to 'diteruskan'; reopen marked)
     handover  case_events to 'diteruskan' by an official or an account
     assign    case_events of an assignment (a 'DITUGASKAN ...' note that keeps the status)
@@ -87,7 +88,8 @@ _AREA = area_condition("t", 1, 2)
 # $1/$2 the case area, $3 the reader's area code ('*' for the regency).
 _TRAIL = (
     "SELECT 'r' || r.id AS ref, r.read_at AS at, 'read' AS kind, r.reader AS actor,"
-    " CASE WHEN r.reader LIKE 'api:%' THEN 'api' ELSE 'console' END AS channel,"
+    " CASE WHEN r.reader LIKE 'api:%' THEN 'api' WHEN r.purpose LIKE 'sms:%' THEN 'sms'"
+    "  ELSE 'console' END AS channel,"
     " t.receipt, NULL::text AS subject, NULL::text AS from_status, NULL::text AS to_status,"
     " NULL::text AS holder, r.purpose AS detail"
     f" FROM tip_reads r JOIN tips t ON t.id = r.tip_id WHERE {_AREA}"
