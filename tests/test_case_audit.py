@@ -18,6 +18,8 @@ from gateway.console.auth import hash_password
 from gateway.usecases.cases import add_note, move
 from storage.accounts import create_account
 from storage.cases import Actor
+from storage.conflicts import mark_involved
+from storage.tips import add_official_message, review_message
 from storage.users import add_api_token, add_user
 from tests.conftest import Gateway
 from tests.console_helpers import PASSWORD, file_test_tip, load_sample_officials, post_login
@@ -172,6 +174,27 @@ class TestChanges:
             (r["actor"], r["channel"], r["detail"]) for r in rows
         ]
         assert "Kapan calo" not in await (await client.get("/console/audit")).text()
+
+    async def test_involved_official_and_review_are_listed(
+        self, client: TestClient, conn: asyncpg.Connection, receipts: tuple[str, str]
+    ) -> None:
+        """Naming an official as involved and rejecting a held message name who did it."""
+        pontang, _ = receipts
+        tip_id = await conn.fetchval("SELECT id FROM tips WHERE receipt = $1", pontang)
+        official_id = await conn.fetchval(
+            "SELECT official_id FROM alerts WHERE tip_id = $1", tip_id
+        )
+        assert await mark_involved(conn, tip_id, official_id, "penyidik")
+        await add_official_message(
+            conn, pontang, "question", "KTP?", account="x", held_for=("KTP",)
+        )
+        message_id = await conn.fetchval("SELECT id FROM tip_messages")
+        assert await review_message(conn, pontang, message_id, "rejected", "penyidik")
+        await log_in(client, conn, "admin-1", "admin")
+        rows = await trail_csv(client, "?actor=penyidik")
+        assert {("involved", pontang), ("review", pontang)} == {
+            (r["kind"], r["receipt"]) for r in rows
+        }
 
     async def test_account_change_is_listed(
         self, client: TestClient, conn: asyncpg.Connection
