@@ -22,7 +22,13 @@ from storage.conflicts import mark_involved
 from storage.tips import add_official_message, review_message
 from storage.users import add_api_token, add_user
 from tests.conftest import Gateway
-from tests.console_helpers import PASSWORD, file_test_tip, load_sample_officials, post_login
+from tests.console_helpers import (
+    PASSWORD,
+    csrf_token,
+    file_test_tip,
+    load_sample_officials,
+    post_login,
+)
 from tests.sms_client import send_sms
 
 PONTANG = "36.04.12"
@@ -60,6 +66,15 @@ async def trail(client: TestClient, query: str = "") -> list[dict[str, str]]:
         dict(re.findall(r'data-(\w+)="([^"]*)"', row))
         for row in re.findall(r"<tr (data-ref=[^>]*)>", html)
     ]
+
+
+async def case_action(client: TestClient, receipt: str, action: str, form: dict[str, str]) -> None:
+    """POST one case action from the tip page's form, as the browser would."""
+    data = {**form, "csrf": await csrf_token(client, f"/console/tips/{receipt}")}
+    response = await client.post(
+        f"/console/tips/{receipt}/case/{action}", data=data, allow_redirects=False
+    )
+    assert 303 == response.status
 
 
 async def trail_csv(client: TestClient, query: str = "") -> list[dict[str, str]]:
@@ -163,11 +178,7 @@ class TestChanges:
         """A question asked in the console is listed as a message by the account, no body."""
         pontang, _ = receipts
         await log_in(client, conn, "penyidik", "investigator")
-        page = await (await client.get(f"/console/tips/{pontang}")).text()
-        token = re.search(r'name="csrf" value="([^"]+)"', page)
-        assert token is not None
-        form = {"csrf": token.group(1), "question": "Kapan calo datang?"}
-        await client.post(f"/console/tips/{pontang}/case/ask", data=form, allow_redirects=False)
+        await case_action(client, pontang, "ask", {"question": "Kapan calo datang?"})
         await log_in(client, conn, "admin-1", "admin")
         rows = await trail_csv(client, "?kind=message")
         assert [("penyidik", "console", "question")] == [
@@ -212,11 +223,7 @@ class TestChanges:
         """Handing a case to POLRES in the console is a handover by the account to POLRES."""
         pontang, _ = receipts
         await log_in(client, conn, "penyidik", "investigator")
-        page = await (await client.get(f"/console/tips/{pontang}")).text()
-        token = re.search(r'name="csrf" value="([^"]+)"', page)
-        assert token is not None
-        form = {"csrf": token.group(1), "agency": "POLRES"}
-        await client.post(f"/console/tips/{pontang}/case/forward", data=form, allow_redirects=False)
+        await case_action(client, pontang, "forward", {"agency": "POLRES"})
         await log_in(client, conn, "admin-1", "admin")
         rows = await trail_csv(client, "?kind=handover")
         assert [("penyidik", pontang, "POLRES")] == [

@@ -3,7 +3,7 @@ The audit page, for admins only (issue 14 item 13): who read or changed which ca
 changed which account (storage.audit), filterable by account or official, receipt, kind and
 dates, newest first in pages of PAGE_ROWS (keyset: "older" continues after the page's last row),
 and exportable as CSV (/console/audit.csv, bounded at CSV_ROWS, each cell made safe for
-spreadsheets by storage.csv_files.csv_cell).
+spreadsheets by render.csv_download).
 
 An admin sees only the cases of its area, like on every other page: a case outside it is absent
 from the page and the CSV. Notes, questions and tips' text are never shown here (who did what,
@@ -12,8 +12,6 @@ not what they wrote); reading them stays on the case's own page, where the read 
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 from urllib.parse import urlencode
 
@@ -22,9 +20,8 @@ from aiohttp import web
 from gateway import keys
 from gateway.console.auth import ROLES_ADMIN, require, session_area
 from gateway.console.params import query_choice, query_date
-from gateway.console.render import WIB, render
+from gateway.console.render import WIB, csv_download, render
 from storage.audit import KINDS, AuditFilter, AuditRow, audit_rows
-from storage.csv_files import csv_cell
 from ussd_menus.receipts import parse_receipt, show_receipt
 
 PAGE_ROWS = 200
@@ -102,8 +99,8 @@ async def audit_page(request: web.Request) -> web.Response:
     return response
 
 
-def _csv_line(row: AuditRow) -> list[str]:
-    values: tuple[object, ...] = (
+def _csv_line(row: AuditRow) -> tuple[object, ...]:
+    return (
         row.at.astimezone(WIB).isoformat(timespec="seconds"),
         row.kind,
         row.actor,
@@ -115,27 +112,14 @@ def _csv_line(row: AuditRow) -> list[str]:
         row.holder or "",
         row.detail,
     )
-    return [csv_cell(v) for v in values]
 
 
 @require(ROLES_ADMIN)
 async def audit_csv(request: web.Request) -> web.Response:
     """GET /console/audit.csv: the filtered trail as CSV, newest first."""
     rows = await audit_rows(request.app[keys.POOL], _filters(request), CSV_ROWS)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    writer.writerows(_csv_line(row) for row in rows)
     stamp = datetime.now(WIB).strftime("%Y%m%d-%H%M")
-    return web.Response(
-        text=out.getvalue(),
-        content_type="text/csv",
-        charset="utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="audit-{stamp}.csv"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return csv_download(CSV_COLUMNS, map(_csv_line, rows), f"audit-{stamp}.csv")
 
 
 def setup_audit(app: web.Application) -> None:

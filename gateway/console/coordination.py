@@ -12,13 +12,11 @@ gateway/console/charts.py; the print stylesheet (console.css, @media print) fits
 
 The CSV has the same figures as the page (part=summary, the default: one row per kecamatan and
 holder, then the total; part=categories; part=cases for ROLES_TIPS), plain UTF-8 with a header row,
-each cell made safe for spreadsheets by storage.csv_files.csv_cell.
+each cell made safe for spreadsheets (render.csv_download).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -31,7 +29,7 @@ from gateway import keys
 from gateway.console.auth import ROLES_ALL, ROLES_TIPS, SESSION_KEY, require, session_area
 from gateway.console.charts import Bar, bar_chart
 from gateway.console.params import query_choice, query_date, query_flag
-from gateway.console.render import WIB, render
+from gateway.console.render import WIB, csv_download, render
 from gateway.console.texts import ct
 from storage.coordination import (
     FIGURES,
@@ -43,7 +41,6 @@ from storage.coordination import (
     case_lines,
     summary,
 )
-from storage.csv_files import csv_cell
 from storage.regions import load_kecamatan
 from ussd_menus.receipts import show_receipt
 
@@ -202,8 +199,6 @@ async def coordination_csv(request: web.Request) -> web.Response:
     lang = request[SESSION_KEY].lang
     part = query_choice(request, "part", PARTS) or "summary"
     period, rows, _ = await _context(request)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
     table: list[list[object]]
     if part == "cases":
         if request[SESSION_KEY].user.role not in ROLES_TIPS:
@@ -233,19 +228,8 @@ async def coordination_csv(request: web.Request) -> web.Response:
             for g in by_kecamatan_and_holder(rows, ct("no_kecamatan", lang))
         ]
         table.append(["*", ct("total", lang), "", *_figure_cells(total(rows))])
-    writer.writerow(header)
-    for line in table:
-        writer.writerow([csv_cell(v) for v in line])
     name = f"koordinasi-{part}-{period.since:%Y%m%d}-{period.until:%Y%m%d}.csv"
-    return web.Response(
-        text=out.getvalue(),
-        content_type="text/csv",
-        charset="utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return csv_download(header, table, name)
 
 
 def setup_coordination(app: web.Application) -> None:
