@@ -4,8 +4,8 @@ and English aliases, BAHASA to choose the reply language) and officials' command
 SELESAI, INFO, TERUSKAN, TOLAK, KONFLIK: gateway/usecases/cases.py moves the case; REKAP for
 their area's digest, throttled: gateway/rekap.py; BANTUAN or HELP for their help line), each
 answered by a reply queued in the outbox. The SMS loop works for an official who never logs in:
-INFO sends the whole case, and when one official takes, hands over or closes a case the others
-alerted for it are told who did.
+INFO sends the whole case (a read written to the tip's audit log, like the console's), and when
+one official takes, hands over or closes a case the others alerted for it are told who did.
 
 A resident's replies are in the language they chose with BAHASA (stored under their keyed hash),
 else in the keyword's language (ussd_menus/sms_language.py says the precedence).
@@ -63,13 +63,14 @@ from storage.db import Conn
 from storage.officials import official_by_phone
 from storage.outbox import QueuedSms, enqueue_sms, opt_out, record_inbound
 from storage.sms_languages import choose_language, chosen_language
-from storage.tips import Limited, TipStatus, add_official_message
+from storage.tips import Limited, TipStatus, add_official_message, record_read
 from ussd_menus import sms, sms_language
 from ussd_menus.cases import Refused
 from ussd_menus.identity_requests import identity_requests
 from ussd_menus.receipts import looks_like_receipt, parse_receipt, show_receipt
 
 log = structlog.get_logger()
+INFO_PURPOSE = "sms: INFO"  # an official's INFO, in the tip's audit log (tip_reads)
 _ID_MAX = 100
 # Errors that a retry of the same message would meet again: the data, not the database's health.
 _UNSTORABLE: tuple[type[BaseException], ...] = (
@@ -230,6 +231,9 @@ async def _official(
     if order.name == "info":
         body = await _case_text(conn, tip_id)
         sent = await resend(conn, tip_id, official_id, lambda _tip: body)
+        if sent:  # the whole case goes out: a read, audited like the console's
+            name, _ = await official_named(conn, official_id)
+            await record_read(conn, tip_id, name or f"official {official_id}", INFO_PURPOSE)
         return sms.official_reply("info" if sent else "info_recent", receipt)
     if order.name == "ok":
         moved = await move(conn, tip_id, "diterima", actor, note="OK")

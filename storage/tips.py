@@ -371,13 +371,19 @@ async def read_tip(
         )
         if row is None:
             return None
-        await conn.execute(
-            "INSERT INTO tip_reads (tip_id, reader, purpose) VALUES ($1, $2, $3)",
-            row["id"],
-            reader,
-            purpose,
-        )
+        await record_read(conn, row["id"], reader, purpose)
     return TipContent(**{k: v for k, v in row.items() if k != "id"})
+
+
+async def record_read(conn: Queryable, tip_id: int, reader: str, purpose: str) -> None:
+    """Write one read of a tip's content to the audit log: for a read that does not go through
+    `read_tip` (an official's INFO by SMS sends the content out), in the reader's transaction."""
+    await conn.execute(
+        "INSERT INTO tip_reads (tip_id, reader, purpose) VALUES ($1, $2, $3)",
+        tip_id,
+        reader,
+        purpose,
+    )
 
 
 @dataclass(frozen=True, slots=True)

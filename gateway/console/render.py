@@ -1,9 +1,13 @@
 """
-Rendering console pages: one autoescaping jinja2 environment, and the values every page gets.
+Rendering console pages: one autoescaping jinja2 environment, and the values every page gets;
+and CSV downloads.
 """
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -12,6 +16,7 @@ from aiohttp import web
 
 from gateway.console.auth import SESSION_KEY
 from gateway.console.texts import ct
+from storage.csv_files import csv_cell
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("gateway.console", "templates"),
@@ -46,3 +51,20 @@ def render(request: web.Request, template: str, status: int = 200, **values: Any
         **values,
     )
     return web.Response(text=html, status=status, content_type="text/html")
+
+
+def csv_download(
+    header: Sequence[str], rows: Iterable[Sequence[object]], filename: str
+) -> web.Response:
+    """A CSV attachment: plain UTF-8, a header row, CRLF lines, and every cell made safe to open
+    in a spreadsheet (storage.csv_files.csv_cell)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows([csv_cell(v) for v in row] for row in rows)
+    return web.Response(
+        text=out.getvalue(),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

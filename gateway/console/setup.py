@@ -7,10 +7,12 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway.console.accounts import setup_accounts
+from gateway.console.audit import setup_audit
 from gateway.console.auth import setup_auth
 from gateway.console.cases import setup_cases
 from gateway.console.charts import setup_charts
 from gateway.console.conflicts import setup_conflicts
+from gateway.console.coordination import setup_coordination
 from gateway.console.delivery import setup_delivery
 from gateway.console.pages import setup_pages
 from gateway.console.rekap import setup_rekap
@@ -29,4 +31,6 @@ def setup_console(app: web.Application) -> None:
     setup_uploads(app)
     setup_charts(app)
     setup_rekap(app)
+    setup_coordination(app)
     setup_accounts(app)
+    setup_audit(app)

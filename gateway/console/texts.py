@@ -40,6 +40,27 @@ CONSOLE_TEXTS: dict[str, tuple[str, str]] = {
         "The new password, shown this once only. Pass it to the account's owner in person.",
     ),
     "account_changes": ("Riwayat perubahan akun", "Account changes"),
+    # The audit page: who read or changed which case or account
+    "audit": ("Log audit", "Audit log"),
+    "audit_caption": (
+        "Siapa membaca atau mengubah kasus mana, dan siapa mengubah akun mana, terbaru di atas."
+        " Isi laporan, catatan dan pertanyaan tidak ditampilkan di sini.",
+        "Who read or changed which case, and who changed which account, newest first. The"
+        " tips' text, notes and questions are not shown here.",
+    ),
+    "audit_actor": ("Akun / petugas", "Account / official"),
+    "audit_account": ("akun", "account"),
+    "audit_kind": ("Jenis", "Kind"),
+    "audit_older": ("Lebih lama", "Older"),
+    "audit_kind_read": ("Dibaca", "Read"),
+    "audit_kind_move": ("Status diubah", "Status changed"),
+    "audit_kind_handover": ("Diteruskan", "Handed over"),
+    "audit_kind_assign": ("Ditugaskan", "Assigned"),
+    "audit_kind_note": ("Catatan internal", "Internal note"),
+    "audit_kind_message": ("Pesan ke pelapor", "Message on the thread"),
+    "audit_kind_review": ("Pesan ditinjau", "Message reviewed"),
+    "audit_kind_involved": ("Petugas terlibat", "Official named as involved"),
+    "audit_kind_account": ("Akun diubah", "Account changed"),
     "changed_by": ("Diubah oleh", "Changed by"),
     "change": ("Perubahan", "Change"),
     "account_exists": ("Nama pengguna itu sudah ada.", "That username exists already."),
@@ -384,6 +405,48 @@ CONSOLE_TEXTS: dict[str, tuple[str, str]] = {
         " shown by kecamatan.",
     ),
     "no_data": ("Belum ada data.", "No data yet."),
+    # The coordination export (monthly meeting)
+    "coordination": ("Rekap koordinasi", "Coordination summary"),
+    "coord_period": ("Periode", "Period"),
+    "coord_caption": (
+        "Baru: dilaporkan dalam periode. Selesai: ditutup dalam periode, menurut hasil terakhir."
+        " Masih terbuka dan lewat tenggat: pada akhir periode. Diteruskan: serah terima oleh"
+        " petugas atau akun dalam periode. Pemegang: pemegang kasus saat ini.",
+        "New: filed in the period. Closed: closed in the period, by the last outcome. Still open"
+        " and overdue: at the end of the period. Handovers: handed over by an official or an"
+        " account in the period. Holder: who holds the case now.",
+    ),
+    "coord_by_kecamatan": ("Per kecamatan dan pemegang", "Per kecamatan and holder"),
+    "coord_by_category": ("Per kategori", "Per category"),
+    "coord_new": ("Baru", "New"),
+    "coord_selesai_ditindak": ("Selesai, ditindak", "Closed, action taken"),
+    "coord_tidak_terbukti": ("Tidak terbukti", "Not substantiated"),
+    "coord_bukan_wewenang": ("Bukan wewenang", "Outside our agencies"),
+    "coord_still_open": ("Masih terbuka", "Still open"),
+    "coord_overdue": ("Lewat tenggat", "Overdue"),
+    "coord_handovers": ("Diteruskan", "Handovers"),
+    "coord_chart_new": ("Laporan baru per kecamatan", "New cases per kecamatan"),
+    "coord_chart_outcomes": ("Kasus selesai menurut hasil", "Closed cases by outcome"),
+    "coord_chart_categories": ("Laporan baru per kategori", "New cases per category"),
+    "coord_cases": ("Daftar kasus periode ini", "The period's cases"),
+    "coord_with_text": (
+        "Dengan isi laporan (dicatat di log audit)",
+        "With the tips' text (recorded in the audit log)",
+    ),
+    "coord_text_audited": (
+        "Isi setiap laporan di daftar ini dicatat sebagai dibaca atas nama Anda.",
+        "Each listed tip's text is recorded as read under your name.",
+    ),
+    "coord_counts_only": (
+        "Daftar kasus hanya untuk penyelidik dan admin; di sini hanya angka.",
+        "The case list is for investigators and admins; this page shows counts only.",
+    ),
+    "coord_first_only": ("Hanya baris terawal yang ditampilkan:", "Only the first rows are shown:"),
+    "coord_csv_summary": ("Unduh CSV ringkasan", "Download the summary as CSV"),
+    "coord_csv_categories": ("CSV per kategori", "CSV per category"),
+    "coord_csv_cases": ("CSV daftar kasus", "CSV of the cases"),
+    "total": ("Jumlah", "Total"),
+    "no_kecamatan": ("(tanpa kecamatan)", "(no kecamatan)"),
 }
 
 

@@ -89,6 +89,8 @@ async def test_pages_render_under_the_content_security_policy(
         "/console/officials",
         "/console/charts",
         "/console/rekap",
+        "/console/coordination",
+        "/console/audit",
     ):
         response = await page.goto(f"{live.url}{path}")
         assert response is not None and 200 == response.status, path

@@ -337,6 +337,10 @@ CONSOLE_PAGES = [
     "/console/registry",
     "/console/officials",
     "/console/tips",
+    "/console/coordination",
+    "/console/coordination.csv",
+    "/console/audit",
+    "/console/audit.csv",
 ]
 
 
