@@ -18,8 +18,8 @@ CREATE TABLE rekap_requests (
 );
 
 -- The digest reads an area's tips filed in a week, its open cases, the cases closed lately and the
--- names residents checked in a week, each through its own index (storage/rekap.py).
-CREATE INDEX tips_kecamatan_created ON tips (kecamatan_code, created_at);
+-- names residents checked in a week, each through its own index (storage/rekap.py); an area's
+-- week of tips through 0019's tips_kecamatan_created (kecamatan_code, created_at, id).
 CREATE INDEX tips_open ON tips (kecamatan_code)
     WHERE status NOT IN ('selesai_ditindak', 'tidak_terbukti', 'bukan_wewenang');
 CREATE INDEX tips_closed_updated ON tips (updated_at)
