@@ -3,13 +3,15 @@ live app: a resident reports by USSD, the kepala desa takes it (OK) and hands it
 (TERUSKAN ... POLRES) by SMS, a police investigator works it in the console (diselidiki, a
 question), the resident answers by USSD, the investigator closes it as tidak_terbukti. After
 each step the resident's STATUS (USSD menu 3) shows that step's public line; an account of
-another kecamatan finds the case nowhere (list, receipt search, direct URL, case action, API,
-delivery CSV)."""
+another kecamatan finds the case nowhere (list, receipt and text search, direct URL, case
+action, API, delivery and coordination CSV)."""
 
 from __future__ import annotations
 
 import re
 import secrets
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import asyncpg
@@ -70,7 +72,7 @@ async def test_case_from_report_to_closed_across_agencies(
 
     await add_account(conn, "penyidik-polres", "investigator")
     await log_in(page, live, "penyidik-polres")
-    await page.goto(f"{live.url}/console/tips?receipt={receipt}")
+    await page.goto(f"{live.url}/console/tips?q=Malaysia")  # found by a word of its story
     await page.locator(f"#tips tr[data-receipt='{receipt}'] a").click()
     await expect(page.locator("#tip-description")).to_have_text(STORY)
     await page.locator("form[action$='/case/status'] select[name=status]").select_option(
@@ -139,6 +141,14 @@ async def assert_hidden_from_another_kecamatan(
         direct = await other.goto(f"{live.url}/console/tips/{receipt}")
         assert direct is not None and 404 == direct.status
         assert STORY not in await other.content()
+        await other.goto(f"{live.url}/console/tips?q=Malaysia")
+        await expect(other.locator("#tips tbody tr[data-receipt]")).to_have_count(0)
+        today = datetime.now(ZoneInfo("Asia/Jakarta")).date().isoformat()
+        cases_csv = await other.request.get(
+            f"{live.url}/console/coordination.csv?part=cases&from={today}&to={today}"
+        )
+        assert 200 == cases_csv.status
+        assert receipt not in await cases_csv.text()
         delivery = await other.request.get(f"{live.url}/console/delivery.csv")
         assert 200 == delivery.status
         csv_text = await delivery.text()
