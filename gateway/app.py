@@ -33,6 +33,7 @@ from gateway.providers.africastalking.ussd import ussd_callback
 from gateway.providers.africastalking.ussd_events import ussd_events_callback
 from gateway.providers.provider import LOCAL_FAKE, LocalGateway, Provider
 from gateway.providers.registry import provider_for
+from gateway.public.pages import setup_public
 from gateway.simulator import setup_simulator
 from gateway.usecases.tips import TipRules
 from gateway.ussd import USSD, UssdHops, UssdMenus
@@ -156,6 +157,7 @@ def create_app(config: Config, database_url: str) -> web.Application:
     app.router.add_post("/at/ussd/events", ussd_events_callback)
     provider.routes(app)  # the SMS provider's callbacks
     setup_console(app)
+    setup_public(app)
     if config.demo:
         setup_simulator(app)  # the phone simulator at /simulator, only in `serve --demo`
     if config.local_gateway:

@@ -40,6 +40,10 @@ class Config:
     db_pool_size: int = 10
     db_timeout_s: float = 3.0
     ussd_service_code: str = ""
+    # The number residents send SMS to, and the public pages' address (the poster's QR code);
+    # both shown to the public, "" when not configured.
+    sms_number: str = ""
+    public_url: str = ""
     secret: str | None = field(default=None, repr=False)
     tips_per_hour: int = 5
     agency_flag_per_day: int = 5
@@ -158,6 +162,8 @@ class Config:
             db_pool_size=get("HOTLINE_DB_POOL_SIZE", _int_between(1, 100), d.db_pool_size),
             db_timeout_s=get("HOTLINE_DB_TIMEOUT_S", _float_between(0.1, 60), d.db_timeout_s),
             ussd_service_code=get("HOTLINE_USSD_CODE", str, d.ussd_service_code),
+            sms_number=get("HOTLINE_SMS_NUMBER", str, d.sms_number),
+            public_url=get("HOTLINE_PUBLIC_URL", _http_url, d.public_url).rstrip("/"),
             secret=get("HOTLINE_SECRET", _secret, d.secret),
             tips_per_hour=get("HOTLINE_TIPS_PER_HOUR", _int_between(1, 1000), d.tips_per_hour),
             agency_flag_per_day=get(

@@ -38,6 +38,7 @@ SHARED_WITH_INDONESIAN = (
     "kind.imigrasi",
     "status.history",  # "Riwayat" is Sundanese too
     "sms.tip_status_history",
+    "web.other_language",  # "English", in every language but English
     "info.report",
     "nav.home",
     "report.kecamatan",
