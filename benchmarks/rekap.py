@@ -35,19 +35,10 @@ from storage.regions import load_kecamatan
 from storage.rekap import Scope, figures_query, rekap_figures
 from storage.sample import sample_officials_csv
 from storage.tips import CATEGORIES
+from ussd_menus.cases import STATUSES
 from ussd_menus.rekap import rekap_text
 
 AGENCIES = ("KEC", "DESA", "DISNAKER", "BP3MI", "POLRES", "POLSEK", "IMIGRASI")
-STATUSES = (
-    "baru",
-    "diterima",
-    "diteruskan",
-    "diselidiki",
-    "menunggu_pelapor",
-    "selesai_ditindak",
-    "tidak_terbukti",
-    "bukan_wewenang",
-)
 
 
 async def fill(url: str, tips: int) -> list[str]:
