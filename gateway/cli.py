@@ -37,6 +37,8 @@ from storage.areas import REGENCY, checked_area
 from storage.csv_files import formula_warnings
 from storage.embedded import embedded_database_url
 from storage.errors import CsvProblem, InvalidCsv, StorageError
+from storage.job_orders import diff as job_orders_diff
+from storage.job_orders import load_job_orders, parse_job_orders, replace_job_orders
 from storage.migrate import migrate
 from storage.officials import (
     PHONE_COLUMNS,
@@ -52,7 +54,7 @@ from storage.outbox import forget_recipients, retry_dead, set_paused
 from storage.regions import load_kecamatan
 from storage.registry import RegistryDiff, diff, load_agencies, replace_registry
 from storage.registry_csv import format_agencies, parse_agencies
-from storage.sample import sample_agencies, sample_officials_csv
+from storage.sample import sample_agencies, sample_job_orders, sample_officials_csv
 from storage.tips import CATEGORIES, Purged, purge, read_tip
 from storage.users import ROLES, add_api_token, add_user, list_users
 from ussd_menus import catalogue
@@ -190,6 +192,12 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("file", type=Path)
     load.add_argument("--dry-run", action="store_true", help="validate and show the changes only")
     load.set_defaults(run=_registry_import)
+    orders = registry_commands.add_parser(
+        "import-job-orders", help="replace every job order with a CSV file's"
+    )
+    orders.add_argument("file", type=Path)
+    orders.add_argument("--dry-run", action="store_true", help="validate and show the changes only")
+    orders.set_defaults(run=_job_orders_import)
     dump = registry_commands.add_parser("export", help="write the registry as CSV")
     dump.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     dump.set_defaults(run=_registry_export)
@@ -290,6 +298,10 @@ def _serve(config: Config, args: argparse.Namespace) -> None:
             if args.demo and not await load_agencies(conn):
                 changes = await replace_registry(conn, sample_agencies(), "sample:agencies.csv")
                 log.info("demo.sample_registry_loaded", agencies=len(changes.added))
+            if args.demo and not await load_job_orders(conn):
+                orders = sample_job_orders()
+                await replace_job_orders(conn, orders, "sample:job_orders.csv", sample=True)
+                log.info("demo.sample_job_orders_loaded", job_orders=len(orders))
             if args.demo and not await load_officials(conn):
                 codes = {k.code for k in await load_kecamatan(conn)}
                 sample = parse_officials(sample_officials_csv(), normalize, codes, CATEGORIES)
@@ -513,6 +525,24 @@ def _registry_import(config: Config, args: argparse.Namespace) -> None:
     verb = "would import" if args.dry_run else "imported"
     _print_changes(
         f"{verb} {len(agencies)} agencies from {args.file}",
+        [("added", changes.added), ("changed", changes.changed), ("removed", changes.removed)],
+    )
+
+
+def _job_orders_import(config: Config, args: argparse.Namespace) -> None:
+    text = read_csv_file(args.file)
+    orders = parse_job_orders(text)
+    _warn(args.file, formula_warnings(text))
+
+    async def work(conn: asyncpg.Connection) -> RegistryDiff:
+        if args.dry_run:
+            return job_orders_diff(await load_job_orders(conn), orders)
+        return await replace_job_orders(conn, orders, args.file.name)
+
+    changes = _on_database(config, work)
+    verb = "would import" if args.dry_run else "imported"
+    _print_changes(
+        f"{verb} {len(orders)} job orders from {args.file}",
         [("added", changes.added), ("changed", changes.changed), ("removed", changes.removed)],
     )
 
