@@ -512,38 +512,48 @@ async def _demo_accounts(conn: asyncpg.Connection, config: Config) -> None:
 
 
 def _registry_import(config: Config, args: argparse.Namespace) -> None:
+    _snapshot_import(
+        config, args, "agencies", parse_agencies, load_agencies, diff, replace_registry
+    )
+
+
+def _snapshot_import(
+    config: Config,
+    args: argparse.Namespace,
+    noun: str,
+    parse: Callable[[str], list[T]],
+    load: Callable[[asyncpg.Connection], Awaitable[list[T]]],
+    compare: Callable[[list[T], list[T]], RegistryDiff],
+    replace_all: Callable[[asyncpg.Connection, list[T], str], Awaitable[RegistryDiff]],
+) -> None:
+    """Import a file that replaces a whole table (the registry, the job orders), or with
+    --dry-run only say what it would change."""
     text = read_csv_file(args.file)
-    agencies = parse_agencies(text)
+    items = parse(text)
     _warn(args.file, formula_warnings(text))
 
     async def work(conn: asyncpg.Connection) -> RegistryDiff:
         if args.dry_run:
-            return diff(await load_agencies(conn), agencies)
-        return await replace_registry(conn, agencies, args.file.name)
+            return compare(await load(conn), items)
+        return await replace_all(conn, items, args.file.name)
 
     changes = _on_database(config, work)
     verb = "would import" if args.dry_run else "imported"
     _print_changes(
-        f"{verb} {len(agencies)} agencies from {args.file}",
+        f"{verb} {len(items)} {noun} from {args.file}",
         [("added", changes.added), ("changed", changes.changed), ("removed", changes.removed)],
     )
 
 
 def _job_orders_import(config: Config, args: argparse.Namespace) -> None:
-    text = read_csv_file(args.file)
-    orders = parse_job_orders(text)
-    _warn(args.file, formula_warnings(text))
-
-    async def work(conn: asyncpg.Connection) -> RegistryDiff:
-        if args.dry_run:
-            return job_orders_diff(await load_job_orders(conn), orders)
-        return await replace_job_orders(conn, orders, args.file.name)
-
-    changes = _on_database(config, work)
-    verb = "would import" if args.dry_run else "imported"
-    _print_changes(
-        f"{verb} {len(orders)} job orders from {args.file}",
-        [("added", changes.added), ("changed", changes.changed), ("removed", changes.removed)],
+    _snapshot_import(
+        config,
+        args,
+        "job orders",
+        parse_job_orders,
+        load_job_orders,
+        job_orders_diff,
+        replace_job_orders,
     )
 
 

@@ -22,6 +22,7 @@ from storage.csv_files import parse_csv, write_csv
 from storage.db import Conn, Queryable
 from storage.errors import CsvProblem
 from storage.registry import RegistryDiff, normalize_licence
+from storage.registry_csv import licence_problem
 from ussd_menus import destinations
 
 REQUIRED = ("licence_number", "country", "job", "valid_until", "source", "data_date")
@@ -68,10 +69,8 @@ def _parse_row(row: dict[str, str], line: int) -> tuple[JobOrder | None, list[Cs
         if len(value) > _MAX_TEXT:
             bad(column, f"longer than {_MAX_TEXT} characters")
     licence = normalize_licence(row["licence_number"])
-    if not licence:
-        bad("licence_number", "required")
-    elif not licence.isascii() or not licence.isalnum():
-        bad("licence_number", "only letters and digits (spaces, dots and dashes are ignored)")
+    if problem := licence_problem(licence):
+        bad("licence_number", problem)
     country = destinations.country(row["country"]) if len(row["country"]) <= _MAX_TEXT else None
     if country is None:
         bad("country", f"unknown country {row['country'][:40]!r}")

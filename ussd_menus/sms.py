@@ -116,11 +116,11 @@ def vacancies_reply(
     size = sms_catalogue.VACANCY_PAGE
     pages = -(-len(names) // size)
     page = min(page, pages)
-    listed = "; ".join(
-        words(_without_pt(n), sms_catalogue.VACANCY_NAME_CAP)
-        or plain(n, sms_catalogue.VACANCY_NAME_CAP)
-        for n in names[(page - 1) * size : page * size]
-    )
+    shown_names = names[(page - 1) * size : page * size]
+    # The room of a full page (its names and their "; "), shared by the names this page has.
+    room = size * sms_catalogue.VACANCY_NAME_CAP + 2 * (size - len(shown_names))
+    cap = room // len(shown_names)
+    listed = "; ".join(words(_without_pt(n), cap) or plain(n, cap) for n in shown_names)
     more = t("vacancies.more", lang, country=country.code, next=page + 1) if page < pages else ""
     return tidy(
         say(

@@ -137,13 +137,14 @@ async def home(request: web.Request) -> web.Response:
 
 async def stale_data(conn: Queryable, today: date, days: int) -> list[tuple[str, date | None]]:
     """The data answers are built from that is older than `days` (or never imported): the
-    registry snapshot, the job orders, the bans (the oldest entry's check date), each with its
-    date, for the home page's warning (HOTLINE_DATA_STALE_DAYS)."""
+    registry snapshot, the job orders, the bans (bans.toml's newest check date: when someone
+    last went over the file), each with its date, for the home page's warning
+    (HOTLINE_DATA_STALE_DAYS)."""
     bans = [b.verified_on for b in destinations.active().bans]
     dated = (
         ("stale_registry", await registry_date(conn)),
         ("stale_job_orders", await job_orders_date(conn)),
-        ("stale_bans", min(bans) if bans else None),
+        ("stale_bans", max(bans) if bans else None),
     )
     limit = today - timedelta(days=days)
     return [(key, day) for key, day in dated if day is None or day < limit]
