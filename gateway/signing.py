@@ -4,14 +4,14 @@ officials directory (gateway/sms_inbound.py routes only officials here), and LAP
 files the official's latest red check as a case in one step.
 
 What the answer says is decided by ussd_menus/signing.py (pure); this module gathers its inputs
-(the agency from the in-memory registry index, the bans, the agency's job orders), records every
+(the agency and its job orders from the in-memory registry index, the bans), records every
 answered check in the same transaction as the reply, and words the re-prompts for what is
 missing. A re-prompt records nothing: a check is recorded only once it was answered.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import datetime, time
 
 import structlog
 from aiohttp import web
@@ -22,7 +22,6 @@ from gateway.usecases.tips import TipReport, TipRules, TooShort, file_tip
 from gateway.ussd import WIB
 from storage.case_sms import official_named
 from storage.db import Conn
-from storage.job_orders import job_orders_date, orders_of
 from storage.signing_checks import (
     CheckRow,
     SigningCheck,
@@ -33,6 +32,7 @@ from storage.signing_checks import (
 )
 from storage.tips import Limited
 from ussd_menus import destinations, sms
+from ussd_menus.agency_check import data_as_of
 from ussd_menus.signing import check_before_signing, parse_request, render
 from ussd_menus.texts import plain, words
 
@@ -60,7 +60,7 @@ async def answer_check(request: web.Request, conn: Conn, text: str, official_id:
         return sms.official_reply("signing_many", "", names=names)
     agency = matches[0] if matches else None
     today = datetime.now(WIB).date()
-    orders = await orders_of(conn, agency.licence_number) if agency else []
+    orders = (index.job_orders(agency.licence_number) or ()) if agency else ()
     table = destinations.active()
     result = check_before_signing(
         asked.agency, agency, asked.country, asked.job, table.bans, orders, today
@@ -84,18 +84,11 @@ async def answer_check(request: web.Request, conn: Conn, text: str, official_id:
         result=result.verdict,
         reasons=",".join(result.reasons),
     )
-    as_of = _oldest(index.snapshot_date, await job_orders_date(conn))
-    return render(result, "id", as_of=as_of)
+    return render(result, "id", as_of=data_as_of(index, orders=True))
 
 
 def _echo(text: str) -> str:
     return plain(text, 16)
-
-
-def _oldest(*days: date | None) -> date | None:
-    """The date of the oldest data an answer rests on."""
-    known = [d for d in days if d is not None]
-    return min(known) if known else None
 
 
 async def report_check(request: web.Request, conn: Conn, official_id: int, message_id: str) -> str:

@@ -62,12 +62,13 @@ from storage.alerts import (
 from storage.case_sms import case_thread, colleagues, official_named
 from storage.cases import Actor, case_events
 from storage.db import Conn
-from storage.job_orders import agencies_with_orders, job_orders_date, orders_of
+from storage.job_orders import agencies_with_orders, job_orders_date
 from storage.officials import official_by_phone
 from storage.outbox import QueuedSms, enqueue_sms, opt_out, record_inbound
 from storage.sms_languages import choose_language, chosen_language
 from storage.tips import Limited, TipStatus, add_official_message, record_read
 from ussd_menus import destinations, sms, sms_language
+from ussd_menus.agency_check import data_as_of
 from ussd_menus.cases import Refused
 from ussd_menus.identity_requests import identity_requests
 from ussd_menus.receipts import looks_like_receipt, parse_receipt, show_receipt
@@ -179,10 +180,10 @@ async def _reply(
         index = request.app[keys.REGISTRY].index
         today = datetime.now(WIB).date()
         matches = index.search(command.rest)
-        orders = None
-        if len(matches) == 1 and await job_orders_date(conn) is not None:
-            orders = await orders_of(conn, matches[0].licence_number)
-        return sms.check_reply(command.rest, matches, today, lang, index.snapshot_date, orders)
+        orders = index.job_orders(matches[0].licence_number) if len(matches) == 1 else None
+        usable = orders is not None and matches[0].effective_status(today) == "aktif"
+        dated = data_as_of(index, orders=usable)
+        return sms.check_reply(command.rest, matches, today, lang, dated, orders)
     if command.name == "vacancies":
         return await _vacancies(conn, command)
     if command.name == "info":

@@ -7,7 +7,8 @@ The file format (CSV, columns in any order): licence_number, country, job, quota
 source, data_date. Countries and jobs are written as people write them ("Arab Saudi", "KSA",
 "Hongkong"; "PLRT", "ABK") and resolved by ussd_menus.destinations; every problem is reported by
 line and field, like the registry's (storage/csv_files.py). An import replaces every job order
-in one transaction, recorded in job_order_imports with the file's data date.
+in one transaction, recorded in job_order_imports with the file's data date, and tells every
+gateway process (the registry's channel: the agency index holds the job orders too).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import asyncpg
 from storage.csv_files import parse_csv, write_csv
 from storage.db import Conn, Queryable
 from storage.errors import CsvProblem
-from storage.registry import RegistryDiff, normalize_licence
+from storage.registry import REGISTRY_CHANNEL, RegistryDiff, normalize_licence
 from storage.registry_csv import licence_problem
 from ussd_menus import destinations
 
@@ -141,15 +142,6 @@ async def load_job_orders(conn: Queryable) -> list[JobOrder]:
     return [_from_record(r) for r in rows]
 
 
-async def orders_of(conn: Queryable, licence_number: str) -> list[JobOrder]:
-    """One agency's job orders."""
-    rows = await conn.fetch(
-        f"SELECT {_COLUMNS} FROM job_orders WHERE licence_number = $1 ORDER BY valid_until DESC",
-        normalize_licence(licence_number),
-    )
-    return [_from_record(r) for r in rows]
-
-
 async def agencies_with_orders(conn: Queryable, country_code: str, today: date) -> list[str]:
     """Names of the licensed agencies (active, licence not past its date) with a job order to
     that country valid today, by name."""
@@ -216,4 +208,5 @@ async def replace_job_orders(
             ],
             columns=[*(c.strip() for c in _COLUMNS.split(",")), "import_id"],
         )
+        await conn.execute("SELECT pg_notify($1, '')", REGISTRY_CHANNEL)
     return changes

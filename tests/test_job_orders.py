@@ -20,6 +20,7 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
+from gateway import keys
 from gateway.app import create_app
 from gateway.config import Config
 from storage.errors import InvalidCsv
@@ -37,6 +38,7 @@ from tests.console_helpers import sign_in
 from tests.sms_client import reply_to, send_sms
 from tests.test_cli import hotline
 from tests.test_console_uploads import press, problems, upload
+from tests.ussd_client import walk
 
 DATA = Path(__file__).parent / "data"
 INVALID: dict[str, Any] = json.loads((DATA / "job_orders_invalid.json").read_text("utf-8"))
@@ -157,15 +159,21 @@ class TestConsoleUpload:
         assert "/console/job-orders/upload" not in await page.text()
 
 
-async def _load(conn: asyncpg.Connection, orders: list[list[str]], data_date: date) -> None:
-    await replace_job_orders(
-        conn,
-        [
-            JobOrder(licence, country, job, date.fromisoformat(until), "test", data_date)
-            for licence, country, job, until in orders
-        ],
-        "test.csv",
-    )
+async def import_now(client: TestClient, conn: asyncpg.Connection, orders: list[JobOrder]) -> None:
+    """Import job orders and have the service's agency index hold them before going on (the
+    index reloads on the import's notification, moments later)."""
+    await replace_job_orders(conn, orders, "test.csv")
+    await client.server.app[keys.REGISTRY].load()
+
+
+async def _load(
+    client: TestClient, conn: asyncpg.Connection, orders: list[list[str]], data_date: date
+) -> None:
+    rows = [
+        JobOrder(licence, country, job, date.fromisoformat(until), "test", data_date)
+        for licence, country, job, until in orders
+    ]
+    await import_now(client, conn, rows)
 
 
 @pytest.mark.parametrize("case", SMS["cases"], ids=[c["name"] for c in SMS["cases"]])
@@ -174,7 +182,7 @@ async def test_sms_answers(
 ) -> None:
     """CEK and CEK LOWONGAN answers built from job orders: what they say, dated, in one SMS."""
     if case.get("orders") is not None:
-        await _load(conn, case["orders"], date.fromisoformat(SMS["data_date"]))
+        await _load(client, conn, case["orders"], date.fromisoformat(SMS["data_date"]))
     reply = await reply_to(client, conn, case["text"])
     assert len(reply) <= 160, reply
     for expected in case["contains"]:
@@ -183,11 +191,27 @@ async def test_sms_answers(
         assert unwanted not in reply, reply
 
 
+@pytest.mark.parametrize("case", SMS["ussd_cases"], ids=[c["name"] for c in SMS["ussd_cases"]])
+async def test_ussd_agency_check(
+    client: TestClient, conn: asyncpg.Connection, case: dict[str, Any]
+) -> None:
+    """The USSD agency check with job orders: the count and countries, dated, on one screen."""
+    if case["orders"] is not None:
+        dated = date.fromisoformat(case.get("data_date", SMS["data_date"]))
+        await _load(client, conn, case["orders"], dated)
+    screen = await walk(client, case["inputs"])
+    assert len(screen) <= 4 + 160, screen  # 'CON ' and the screen
+    for expected in case["contains"]:
+        assert expected in screen, screen
+    for unwanted in case.get("absent", ()):
+        assert unwanted not in screen, screen
+
+
 async def test_cek_lowongan_pages(client: TestClient, conn: asyncpg.Connection) -> None:
     """Five agencies with a job order to Malaysia: two pages of three and two, the first
     saying how to ask for the next."""
     active = [a for a in sample_agencies() if a.effective_status(date.today()) == "aktif"][:5]
-    await _load(conn, [[a.licence_number, "MY", "factory", str(FAR)] for a in active], FAR)
+    await _load(client, conn, [[a.licence_number, "MY", "factory", str(FAR)] for a in active], FAR)
     first = await reply_to(client, conn, "CEK LOWONGAN malaysia")
     second = await reply_to(client, conn, "CEK LOWONGAN MY 2")
     assert "(1/2)" in first and "CEK LOWONGAN MY 2" in first, first

@@ -15,11 +15,12 @@ from typing import Any
 import asyncpg
 import pytest
 
-from storage.job_orders import JobOrder, replace_job_orders
+from storage.job_orders import JobOrder
 from storage.registry import Agency
 from storage.sample import sample_agencies
 from tests.conftest import Gateway
 from tests.sms_client import send_sms
+from tests.test_job_orders import import_now
 from ussd_menus import destinations, sms
 from ussd_menus.signing import check_before_signing, parse_request, render
 
@@ -136,7 +137,7 @@ async def test_answers_by_sms(
     gateway: Gateway, conn: asyncpg.Connection, case: dict[str, Any]
 ) -> None:
     """A village official's CEKIZIN gets the table's answer in Indonesian, in one SMS."""
-    await replace_job_orders(conn, _orders(case), "test.csv")
+    await import_now(gateway.client, conn, _orders(case))
     reply = await _reply(gateway, conn, KADES_PONTANG, _sms_text(case))
     assert len(reply) <= 160, reply
     for expected in case["contains"]["id"]:
@@ -148,7 +149,7 @@ async def test_every_check_is_recorded(
     gateway: Gateway, conn: asyncpg.Connection, case: dict[str, Any]
 ) -> None:
     """The check is recorded with the official's kecamatan, what was asked and the answer."""
-    await replace_job_orders(conn, _orders(case), "test.csv")
+    await import_now(gateway.client, conn, _orders(case))
     await _reply(gateway, conn, KADES_PONTANG, _sms_text(case))
     row = await conn.fetchrow(
         "SELECT kecamatan_code, agency_query, licence_number, country_code, job_kind, result,"

@@ -17,32 +17,25 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal, Protocol
+from typing import Literal
 
 from ussd_menus import destinations
 from ussd_menus.agency_check import status_line
 from ussd_menus.destinations import Ban, Country, Destinations, JobKind
-from ussd_menus.model import SCREEN_LIMIT, AgencyRecord, Context, Env, Lang
+from ussd_menus.model import (
+    SCREEN_LIMIT,
+    AgencyRecord,
+    Context,
+    Env,
+    JobOrderRecord,
+    Lang,
+    NoAgencies,
+)
 from ussd_menus.texts import day, plain, t, tidy, words
 
 Verdict = Literal["sign", "stop"]
 QUERY_CAP = 24  # a typed agency name echoed back, at most
 NAME_CAPS = (34, 28, 22, 16)  # an agency name, cut further until the answer fits
-
-
-class JobOrderRecord(Protocol):
-    """A job order as the decision reads it (storage.job_orders.JobOrder)."""
-
-    @property
-    def licence_number(self) -> str: ...
-    @property
-    def country_code(self) -> str: ...
-    @property
-    def job_kind(self) -> str: ...
-    @property
-    def valid_until(self) -> date: ...
-    @property
-    def data_date(self) -> date: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,18 +178,6 @@ def _from_words(
 # --- Words ---------------------------------------------------------------------------------------
 
 
-class _NoSearch:
-    """status_line reads only the date from its context."""
-
-    snapshot_date: date | None = None
-
-    def search(self, query: str) -> list[AgencyRecord]:
-        return []
-
-    def get(self, licence_number: str) -> AgencyRecord | None:
-        return None
-
-
 def render(
     result: SigningResult,
     lang: Lang,
@@ -279,5 +260,5 @@ def _name(name: str, cap: int) -> str:
 
 def _status(result: SigningResult, lang: Lang, *, brief: bool) -> str:
     assert result.agency is not None
-    ctx = Context(lang, Env(agencies=_NoSearch(), today=result.today))
+    ctx = Context(lang, Env(agencies=NoAgencies(), today=result.today))
     return status_line(result.agency, ctx, brief=brief)

@@ -17,14 +17,13 @@ from datetime import date
 
 from rapidfuzz.distance import DamerauLevenshtein
 
-from ussd_menus import destinations, sms_catalogue, sms_language
-from ussd_menus.agency_check import place, status_line
+from ussd_menus import sms_catalogue, sms_language
+from ussd_menus.agency_check import order_summary, place, status_line
 from ussd_menus.destinations import Country
-from ussd_menus.model import AgencyRecord, Context, Env, Lang
+from ussd_menus.model import AgencyRecord, Context, Env, JobOrderRecord, Lang, NoAgencies
 from ussd_menus.paging import fit
 from ussd_menus.receipts import show_receipt
 from ussd_menus.safe_migration import load_topics
-from ussd_menus.signing import JobOrderRecord
 from ussd_menus.texts import day, plain, t, tidy, words
 from ussd_menus.tip_status import TipView, public_line, public_steps
 
@@ -191,7 +190,7 @@ def check_reply(
         names = "; ".join(plain(a.name, sms_catalogue.NAMES_CAP) for a in matches[:3])
         return say("check_many", lang, names=names)
     agency = matches[0]
-    ctx = Context(lang, Env(agencies=_Nothing(), today=today))
+    ctx = Context(lang, Env(agencies=NoAgencies(), today=today))
     status = status_line(agency, ctx)
     if agency.effective_status(today) != "aktif":
         name = words(agency.name, sms_catalogue.STOPPED_NAME_CAP)
@@ -203,7 +202,9 @@ def check_reply(
                 lang,
                 name=words(agency.name, sms_catalogue.JOBS_NAME_CAP),
                 status=status,
-                **order_summary(orders, agency.licence_number, today, lang),
+                **order_summary(
+                    orders, agency.licence_number, today, lang, sms_catalogue.COUNTRIES_CAP
+                ),
                 as_of=as_of,
             )
         )
@@ -218,22 +219,6 @@ def check_reply(
             as_of=as_of,
         )
     )
-
-
-def order_summary(
-    orders: Sequence[JobOrderRecord], licence: str, today: date, lang: Lang
-) -> dict[str, str]:
-    """How many of an agency's job orders are valid today and to which countries ('-': none)."""
-    valid = [o for o in orders if o.licence_number == licence and o.valid_until >= today]
-    table = destinations.active()
-    names: list[str] = []
-    for order in valid:
-        found = table.country_by_code(order.country_code)
-        name = found.name(lang) if found else order.country_code
-        if name not in names:
-            names.append(name)
-    listed = words(", ".join(names), sms_catalogue.COUNTRIES_CAP) or "-"
-    return {"count": str(len(valid)), "countries": listed}
 
 
 def status_reply(tip: TipView, lang: Lang) -> str:
@@ -280,16 +265,6 @@ def info_topic(topic: str, lang: Lang) -> str:
     catalogue = sms_catalogue.active()
     room = catalogue.room("info_topic", lang, title=title, text="")
     return catalogue.render("info_topic", lang, title=title, text=fit(" ".join(pages), room))
-
-
-class _Nothing:
-    snapshot_date: date | None = None
-
-    def search(self, query: str) -> list[AgencyRecord]:
-        return []
-
-    def get(self, licence_number: str) -> AgencyRecord | None:
-        return None
 
 
 def _where(kecamatan: str | None, desa: str | None, agency: str | None) -> str:
