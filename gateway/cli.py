@@ -57,7 +57,7 @@ from storage.registry_csv import format_agencies, parse_agencies
 from storage.sample import sample_agencies, sample_job_orders, sample_officials_csv
 from storage.tips import CATEGORIES, Purged, purge, read_tip
 from storage.users import ROLES, add_api_token, add_user, list_users
-from ussd_menus import catalogue
+from ussd_menus import catalogue, destinations
 from ussd_menus.receipts import parse_receipt, show_receipt
 
 log = structlog.get_logger()
@@ -578,6 +578,10 @@ def _content_check(config: Config, args: argparse.Namespace) -> None:
     for fact in content.facts:
         print(f"  {fact.key}: {fact.value('id') or fact.claim}")
         print(f"    source: {fact.source}; verified on {fact.verified_on}")
+    print("bans:")
+    for ban in destinations.active().bans:
+        print(f"  {ban.key}: {', '.join(ban.jobs)} in {', '.join(ban.countries)} since {ban.since}")
+        print(f"    source: {ban.source}; verified on {ban.verified_on}")
     print("content ok")
 
 

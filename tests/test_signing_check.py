@@ -8,6 +8,8 @@ outside the officials directory getting exactly what a resident gets for an unkn
 from __future__ import annotations
 
 import json
+import re
+import shutil
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from tests.conftest import Gateway
 from tests.sms_client import send_sms
 from tests.test_job_orders import import_now
 from ussd_menus import destinations, sms
+from ussd_menus.catalogue import ContentError
 from ussd_menus.signing import check_before_signing, parse_request, render
 
 TABLE: dict[str, Any] = json.loads(
@@ -116,6 +119,52 @@ def test_reads_forgiving_syntax(typed: str, agency: str, country: str, job: str)
     asked = parse_request(typed)
     found = (asked.agency, asked.country and asked.country.code, asked.job and asked.job.key)
     assert (agency, country, job) == found
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        ("Arab", "SA"),
+        ("Saudi", "SA"),
+        ("KSA", "SA"),
+        ("Arab Saudi", "SA"),
+        ("arab saudia", "SA"),
+        ("Malaysia", "MY"),
+        ("malaysya", "MY"),
+        ("Hongkong", "HK"),
+        ("Hong Kong", "HK"),
+        ("Taiwan", "TW"),
+        ("Korea", "KR"),
+        ("Jepang", "JP"),
+        ("Japan", "JP"),
+        ("Singapura", "SG"),
+        ("UEA", "AE"),
+        ("Brunei", "BN"),
+    ],
+)
+def test_countries_as_people_write_them(typed: str, code: str) -> None:
+    """Indonesian and English names, short forms and one typo find the country."""
+    found = destinations.country(typed)
+    assert code == (found.code if found else None)
+
+
+@pytest.mark.parametrize("typed", ["", "xyz", "Narnia", "a" * 500, "ks"])
+def test_no_country_is_guessed(typed: str) -> None:
+    """Nothing close, or too short to tell: no country."""
+    assert destinations.country(typed) is None
+
+
+@pytest.mark.parametrize("field", ["source", "since", "verified_on"])
+def test_a_ban_without_source_or_dates_is_refused(tmp_path: Path, field: str) -> None:
+    """Like facts and hotlines, a ban without its source or dates stops the service starting."""
+    root = tmp_path / "ussd_menus"
+    shutil.copytree(Path(destinations.__file__).parent / "content", root / "content")
+    bans = root / "content" / "bans.toml"
+    text = bans.read_text("utf-8")
+    bans.write_text(re.sub(rf"(?m)^{field} = .*$", "", text), "utf-8")
+    with pytest.raises(ContentError) as refused:
+        destinations.load(root)
+    assert any(field in problem for problem in refused.value.problems)
 
 
 async def _reply(gateway: Gateway, conn: asyncpg.Connection, sender: str, text: str) -> str:
