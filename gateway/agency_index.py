@@ -83,6 +83,20 @@ class AgencyIndex:
             return None
         return tuple(self._orders.get(normalize_licence(licence_number), ()))
 
+    def recruiting_for(self, country_code: str, today: date) -> tuple[str, ...]:
+        """Names of the agencies that may recruit today (Agency.effective_status) with a job
+        order to that country valid today, by name."""
+        names = {
+            a.name
+            for a in self.agencies
+            if a.effective_status(today) == "aktif"
+            and any(
+                o.country_code == country_code and o.valid_until >= today
+                for o in (self._orders or {}).get(a.licence_number, ())
+            )
+        }
+        return tuple(sorted(names))
+
     def get(self, licence_number: str) -> Agency | None:
         """The agency with that licence number, if any."""
         return self._by_licence.get(normalize_licence(licence_number))

@@ -62,7 +62,6 @@ from storage.alerts import (
 from storage.case_sms import case_thread, colleagues, official_named
 from storage.cases import Actor, case_events
 from storage.db import Conn
-from storage.job_orders import agencies_with_orders, job_orders_date
 from storage.officials import official_by_phone
 from storage.outbox import QueuedSms, enqueue_sms, opt_out, record_inbound
 from storage.sms_languages import choose_language, chosen_language
@@ -185,20 +184,20 @@ async def _reply(
         dated = data_as_of(index, orders=usable)
         return sms.check_reply(command.rest, matches, today, lang, dated, orders)
     if command.name == "vacancies":
-        return await _vacancies(conn, command)
+        return _vacancies(request, command)
     if command.name == "info":
         return sms.say("info", lang)
     return sms.say("help", lang)
 
 
-async def _vacancies(conn: Conn, command: sms.Command) -> str:
+def _vacancies(request: web.Request, command: sms.Command) -> str:
     """CEK LOWONGAN <negara> [halaman]: the licensed agencies with a job order valid today to
-    that country, a page per SMS, dated by the job orders' data date."""
+    that country, a page per SMS, dated by the older of the registry and the job orders."""
     query, page = sms.vacancy_query(command.rest)
     country = destinations.country(query)
-    today = datetime.now(WIB).date()
-    names = await agencies_with_orders(conn, country.code, today) if country else []
-    as_of = await job_orders_date(conn)
+    index = request.app[keys.REGISTRY].index
+    names = index.recruiting_for(country.code, datetime.now(WIB).date()) if country else ()
+    as_of = data_as_of(index, orders=True)
     return sms.vacancies_reply(country, query, names, page, command.lang, as_of)
 
 

@@ -142,19 +142,6 @@ async def load_job_orders(conn: Queryable) -> list[JobOrder]:
     return [_from_record(r) for r in rows]
 
 
-async def agencies_with_orders(conn: Queryable, country_code: str, today: date) -> list[str]:
-    """Names of the licensed agencies (active, licence not past its date) with a job order to
-    that country valid today, by name."""
-    rows = await conn.fetch(
-        "SELECT DISTINCT a.name FROM job_orders o JOIN agencies a USING (licence_number)"
-        " WHERE o.country_code = $1 AND o.valid_until >= $2 AND a.status = 'aktif'"
-        " AND (a.valid_until IS NULL OR a.valid_until >= $2) ORDER BY a.name",
-        country_code,
-        today,
-    )
-    return [r["name"] for r in rows]
-
-
 async def job_orders_date(conn: Queryable) -> date | None:
     """The data date of the job orders in use (the last import's), None before any import."""
     found: date | None = await conn.fetchval(
