@@ -32,7 +32,7 @@ from storage.signing_checks import (
 )
 from storage.tips import Limited
 from ussd_menus import destinations, sms
-from ussd_menus.agency_check import data_as_of
+from ussd_menus.agency_check import MIN_QUERY, data_as_of
 from ussd_menus.signing import check_before_signing, parse_request, render
 from ussd_menus.texts import plain, words
 
@@ -43,7 +43,7 @@ NAMES_CAP = 18  # an agency name when several match
 async def answer_check(request: web.Request, conn: Conn, text: str, official_id: int) -> str:
     """CEKIZIN: the answer on one SMS, recorded; or a re-prompt naming what is missing."""
     asked = parse_request(text)
-    if not asked.agency:
+    if sum(ch.isalnum() for ch in asked.agency) < MIN_QUERY:  # as the agency check asks
         return sms.official_reply("signing_format", "")
     if asked.country is None:
         if not asked.country_text:
@@ -115,8 +115,10 @@ async def report_check(request: web.Request, conn: Conn, official_id: int, messa
     filed = await file_tip(
         conn, report, TipRules.from_config(request.app[keys.CONFIG]), request.app[METRICS]
     )
-    if isinstance(filed, TooShort | Limited):  # a story this long is never short
-        return sms.say("report_limited", "id", limit=getattr(filed, "limit", 0))
+    if isinstance(filed, Limited):
+        return sms.say("report_limited", "id", limit=filed.limit)
+    if isinstance(filed, TooShort):  # never: the story names the check, well past the minimum
+        return sms.official_reply("signing_nothing", "")
     await mark_reported(conn, check.id, filed.tip_id)
     log.info("signing.reported", official_id=official_id, tip_id=filed.tip_id)
     return sms.official_reply("signing_reported", filed.receipt)

@@ -252,6 +252,7 @@ async def test_laporkan_without_a_red_check_files_nothing(
         ("CEKIZIN PT Contoh Samudra Karya ; Malaysia", "signing_job"),
         ("CEKIZIN PT Contoh Samudra Karya ; Malaysia ; astronot", "signing_job"),
         ("CEKIZIN ; Malaysia ; pabrik", "signing_format"),
+        ("CEKIZIN x ; Malaysia ; pabrik", "signing_format"),
     ],
 )
 async def test_missing_parts_are_asked_again(
