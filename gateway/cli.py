@@ -295,20 +295,8 @@ def _serve(config: Config, args: argparse.Namespace) -> None:
     async def prepare() -> None:
         conn = await _connect(config)
         try:
-            if args.demo and not await load_agencies(conn):
-                changes = await replace_registry(conn, sample_agencies(), "sample:agencies.csv")
-                log.info("demo.sample_registry_loaded", agencies=len(changes.added))
-            if args.demo and not await load_job_orders(conn):
-                orders = sample_job_orders()
-                await replace_job_orders(conn, orders, "sample:job_orders.csv", sample=True)
-                log.info("demo.sample_job_orders_loaded", job_orders=len(orders))
-            if args.demo and not await load_officials(conn):
-                codes = {k.code for k in await load_kecamatan(conn)}
-                sample = parse_officials(sample_officials_csv(), normalize, codes, CATEGORIES)
-                await import_officials(conn, sample, sample=True)
-                log.info("demo.sample_officials_loaded", officials=len(sample))
-            if args.demo and not await list_users(conn):
-                await _demo_accounts(conn, config)
+            if args.demo:
+                await load_demo(conn, config)
         finally:
             await conn.close()
 
@@ -498,6 +486,25 @@ def _alerts_release(config: Config, args: argparse.Namespace) -> None:
     released = _on_database(config, release_held)
     log.info("alerts.held_released", alerts=released)
     print(f"{released} held alerts queued for sending")
+
+
+async def load_demo(conn: asyncpg.Connection, config: Config) -> None:
+    """The fictional sample data `serve --demo` shows, each part only where that part is empty:
+    registry, job orders, officials, console accounts."""
+    if not await load_agencies(conn):
+        changes = await replace_registry(conn, sample_agencies(), "sample:agencies.csv")
+        log.info("demo.sample_registry_loaded", agencies=len(changes.added))
+    if not await load_job_orders(conn):
+        orders = sample_job_orders()
+        await replace_job_orders(conn, orders, "sample:job_orders.csv", sample=True)
+        log.info("demo.sample_job_orders_loaded", job_orders=len(orders))
+    if not await load_officials(conn):
+        codes = {k.code for k in await load_kecamatan(conn)}
+        sample = parse_officials(sample_officials_csv(), normalize, codes, CATEGORIES)
+        await import_officials(conn, sample, sample=True)
+        log.info("demo.sample_officials_loaded", officials=len(sample))
+    if not await list_users(conn):
+        await _demo_accounts(conn, config)
 
 
 async def _demo_accounts(conn: asyncpg.Connection, config: Config) -> None:

@@ -22,6 +22,7 @@ from aiohttp.test_utils import TestClient
 
 from gateway import keys
 from gateway.app import create_app
+from gateway.cli import load_demo
 from gateway.config import Config
 from storage.errors import InvalidCsv
 from storage.job_orders import (
@@ -87,6 +88,18 @@ def test_sample_job_orders_are_the_sample_agencies() -> None:
     orders = sample_job_orders()
     assert orders and all(o.licence_number in licences for o in orders)
     assert all(o.licence_number.startswith("99") and o.is_sample for o in orders)
+
+
+async def test_the_demo_loads_the_sample_job_orders_once(
+    conn: asyncpg.Connection, config: Config
+) -> None:
+    """`serve --demo` on an empty database loads the sample job orders, marked as samples, and
+    leaves job orders already there alone."""
+    await load_demo(conn, config)
+    await load_demo(conn, config)
+    stored = await load_job_orders(conn)
+    assert sorted(o.key for o in sample_job_orders()) == [o.key for o in stored]
+    assert all(o.is_sample for o in stored)
 
 
 class TestCli:
