@@ -37,6 +37,8 @@ from storage.areas import REGENCY, checked_area
 from storage.csv_files import formula_warnings
 from storage.embedded import embedded_database_url
 from storage.errors import CsvProblem, InvalidCsv, StorageError
+from storage.job_orders import diff as job_orders_diff
+from storage.job_orders import load_job_orders, parse_job_orders, replace_job_orders
 from storage.migrate import migrate
 from storage.officials import (
     PHONE_COLUMNS,
@@ -52,10 +54,10 @@ from storage.outbox import forget_recipients, retry_dead, set_paused
 from storage.regions import load_kecamatan
 from storage.registry import RegistryDiff, diff, load_agencies, replace_registry
 from storage.registry_csv import format_agencies, parse_agencies
-from storage.sample import sample_agencies, sample_officials_csv
+from storage.sample import sample_agencies, sample_job_orders, sample_officials_csv
 from storage.tips import CATEGORIES, Purged, purge, read_tip
 from storage.users import ROLES, add_api_token, add_user, list_users
-from ussd_menus import catalogue
+from ussd_menus import catalogue, destinations
 from ussd_menus.receipts import parse_receipt, show_receipt
 
 log = structlog.get_logger()
@@ -190,6 +192,12 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("file", type=Path)
     load.add_argument("--dry-run", action="store_true", help="validate and show the changes only")
     load.set_defaults(run=_registry_import)
+    orders = registry_commands.add_parser(
+        "import-job-orders", help="replace every job order with a CSV file's"
+    )
+    orders.add_argument("file", type=Path)
+    orders.add_argument("--dry-run", action="store_true", help="validate and show the changes only")
+    orders.set_defaults(run=_job_orders_import)
     dump = registry_commands.add_parser("export", help="write the registry as CSV")
     dump.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     dump.set_defaults(run=_registry_export)
@@ -287,16 +295,8 @@ def _serve(config: Config, args: argparse.Namespace) -> None:
     async def prepare() -> None:
         conn = await _connect(config)
         try:
-            if args.demo and not await load_agencies(conn):
-                changes = await replace_registry(conn, sample_agencies(), "sample:agencies.csv")
-                log.info("demo.sample_registry_loaded", agencies=len(changes.added))
-            if args.demo and not await load_officials(conn):
-                codes = {k.code for k in await load_kecamatan(conn)}
-                sample = parse_officials(sample_officials_csv(), normalize, codes, CATEGORIES)
-                await import_officials(conn, sample, sample=True)
-                log.info("demo.sample_officials_loaded", officials=len(sample))
-            if args.demo and not await list_users(conn):
-                await _demo_accounts(conn, config)
+            if args.demo:
+                await load_demo(conn, config)
         finally:
             await conn.close()
 
@@ -488,6 +488,25 @@ def _alerts_release(config: Config, args: argparse.Namespace) -> None:
     print(f"{released} held alerts queued for sending")
 
 
+async def load_demo(conn: asyncpg.Connection, config: Config) -> None:
+    """The fictional sample data `serve --demo` shows, each part only where that part is empty:
+    registry, job orders, officials, console accounts."""
+    if not await load_agencies(conn):
+        changes = await replace_registry(conn, sample_agencies(), "sample:agencies.csv")
+        log.info("demo.sample_registry_loaded", agencies=len(changes.added))
+    if not await load_job_orders(conn):
+        orders = sample_job_orders()
+        await replace_job_orders(conn, orders, "sample:job_orders.csv", sample=True)
+        log.info("demo.sample_job_orders_loaded", job_orders=len(orders))
+    if not await load_officials(conn):
+        codes = {k.code for k in await load_kecamatan(conn)}
+        sample = parse_officials(sample_officials_csv(), normalize, codes, CATEGORIES)
+        await import_officials(conn, sample, sample=True)
+        log.info("demo.sample_officials_loaded", officials=len(sample))
+    if not await list_users(conn):
+        await _demo_accounts(conn, config)
+
+
 async def _demo_accounts(conn: asyncpg.Connection, config: Config) -> None:
     """One console account per role for the demo, with fresh passwords shown once on the
     terminal (never logged); a database that has accounts already gets none."""
@@ -500,20 +519,48 @@ async def _demo_accounts(conn: asyncpg.Connection, config: Config) -> None:
 
 
 def _registry_import(config: Config, args: argparse.Namespace) -> None:
+    _snapshot_import(
+        config, args, "agencies", parse_agencies, load_agencies, diff, replace_registry
+    )
+
+
+def _snapshot_import(
+    config: Config,
+    args: argparse.Namespace,
+    noun: str,
+    parse: Callable[[str], list[T]],
+    load: Callable[[asyncpg.Connection], Awaitable[list[T]]],
+    compare: Callable[[list[T], list[T]], RegistryDiff],
+    replace_all: Callable[[asyncpg.Connection, list[T], str], Awaitable[RegistryDiff]],
+) -> None:
+    """Import a file that replaces a whole table (the registry, the job orders), or with
+    --dry-run only say what it would change."""
     text = read_csv_file(args.file)
-    agencies = parse_agencies(text)
+    items = parse(text)
     _warn(args.file, formula_warnings(text))
 
     async def work(conn: asyncpg.Connection) -> RegistryDiff:
         if args.dry_run:
-            return diff(await load_agencies(conn), agencies)
-        return await replace_registry(conn, agencies, args.file.name)
+            return compare(await load(conn), items)
+        return await replace_all(conn, items, args.file.name)
 
     changes = _on_database(config, work)
     verb = "would import" if args.dry_run else "imported"
     _print_changes(
-        f"{verb} {len(agencies)} agencies from {args.file}",
+        f"{verb} {len(items)} {noun} from {args.file}",
         [("added", changes.added), ("changed", changes.changed), ("removed", changes.removed)],
+    )
+
+
+def _job_orders_import(config: Config, args: argparse.Namespace) -> None:
+    _snapshot_import(
+        config,
+        args,
+        "job orders",
+        parse_job_orders,
+        load_job_orders,
+        job_orders_diff,
+        replace_job_orders,
     )
 
 
@@ -538,6 +585,10 @@ def _content_check(config: Config, args: argparse.Namespace) -> None:
     for fact in content.facts:
         print(f"  {fact.key}: {fact.value('id') or fact.claim}")
         print(f"    source: {fact.source}; verified on {fact.verified_on}")
+    print("bans:")
+    for ban in destinations.active().bans:
+        print(f"  {ban.key}: {', '.join(ban.jobs)} in {', '.join(ban.countries)} since {ban.since}")
+        print(f"    source: {ban.source}; verified on {ban.verified_on}")
     print("content ok")
 
 

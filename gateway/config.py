@@ -78,6 +78,8 @@ class Config:
     rekap_weekday: int = 1
     rekap_hour: int = 7
     rekap_throttle_minutes: int = 10
+    # The console home warns when the registry, job orders or bans are older than this.
+    data_stale_days: int = 30
     run_worker: bool = True
     header_timeout_s: float = 10.0
     max_connections: int = 1000
@@ -203,6 +205,9 @@ class Config:
             rekap_hour=get("HOTLINE_REKAP_HOUR", _int_between(0, 23), d.rekap_hour),
             rekap_throttle_minutes=get(
                 "HOTLINE_REKAP_THROTTLE_MINUTES", _int_between(1, 1440), d.rekap_throttle_minutes
+            ),
+            data_stale_days=get(
+                "HOTLINE_DATA_STALE_DAYS", _int_between(1, 3650), d.data_stale_days
             ),
             run_worker=get("HOTLINE_WORKER", _on_off, d.run_worker),
             header_timeout_s=get(

@@ -1,8 +1,9 @@
 """
-Inbound SMS, from any provider: keywords for residents (LAPOR, STATUS, CEK, JAWAB, INFO, BANTUAN
-and English aliases, BAHASA to choose the reply language) and officials' commands (OK, TANYA,
-SELESAI, INFO, TERUSKAN, TOLAK, KONFLIK: gateway/usecases/cases.py moves the case; REKAP for
-their area's digest, throttled: gateway/rekap.py; BANTUAN or HELP for their help line), each
+Inbound SMS, from any provider: keywords for residents (LAPOR, STATUS, CEK, CEK LOWONGAN, JAWAB,
+INFO, BANTUAN and English aliases, BAHASA to choose the reply language) and officials' commands
+(OK, TANYA, SELESAI, INFO, TERUSKAN, TOLAK, KONFLIK: gateway/usecases/cases.py moves the case;
+REKAP for their area's digest, throttled: gateway/rekap.py; CEKIZIN, the check before signing, and
+LAPORKAN, filing a red check: gateway/signing.py; BANTUAN or HELP for their help line), each
 answered by a reply queued in the outbox. The SMS loop works for an official who never logs in:
 INFO sends the whole case (a read written to the tip's audit log, like the console's), and when
 one official takes, hands over or closes a case the others alerted for it are told who did.
@@ -36,6 +37,7 @@ from gateway.core.messages import InboundSms
 from gateway.metrics import METRICS
 from gateway.phones import normalize
 from gateway.rekap import answer_request
+from gateway.signing import answer_check, report_check
 from gateway.sms_delivery import storable
 from gateway.usecases.cases import hand_over_case, move
 from gateway.usecases.tips import (
@@ -64,7 +66,8 @@ from storage.officials import official_by_phone
 from storage.outbox import QueuedSms, enqueue_sms, opt_out, record_inbound
 from storage.sms_languages import choose_language, chosen_language
 from storage.tips import Limited, TipStatus, add_official_message, record_read
-from ussd_menus import sms, sms_language
+from ussd_menus import destinations, sms, sms_language
+from ussd_menus.agency_check import data_as_of
 from ussd_menus.cases import Refused
 from ussd_menus.identity_requests import identity_requests
 from ussd_menus.receipts import looks_like_receipt, parse_receipt, show_receipt
@@ -175,12 +178,27 @@ async def _reply(
             return sms.say("check_empty", lang)
         index = request.app[keys.REGISTRY].index
         today = datetime.now(WIB).date()
-        return sms.check_reply(
-            command.rest, index.search(command.rest), today, lang, index.snapshot_date
-        )
+        matches = index.search(command.rest)
+        orders = index.job_orders(matches[0].licence_number) if len(matches) == 1 else None
+        usable = orders is not None and matches[0].effective_status(today) == "aktif"
+        dated = data_as_of(index, orders=usable)
+        return sms.check_reply(command.rest, matches, today, lang, dated, orders)
+    if command.name == "vacancies":
+        return _vacancies(request, command)
     if command.name == "info":
         return sms.say("info", lang)
     return sms.say("help", lang)
+
+
+def _vacancies(request: web.Request, command: sms.Command) -> str:
+    """CEK LOWONGAN <negara> [halaman]: the licensed agencies with a job order valid today to
+    that country, a page per SMS, dated by the older of the registry and the job orders."""
+    query, page = sms.vacancy_query(command.rest)
+    country = destinations.country(query)
+    index = request.app[keys.REGISTRY].index
+    names = index.recruiting_for(country.code, datetime.now(WIB).date()) if country else ()
+    as_of = data_as_of(index, orders=True)
+    return sms.vacancies_reply(country, query, names, page, command.lang, as_of)
 
 
 async def _choose_language(conn: Conn, command: sms.Command, sender: bytes) -> str:
@@ -214,6 +232,10 @@ async def _official(
     who the reporter is, is held for staff review (the tip still closes)."""
     if order.name == "help":
         return sms.official_reply("help", "")
+    if order.name == "signing":
+        return await answer_check(request, conn, order.rest, official_id)
+    if order.name == "signing_report":
+        return await report_check(request, conn, official_id, message_id)
     if order.name == "rekap":
         config = request.app[keys.CONFIG]
         return await answer_request(

@@ -101,6 +101,14 @@ async def load_agencies(conn: Queryable) -> list[Agency]:
     return [_from_record(r) for r in rows]
 
 
+async def registry_date(conn: Queryable) -> date | None:
+    """The snapshot date of the registry in use (the last import's), None before any import."""
+    found: date | None = await conn.fetchval(
+        "SELECT snapshot_date FROM registry_imports ORDER BY id DESC LIMIT 1"
+    )
+    return found
+
+
 def diff(old: list[Agency], new: list[Agency]) -> RegistryDiff:
     """Compare two snapshots by licence number."""
     before = {a.licence_number: a for a in old}

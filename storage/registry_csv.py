@@ -44,6 +44,15 @@ def parse_agencies(text: str) -> list[Agency]:
     )
 
 
+def licence_problem(licence: str) -> str | None:
+    """What is wrong with a (normalised) licence number in an imported file, if anything."""
+    if not licence:
+        return "required"
+    if not licence.isascii() or not licence.isalnum():
+        return "only letters and digits (spaces, dots and dashes are ignored)"
+    return None
+
+
 def _parse_row(row: dict[str, str], line: int) -> tuple[Agency | None, list[CsvProblem]]:
     problems: list[CsvProblem] = []
 
@@ -55,10 +64,8 @@ def _parse_row(row: dict[str, str], line: int) -> tuple[Agency | None, list[CsvP
         if len(value) > _MAX_TEXT and column not in _LISTS:
             bad(column, f"longer than {_MAX_TEXT} characters")
     licence = normalize_licence(values["licence_number"])
-    if not licence:
-        bad("licence_number", "required")
-    elif not licence.isascii() or not licence.isalnum():
-        bad("licence_number", "only letters and digits (spaces, dots and dashes are ignored)")
+    if problem := licence_problem(licence):
+        bad("licence_number", problem)
     if not values["name"]:
         bad("name", "required")
     status = values["status"].lower()

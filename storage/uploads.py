@@ -1,6 +1,7 @@
 """
-Pending CSV uploads from the console (registry, officials): stored, previewed, then applied or
-cancelled. A cancelled upload is deleted; an applied one keeps its content and applied_at.
+Pending CSV uploads from the console (registry, job orders, officials): stored, previewed, then
+applied or cancelled. A cancelled upload is deleted; an applied one keeps its content and
+applied_at.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from datetime import datetime
 
 from storage.db import Queryable
 
-KINDS = ("registry", "officials")
+KINDS = ("registry", "officials", "job_orders")
 
 
 @dataclass(frozen=True, slots=True)

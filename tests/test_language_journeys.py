@@ -26,6 +26,8 @@ SHARED_WITH_INDONESIAN = (
     "status.line",
     "status.message",
     "detail.head_office",
+    "detail.job_orders",  # "Job order" is what Sundanese speakers say too
+    "signing.licence",  # only a name and a status
     "problem.choice",
     "report.send",
     "cat.calo",

@@ -225,14 +225,53 @@ class AgencyRecord(Protocol):
     def effective_status(self, today: date) -> str: ...
 
 
+class JobOrderRecord(Protocol):
+    """A job order as the menus read it (storage.job_orders.JobOrder): an agency may recruit
+    for a job in a country until a date."""
+
+    @property
+    def licence_number(self) -> str: ...
+    @property
+    def country_code(self) -> str: ...
+    @property
+    def job_kind(self) -> str: ...
+    @property
+    def valid_until(self) -> date: ...
+    @property
+    def data_date(self) -> date: ...
+
+
 class AgencyLookup(Protocol):
     """The registry as the menus see it: one snapshot, and the date it was taken (None when no
-    import said), which every agency answer states so a resident knows how old it is."""
+    import said), which every agency answer states so a resident knows how old it is; and the
+    agencies' job orders (None: none were ever imported) with their data date."""
 
     @property
     def snapshot_date(self) -> date | None: ...
+    @property
+    def job_orders_date(self) -> date | None: ...
     def search(self, query: str) -> Sequence[AgencyRecord]: ...
     def get(self, licence_number: str) -> AgencyRecord | None: ...
+    def job_orders(self, licence_number: str) -> Sequence[JobOrderRecord] | None: ...
+
+
+class NoAgencies:
+    """An empty registry, for wording that reads only a context's date and language."""
+
+    snapshot_date: date | None = None
+    job_orders_date: date | None = None
+
+    def search(self, query: str) -> list[AgencyRecord]:
+        """Nothing matches."""
+        return []
+
+    def get(self, licence_number: str) -> AgencyRecord | None:
+        """No agency."""
+        return None
+
+    def job_orders(self, licence_number: str) -> Sequence[JobOrderRecord] | None:
+        """No job orders imported."""
+        return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from datetime import date
 from pathlib import Path
 
 from ussd_menus import cases, catalogue, sms_language
+from ussd_menus.destinations import jobs_list
 from ussd_menus.model import Lang
 from ussd_menus.texts import SERVICE_CODE_SAMPLE, day, t, way_back
 from ussd_menus.tip_status import public_line
@@ -151,6 +152,14 @@ WHO_CAP = 60  # an official as named to the others: name and office (ussd_menus.
 REKAP_AREA_CAP, REKAP_NAME_CAP, REKAP_NAMES = 40, 28, 3
 REKAP_NAMES_SAMPLE = "; ".join(["n" * REKAP_NAME_CAP] * REKAP_NAMES)
 REKAP_COUNT = "99999"
+# Job orders and the check before signing (ussd_menus/signing.py, ussd_menus/sms.py): a
+# country's name, an agency name in a CEK LOWONGAN page (VACANCY_PAGE a page), the countries an
+# agency's job orders go to.
+COUNTRY_CAP, VACANCY_NAME_CAP, VACANCY_PAGE, COUNTRIES_CAP, SIGNING_QUERY_CAP = 20, 18, 3, 24, 16
+JOBS_NAME_CAP = 28  # an agency's name when its job orders are told too
+VACANCY_NAMES = "; ".join(["n" * VACANCY_NAME_CAP] * VACANCY_PAGE)
+JOB_LIST = _longest_of(lambda lang: (jobs_list(lang),))
+VACANCY_MORE = _longest_of(lambda lang: (t("vacancies.more", lang, country="AE", next="99"),))
 ALERT_SEGMENTS = 3  # an alert or a case's details: one concatenated SMS of up to 3 segments
 
 _RECEIPT = {"receipt": RECEIPT}
@@ -200,6 +209,28 @@ SPECS: dict[str, Spec] = {
     ),
     "check_stop": Spec({"name": "n" * STOPPED_NAME_CAP, "status": STOPPED_STATUS, "as_of": AS_OF}),
     "check_many": Spec({"names": "; ".join(["n" * NAMES_CAP] * 3)}),
+    "check_one_jobs": Spec(
+        {
+            "name": "n" * JOBS_NAME_CAP,
+            "status": AGENCY_STATUS,
+            "count": "99",
+            "countries": "c" * COUNTRIES_CAP,
+            "as_of": AS_OF,
+        }
+    ),
+    # CEK LOWONGAN <negara>: licensed agencies with a valid job order there, a page at a time.
+    "vacancies": Spec(
+        {
+            "country": "c" * COUNTRY_CAP,
+            "page": "9",
+            "pages": "9",
+            "names": VACANCY_NAMES,
+            "more": VACANCY_MORE,
+            "as_of": AS_OF,
+        }
+    ),
+    "vacancies_none": Spec({"country": "c" * COUNTRY_CAP, "as_of": AS_OF}),
+    "vacancies_unknown": Spec({"query": "q" * SIGNING_QUERY_CAP}),
     "official_ok": Spec(_RECEIPT),
     "official_asked": Spec(_RECEIPT),
     "official_closed": Spec(_RECEIPT),
@@ -218,6 +249,13 @@ SPECS: dict[str, Spec] = {
     "official_info": Spec(_RECEIPT),
     "official_info_recent": Spec(_RECEIPT),
     "official_help": Spec(),
+    # CEKIZIN, the check before signing (its answer: ussd_menus.signing.render, <= 160).
+    "official_signing_format": Spec(),
+    "official_signing_country": Spec({"query": "q" * SIGNING_QUERY_CAP}),
+    "official_signing_job": Spec({"query": "q" * SIGNING_QUERY_CAP, "jobs": JOB_LIST}),
+    "official_signing_many": Spec({"names": "; ".join(["n" * VACANCY_NAME_CAP] * 3)}),
+    "official_signing_reported": Spec(_RECEIPT),
+    "official_signing_nothing": Spec(),
     # The weekly digest, and REKAP asked by SMS (ussd_menus/rekap.py).
     "rekap": Spec(
         {

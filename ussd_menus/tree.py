@@ -16,7 +16,6 @@ from ussd_menus.main_menu import Goodbye, LanguageMenu, MainMenu
 from ussd_menus.model import (
     MAX_OPTIONS,
     SCREEN_LIMIT,
-    AgencyRecord,
     Context,
     Do,
     Env,
@@ -24,6 +23,7 @@ from ussd_menus.model import (
     Kecamatan,
     Lang,
     Needed,
+    NoAgencies,
     Node,
     Push,
     ReportContext,
@@ -92,16 +92,6 @@ def build_nodes() -> dict[str, Node]:
     }
 
 
-class _NoAgencies:
-    snapshot_date: date | None = None
-
-    def search(self, query: str) -> list[AgencyRecord]:
-        return []
-
-    def get(self, licence_number: str) -> AgencyRecord | None:
-        return None
-
-
 def build_machine(kecamatan: tuple[Kecamatan, ...] = ()) -> Machine:
     """The checked machine; raises MenuError if the tree is inconsistent."""
     nodes = build_nodes()
@@ -118,9 +108,7 @@ _WALK_FACTS = {
 
 def check(nodes: dict[str, Node], kecamatan: tuple[Kecamatan, ...] = ()) -> None:
     """Walk every screen reachable without registry or tip data, in every language."""
-    env = Env(
-        agencies=_NoAgencies(), today=date(2000, 1, 1), kecamatan=kecamatan, facts=_WALK_FACTS
-    )
+    env = Env(agencies=NoAgencies(), today=date(2000, 1, 1), kecamatan=kecamatan, facts=_WALK_FACTS)
     for lang in catalogue.active().codes:
         ctx = Context(lang, env)
         seen: set[Frame] = set()

@@ -4,6 +4,7 @@ Console entry pages: login, logout, language, the home page with its links, and 
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
 from importlib import resources
 
 import structlog
@@ -21,9 +22,13 @@ from gateway.console.auth import (
     require,
     set_login_cookie,
 )
-from gateway.console.render import render
+from gateway.console.render import WIB, render
 from gateway.forwarded import behind_tls
+from storage.db import Queryable
+from storage.job_orders import job_orders_date
+from storage.registry import registry_date
 from storage.users import set_session_lang
+from ussd_menus import destinations
 
 log = structlog.get_logger()
 STYLESHEET = (resources.files("gateway.console") / "static" / "console.css").read_text("utf-8")
@@ -125,7 +130,24 @@ async def language(request: web.Request) -> web.StreamResponse:
 async def home(request: web.Request) -> web.Response:
     """GET /console: where to go, by role."""
     session = request[SESSION_KEY]
-    return render(request, "home.html", role=session.user.role)
+    days = request.app[keys.CONFIG].data_stale_days
+    stale = await stale_data(request.app[keys.POOL], datetime.now(WIB).date(), days)
+    return render(request, "home.html", role=session.user.role, stale=stale, stale_days=days)
+
+
+async def stale_data(conn: Queryable, today: date, days: int) -> list[tuple[str, date | None]]:
+    """The data answers are built from that is older than `days` (or never imported): the
+    registry snapshot, the job orders, the bans (bans.toml's newest check date: when someone
+    last went over the file), each with its date, for the home page's warning
+    (HOTLINE_DATA_STALE_DAYS)."""
+    bans = [b.verified_on for b in destinations.active().bans]
+    dated = (
+        ("stale_registry", await registry_date(conn)),
+        ("stale_job_orders", await job_orders_date(conn)),
+        ("stale_bans", max(bans) if bans else None),
+    )
+    limit = today - timedelta(days=days)
+    return [(key, day) for key, day in dated if day is None or day < limit]
 
 
 def setup_pages(app: web.Application) -> None:

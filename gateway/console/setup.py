@@ -11,6 +11,7 @@ from gateway.console.audit import setup_audit
 from gateway.console.auth import setup_auth
 from gateway.console.cases import setup_cases
 from gateway.console.charts import setup_charts
+from gateway.console.checks import setup_checks
 from gateway.console.conflicts import setup_conflicts
 from gateway.console.coordination import setup_coordination
 from gateway.console.delivery import setup_delivery
@@ -31,6 +32,7 @@ def setup_console(app: web.Application) -> None:
     setup_uploads(app)
     setup_charts(app)
     setup_rekap(app)
+    setup_checks(app)
     setup_coordination(app)
     setup_accounts(app)
     setup_audit(app)

@@ -1,7 +1,9 @@
 """
-The registry and officials pages, and their CSV uploads: upload, preview, then apply or cancel.
+The registry, job-order and officials pages, and their CSV uploads: upload, preview, then apply
+or cancel.
 
-Everyone signed in may read the registry; only admins see the officials directory and upload.
+Everyone signed in may read the registry and the job orders; only admins see the officials
+directory and upload.
 An upload is stored (storage.uploads) and previewed with exactly the validation of the CLI
 import: every problem by line and field, or the names that would be added, changed and removed
 (deactivated, for officials). Applying re-validates the stored file and claims the upload in the
@@ -24,6 +26,13 @@ from gateway.phones import normalize
 from storage.csv_files import formula_warnings
 from storage.db import Conn
 from storage.errors import CsvProblem, InvalidCsv
+from storage.job_orders import diff as job_orders_diff
+from storage.job_orders import (
+    job_orders_date,
+    load_job_orders,
+    parse_job_orders,
+    replace_job_orders,
+)
 from storage.officials import (
     PHONE_COLUMNS,
     Official,
@@ -37,6 +46,7 @@ from storage.registry import Agency, diff, load_agencies, replace_registry
 from storage.registry_csv import parse_agencies
 from storage.tips import CATEGORIES
 from storage.uploads import cancel_upload, claim_upload, save_upload, upload_by_id
+from ussd_menus import destinations
 
 log = structlog.get_logger()
 # The app refuses bodies over HOTLINE_MAX_BODY_BYTES (callbacks are small); a CSV upload may be
@@ -106,7 +116,23 @@ async def _apply_officials(conn: Conn, text: str, file_name: str) -> Preview:
     return Preview((), len(officials), changes.added, changes.changed, changes.deactivated)
 
 
+async def _preview_job_orders(conn: Conn, text: str) -> Preview:
+    orders = parse_job_orders(text)
+    changes = job_orders_diff(await load_job_orders(conn), orders)
+    warnings = tuple(formula_warnings(text))
+    return Preview((), len(orders), changes.added, changes.changed, changes.removed, warnings)
+
+
+async def _apply_job_orders(conn: Conn, text: str, file_name: str) -> Preview:
+    orders = parse_job_orders(text)
+    changes = await replace_job_orders(conn, orders, file_name)
+    return Preview((), len(orders), changes.added, changes.changed, changes.removed)
+
+
 REGISTRY = Kind("registry", "/console/registry", "removed", _preview_registry, _apply_registry)
+JOB_ORDERS = Kind(
+    "job_orders", "/console/job-orders", "removed", _preview_job_orders, _apply_job_orders
+)
 OFFICIALS = Kind(
     "officials", "/console/officials", "deactivated", _preview_officials, _apply_officials
 )
@@ -117,6 +143,29 @@ async def registry_page(request: web.Request) -> web.Response:
     """GET /console/registry: every agency; admins also get the upload form."""
     agencies = await load_agencies(request.app[keys.POOL])
     return render(request, "registry.html", agencies=agencies, problem="")
+
+
+@require(ROLES_ALL)
+async def job_orders_page(request: web.Request) -> web.Response:
+    """GET /console/job-orders: every job order with its data date; admins also upload."""
+    return await _job_orders(request, "", 200)
+
+
+async def _job_orders(request: web.Request, problem: str, status: int) -> web.Response:
+    pool = request.app[keys.POOL]
+    table = destinations.active()
+    rows = [
+        (o, table.country_by_code(o.country_code), table.job_by_key(o.job_kind))
+        for o in await load_job_orders(pool)
+    ]
+    return render(
+        request,
+        "job_orders.html",
+        status=status,
+        rows=rows,
+        data_date=await job_orders_date(pool),
+        problem=problem,
+    )
 
 
 @require(ROLES_ADMIN)
@@ -174,6 +223,8 @@ async def _form_again(request: web.Request, kind: Kind, problem: str) -> web.Res
             agencies=await load_agencies(pool),
             problem=problem,
         )
+    if kind is JOB_ORDERS:
+        return await _job_orders(request, problem, 400)
     officials = await load_officials(pool)
     return render(request, "officials.html", status=400, officials=officials, problem=problem)
 
@@ -293,7 +344,8 @@ def setup_uploads(app: web.Application) -> None:
     """Register the registry and officials pages and their uploads."""
     app.router.add_get("/console/registry", registry_page)
     app.router.add_get("/console/officials", officials_page)
-    for kind in (REGISTRY, OFFICIALS):
+    app.router.add_get(JOB_ORDERS.path, job_orders_page)
+    for kind in (REGISTRY, OFFICIALS, JOB_ORDERS):
         app.router.add_post(f"{kind.path}/upload", upload(kind))
         app.router.add_get(kind.path + r"/uploads/{id:\d{1,18}}", preview(kind))
         app.router.add_post(kind.path + r"/uploads/{id:\d{1,18}}/apply", apply(kind))

@@ -1,0 +1,147 @@
+"""
+The check before signing by SMS: CEKIZIN <agency> ; <country> ; <job> from a number in the
+officials directory (gateway/sms_inbound.py routes only officials here), and LAPORKAN, which
+files the official's latest red check as a case in one step.
+
+What the answer says is decided by ussd_menus/signing.py (pure); this module gathers its inputs
+(the agency and its job orders from the in-memory registry index, the bans), records every
+answered check in the same transaction as the reply, and words the re-prompts for what is
+missing. A re-prompt records nothing: a check is recorded only once it was answered.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+import structlog
+from aiohttp import web
+
+from gateway import keys
+from gateway.metrics import METRICS
+from gateway.usecases.tips import TipReport, TipRules, TooShort, file_tip
+from gateway.ussd import WIB
+from storage.case_sms import official_named
+from storage.db import Conn
+from storage.signing_checks import (
+    CheckRow,
+    SigningCheck,
+    area_codes,
+    mark_reported,
+    record_check,
+    red_to_report,
+)
+from storage.tips import Limited
+from ussd_menus import destinations, sms
+from ussd_menus.agency_check import MIN_QUERY, data_as_of
+from ussd_menus.signing import check_before_signing, parse_request, render
+from ussd_menus.texts import plain, words
+
+log = structlog.get_logger()
+NAMES_CAP = 18  # an agency name when several match
+
+
+async def answer_check(request: web.Request, conn: Conn, text: str, official_id: int) -> str:
+    """CEKIZIN: the answer on one SMS, recorded; or a re-prompt naming what is missing."""
+    asked = parse_request(text)
+    if sum(ch.isalnum() for ch in asked.agency) < MIN_QUERY:  # as the agency check asks
+        return sms.official_reply("signing_format", "")
+    if asked.country is None:
+        if not asked.country_text:
+            return sms.official_reply("signing_format", "")
+        return sms.official_reply("signing_country", "", query=_echo(asked.country_text))
+    if asked.job is None:
+        return sms.official_reply(
+            "signing_job", "", query=_echo(asked.job_text or "-"), jobs=destinations.jobs_list("id")
+        )
+    index = request.app[keys.REGISTRY].index
+    matches = index.search(asked.agency)
+    if len(matches) > 1:
+        names = "; ".join(words(a.name, NAMES_CAP) or plain(a.name, NAMES_CAP) for a in matches[:3])
+        return sms.official_reply("signing_many", "", names=names)
+    agency = matches[0] if matches else None
+    today = datetime.now(WIB).date()
+    orders = (index.job_orders(agency.licence_number) or ()) if agency else ()
+    table = destinations.active()
+    result = check_before_signing(
+        asked.agency, agency, asked.country, asked.job, table.bans, orders, today
+    )
+    await record_check(
+        conn,
+        SigningCheck(
+            official_id=official_id,
+            agency_query=asked.agency,
+            licence_number=agency.licence_number if agency else None,
+            agency_name=agency.name if agency else None,
+            country_code=asked.country.code,
+            job_kind=asked.job.key,
+            result=result.verdict,
+            reasons=result.reasons,
+        ),
+    )
+    log.info(
+        "signing.checked",
+        official_id=official_id,
+        result=result.verdict,
+        reasons=",".join(result.reasons),
+    )
+    return render(result, "id", as_of=data_as_of(index, orders=True))
+
+
+def _echo(text: str) -> str:
+    return plain(text, 16)
+
+
+async def report_check(request: web.Request, conn: Conn, official_id: int, message_id: str) -> str:
+    """LAPORKAN: the official's latest red check today, filed as a case naming them (an
+    official's report is attributed, not anonymous), routed to their kecamatan."""
+    midnight = datetime.combine(datetime.now(WIB).date(), time.min, WIB)
+    check = await red_to_report(conn, official_id, midnight)
+    if check is None:
+        return sms.official_reply("signing_nothing", "")
+    name, office = await official_named(conn, official_id)
+    codes = await conn.fetchval("SELECT kecamatan_codes FROM officials WHERE id = $1", official_id)
+    kecamatan, _ = area_codes(tuple(codes or ()))
+    report = TipReport(
+        channel="sms",
+        source_ref=f"sms:{message_id}",
+        reporter_key=None,
+        category=_category(check),
+        story=_story(check, sms.who(name, office)),
+        lang="id",
+        kecamatan_code=kecamatan,
+        agency_licence=check.licence_number,
+        agency_name=check.agency_name or check.agency_query,
+    )
+    filed = await file_tip(
+        conn, report, TipRules.from_config(request.app[keys.CONFIG]), request.app[METRICS]
+    )
+    if isinstance(filed, Limited):
+        return sms.say("report_limited", "id", limit=filed.limit)
+    if isinstance(filed, TooShort):  # never: the story names the check, well past the minimum
+        return sms.official_reply("signing_nothing", "")
+    await mark_reported(conn, check.id, filed.tip_id)
+    log.info("signing.reported", official_id=official_id, tip_id=filed.tip_id)
+    return sms.official_reply("signing_reported", filed.receipt)
+
+
+def _category(check: CheckRow) -> str:
+    """Unknown agency: a calo; a closed destination: the destination; else 'other'."""
+    if "unknown_agency" in check.reasons:
+        return "calo"
+    if any(r.startswith("banned:") for r in check.reasons):
+        return "tujuan"
+    return "lainnya"
+
+
+def _story(check: CheckRow, who: str) -> str:
+    """The case's text: who checked what, and why the answer was to stop."""
+    agency = check.agency_name or check.agency_query
+    licence = f" (izin {check.licence_number})" if check.licence_number else ""
+    country = destinations.active().country_by_code(check.country_code or "")
+    job = destinations.active().job_by_key(check.job_kind or "")
+    return (
+        f"Laporan aparat dari CEKIZIN oleh {who}: {agency}{licence} merekrut ke"
+        f" {country.name('id') if country else check.country_code} untuk"
+        f" {job.label('id') if job else check.job_kind}. Hasil: JANGAN TTD."
+        f" Alasan: {', '.join(check.reasons)}."
+    )
