@@ -226,7 +226,7 @@ class UssdHops:
         session = self.sessions.session(hop.session_id)
         replayed = self.menus.machine.hop(
             located.path,
-            self.menus.env(hop.session_id, {}, assume=True),
+            self.menus.env(hop.session_id, session.known_facts(), assume=True),
             dict(session.spans),
             spans_complete=False,
             current_start=located.current,
@@ -244,13 +244,17 @@ class UssdHops:
             await self.sessions.stored_spans(session_id)
             complete = True
         agencies = self.menus.agencies()
-        key = (text, current, tuple(sorted(spans.items())), datetime.now(WIB).date())
+        # Whether the caller is an official, once the session knows: part of what an answer
+        # depends on (an official's main menu has one more option).
+        session_facts = session.known_facts()
+        official = session_facts.get(("official", ""))
+        key = (text, current, tuple(sorted(spans.items())), datetime.now(WIB).date(), official)
         known = self.answers.get(key, agencies)
         if known is not None:
             self.sessions.remember(session_id, located)
             await self._note_check(known, located, agencies)
             return known
-        facts: dict[tuple[str, str], object] = {}
+        facts: dict[tuple[str, str], object] = dict(session_facts)
         reporter = _Lazy(lambda: self.identity.reporter_key(hop.phone))
         for _ in range(MAX_ROUNDS):
             env = self.menus.env(session_id, facts, agencies=agencies)
@@ -263,7 +267,7 @@ class UssdHops:
                     complete = True
                 else:
                     facts[(replayed.kind, replayed.key)] = await self.desk.load(
-                        replayed, reporter(), session_id, session
+                        replayed, reporter(), session_id, session, hop.phone
                     )
                 continue
             span = replayed.new_span
@@ -275,7 +279,7 @@ class UssdHops:
                 spans[span[0]] = span[1]
             if isinstance(replayed, Act):
                 facts[("outcome", "")] = await self.desk.perform(
-                    replayed.effect, session_id, hop.phone, reporter(), replayed.lang
+                    replayed.effect, session_id, hop.phone, reporter(), replayed.lang, session
                 )
                 continue
             frames = report_frames(replayed.stack)
@@ -283,7 +287,12 @@ class UssdHops:
             if frames is not None and pseudonym is not None:
                 context = facts.get(("report", ""))
                 await self.desk.keep_draft(frames, pseudonym, session_id, context)
-            if not facts and not complete and span is None and frames is None:
+            if (
+                facts.keys() <= session_facts.keys()
+                and not complete
+                and span is None
+                and frames is None
+            ):
                 self.answers.put(key, replayed)
             self.sessions.remember(session_id, located)
             await self._note_check(replayed, located, agencies)
@@ -300,8 +309,9 @@ class UssdHops:
 
     async def last_step(self, session_id: str, path: str) -> str:
         """The menu step a finished session ended on, replayed without loading or doing anything."""
-        spans = dict(self.sessions.session(session_id).spans)
-        env = self.menus.env(session_id, {}, assume=True)
+        session = self.sessions.session(session_id)
+        spans = dict(session.spans)
+        env = self.menus.env(session_id, session.known_facts(), assume=True)
         replayed = self.menus.machine.hop(path, env, spans, spans_complete=False)
         if isinstance(replayed, Need):  # only spans can be missing here
             spans.update(await self.sessions.stored_spans(session_id))

@@ -48,6 +48,9 @@ class NewTip:
     lang: str = "id"
     # The reporter said a village official is involved (never alerted to the desa tier).
     involves_village_official: bool = False
+    # An official reported as themselves ('laporan aparat'): the attribution is their id, never
+    # their number.
+    reported_by_official_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +121,8 @@ async def file_tip(
             row = await conn.fetchrow(
                 "INSERT INTO tips (receipt, channel, source_ref, reporter_key, category,"
                 " kecamatan_code, desa, agency_licence, agency_name, agency_key, description, lang,"
-                " involves_village_official)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+                " involves_village_official, reported_by_official_id)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
                 " ON CONFLICT (receipt) DO NOTHING RETURNING id, receipt",
                 new_receipt(),
                 tip.channel,
@@ -134,6 +137,7 @@ async def file_tip(
                 hide_phone_numbers(tip.description),  # the one way tip text enters storage
                 tip.lang,
                 tip.involves_village_official,
+                tip.reported_by_official_id,
             )
         if tip.reporter_key:  # nothing left to resume; see storage.drafts for what is kept
             await conn.execute(
