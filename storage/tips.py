@@ -379,6 +379,21 @@ async def read_tip(
     return TipContent(**{k: v for k, v in row.items() if k != "id"})
 
 
+async def reported_by(conn: Queryable, receipt: str, area: Area = EVERYWHERE) -> str | None:
+    """Who filed a 'laporan aparat' (an official's own report): the official's name and office
+    from the directory; None for a resident's (anonymous) tip or one outside the reader's area."""
+    row = await conn.fetchrow(
+        "SELECT o.name, o.office FROM tips t JOIN officials o ON o.id = t.reported_by_official_id"
+        f" WHERE t.receipt = $1 AND {area_condition('t', 2, 3)}",
+        receipt,
+        area.kecamatan_code,
+        area.desa_name,
+    )
+    if row is None:
+        return None
+    return f"{row['name']} ({row['office']})" if row["office"] else str(row["name"])
+
+
 async def record_read(conn: Queryable, tip_id: int, reader: str, purpose: str) -> None:
     """Write one read of a tip's content to the audit log: for a read that does not go through
     `read_tip` (an official's INFO by SMS sends the content out), in the reader's transaction."""

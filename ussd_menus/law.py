@@ -82,26 +82,32 @@ def sources(item: LawItem, lang: Lang) -> str:
     """The item's source line: each fact's citation and date, or each number's."""
     if item.hotlines:
         found = [h for h in map(_hotline, item.hotlines) if h is not None]
-        dated = "; ".join(f"{h.name(lang)} {day(h.verified_on)}" for h in found if h.verified_on)
+        dated = "; ".join(f"{h.number} ({day(h.verified_on)})" for h in found if h.verified_on)
         return t("law.numbers_as_of", lang, sources=dated)
     cites = dict.fromkeys(cited(_fact(k)) for k in item.facts)
     return t("law.source", lang, sources="; ".join(cites))
 
 
 def item_text(item: LawItem, lang: Lang) -> str:
-    """The whole item as the USSD pages read it: its text (whom to call: each number from the
-    hotline data), then its sources."""
+    """The item's words as the USSD pages read them (whom to call: each number from the hotline
+    data), without its sources."""
     text = t(f"law.{item.key}.text", lang)
     if item.hotlines:
         found = [h for h in map(_hotline, item.hotlines) if h is not None]
         text = " ".join([text, *(hotline_line(h, lang) + "." for h in found)])
-    return f"{text} {sources(item, lang)}"
+    return text
 
 
 def law_pages(key: str, lang: Lang, room: int) -> tuple[str, ...]:
-    """One item cut into pages of at most `room` characters (an unknown key: the first item)."""
+    """One item cut into pages of at most `room` characters, its source line whole on the last
+    page (on a page of its own when it does not fit beside the words). An unknown key: the first
+    item."""
     item = next((i for i in ITEMS if i.key == key), ITEMS[0])
-    return split_pages(item_text(item, lang), room, room)
+    pages = split_pages(item_text(item, lang), room, room)
+    cited_by = sources(item, lang)
+    if len(pages[-1]) + 1 + len(cited_by) <= room:
+        return (*pages[:-1], f"{pages[-1]} {cited_by}")
+    return (*pages, *split_pages(cited_by, room, room))
 
 
 def law_sms(lang: Lang = "id") -> str:
