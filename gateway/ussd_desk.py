@@ -128,27 +128,15 @@ class HopDesk:
             limited_at=self.rules.per_hour if found.recent_tips >= self.rules.per_hour else None,
         )
 
-    async def official_id(
-        self, phone: str, session: Session, *, strict: bool = False
-    ) -> int | None:
+    async def official_id(self, phone: str, session: Session) -> int | None:
         """The active official whose directory number is the caller's (normalised), looked up
-        once per session and kept in it; None for everyone else, and for this hop when the
-        database fails. An official's number is no secret (the directory holds it), but it is
-        never logged nor written into a tip."""
+        once per session and kept in it; None for everyone else. An official's number is no
+        secret (the directory holds it), but it is never logged nor written into a tip."""
         if not session.official_known:
             number = normalize(phone)
             found = None
             if number is not None:
-                try:
-                    found = await self.deadline.run(official_by_phone(self.pool, number))
-                except DATABASE_ERRORS as error:
-                    # The residents' menus must not depend on the database: this hop gets the
-                    # residents' menu, and the next one looks again. Filing (`strict`) fails
-                    # instead: an official's report is never filed as a resident's.
-                    log.warning("ussd.official_lookup_failed", error=type(error).__name__)
-                    if strict:
-                        raise
-                    return None
+                found = await self.deadline.run(official_by_phone(self.pool, number))
             session.official_id = found.id if found is not None else None
             session.official_known = True
             if session.official_id is not None:
@@ -221,7 +209,7 @@ class HopDesk:
         # An official's own report ('p', from the officials' menu) is attributed to the official
         # this number is, and only when it is one: a resident's draft carrying it stays anonymous.
         marked = bool(carried.get(OFFICER_MARK))
-        by_official = await self.official_id(phone, session, strict=True) if marked else None
+        by_official = await self.official_id(phone, session) if marked else None
         report = TipReport(
             channel="ussd",
             source_ref=source,

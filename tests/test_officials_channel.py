@@ -203,7 +203,7 @@ class TestLawReference:
     def test_every_item_ends_with_its_sources_and_dates(self, lang: str) -> None:
         """Each item's last page names its sources with a date."""
         heads = {"id": ("Sumber:", "Nomor dicek:"), "en": ("Source:", "Numbers checked:")}
-        heads["su"] = ("Sumber:", "Nomer dicek:")
+        heads["su"] = ("Sumberna:", "Nomer dicek:")
         for item in law_items():
             last = law_pages(item.key, lang, 120)[-1]
             assert any(h in last for h in heads[lang]) and DATED.search(last), (item.key, last)
