@@ -3,7 +3,8 @@ Inbound SMS, from any provider: keywords for residents (LAPOR, STATUS, CEK, CEK 
 INFO, BANTUAN and English aliases, BAHASA to choose the reply language) and officials' commands
 (OK, TANYA, SELESAI, INFO, TERUSKAN, TOLAK, KONFLIK: gateway/usecases/cases.py moves the case;
 REKAP for their area's digest, throttled: gateway/rekap.py; CEKIZIN, the check before signing, and
-LAPORKAN, filing a red check: gateway/signing.py; BANTUAN or HELP for their help line), each
+LAPORKAN, filing a red check: gateway/signing.py; LAPORPETUGAS to report as themselves,
+attributed; HUKUM or ATURAN for the law reference; BANTUAN or HELP for their help line), each
 answered by a reply queued in the outbox. The SMS loop works for an official who never logs in:
 INFO sends the whole case (a read written to the tip's audit log, like the console's), and when
 one official takes, hands over or closes a case the others alerted for it are told who did.
@@ -70,6 +71,7 @@ from ussd_menus import destinations, sms, sms_language
 from ussd_menus.agency_check import data_as_of
 from ussd_menus.cases import Refused
 from ussd_menus.identity_requests import identity_requests
+from ussd_menus.law import law_sms
 from ussd_menus.receipts import looks_like_receipt, parse_receipt, show_receipt
 
 log = structlog.get_logger()
@@ -121,7 +123,7 @@ async def _handle(request: web.Request, message: InboundSms) -> bool:
             log.info("sms.opted_out")
             reply = sms.official_reply("stopped", "")
         elif official is not None and order is not None and official.id is not None:
-            reply = await _official(request, conn, order, official.id, message_id)
+            reply = await _official(request, conn, order, official.id, message_id, sender)
         else:
             reply = await _reply(request, conn, command, message_id, sender)
         config = request.app[keys.CONFIG]
@@ -223,7 +225,12 @@ async def _lookup(request: web.Request, conn: Conn, receipt: str) -> TipStatus |
 
 
 async def _official(
-    request: web.Request, conn: Conn, order: sms.Command, official_id: int, message_id: str
+    request: web.Request,
+    conn: Conn,
+    order: sms.Command,
+    official_id: int,
+    message_id: str,
+    sender: bytes,
 ) -> str:
     """OK / TANYA / SELESAI / INFO / TERUSKAN / TOLAK / KONFLIK from a registered official, on a
     tip routed to them and not handed over since: any other receipt is answered exactly like one
@@ -236,6 +243,11 @@ async def _official(
         return await answer_check(request, conn, order.rest, official_id)
     if order.name == "signing_report":
         return await report_check(request, conn, official_id, message_id)
+    if order.name == "law":
+        log.info("law.sms_sent", official_id=official_id)
+        return law_sms("id")
+    if order.name == "report":
+        return await _file_as_official(request, conn, order, official_id, message_id, sender)
     if order.name == "rekap":
         config = request.app[keys.CONFIG]
         return await answer_request(
@@ -369,6 +381,38 @@ async def _hand_over(
     if order.name == "forward":
         return sms.official_reply("forwarded", receipt, agency=holder, count=len(officials))
     return sms.official_reply("passed_up", receipt, tier=officials[0]["tier"])
+
+
+async def _file_as_official(
+    request: web.Request,
+    conn: Conn,
+    order: sms.Command,
+    official_id: int,
+    message_id: str,
+    sender: bytes,
+) -> str:
+    """LAPORPETUGAS <story>: the official's own report, attributed to them (their id, never their
+    number, in the tip), through the use case every channel files with; the receipt reply says it
+    is attributed. The reporter key still counts their hourly limit as for anyone."""
+    first = re.match(r"[a-z]*", order.rest.strip().lower())  # a category word may lead
+    report = TipReport(
+        channel="sms",
+        source_ref=f"sms:{message_id}",
+        reporter_key=sender,
+        category=first.group(0) if first else "",
+        story=order.rest,
+        lang="id",
+        reported_by_official_id=official_id,
+    )
+    rules = TipRules.from_config(request.app[keys.CONFIG])
+    filed = await file_tip(conn, report, rules, request.app[METRICS])
+    if isinstance(filed, TooShort):
+        return sms.say("report_empty", "id")
+    if isinstance(filed, Limited):
+        return sms.say("report_limited", "id", limit=filed.limit)
+    return sms.say(
+        "official_report_filed", "id", receipt=show_receipt(filed.receipt), code=filed.receipt
+    )
 
 
 async def _file(

@@ -245,6 +245,7 @@ class TipRow:
     channel: str
     holder: str
     held: int  # officials' messages waiting for a reviewer (they ask who the reporter is)
+    by_official: bool = False  # 'laporan aparat': an official reported it as themselves
 
 
 _TIP_ORDER = {Order.NEWEST: "t.created_at DESC, t.id DESC", Order.OLDEST: "t.created_at, t.id"}
@@ -282,7 +283,8 @@ async def tip_rows(
         "SELECT t.id, t.receipt, t.created_at, t.category, t.kecamatan_code,"
         " k.name AS kecamatan_name, t.status, t.channel, t.holder,"
         " (SELECT count(*)::int FROM tip_messages m WHERE m.tip_id = t.id"
-        "  AND m.review = 'held') AS held"
+        "  AND m.review = 'held') AS held,"
+        " t.reported_by_official_id IS NOT NULL AS by_official"
         f" FROM tips t LEFT JOIN kecamatan k ON k.code = t.kecamatan_code{where.sql()}"
         f" ORDER BY {_TIP_ORDER[order]} LIMIT {where.param(limit + 1)}",
         *where.args,

@@ -48,6 +48,9 @@ class NewTip:
     lang: str = "id"
     # The reporter said a village official is involved (never alerted to the desa tier).
     involves_village_official: bool = False
+    # An official reported as themselves ('laporan aparat'): the attribution is their id, never
+    # their number.
+    reported_by_official_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +121,8 @@ async def file_tip(
             row = await conn.fetchrow(
                 "INSERT INTO tips (receipt, channel, source_ref, reporter_key, category,"
                 " kecamatan_code, desa, agency_licence, agency_name, agency_key, description, lang,"
-                " involves_village_official)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+                " involves_village_official, reported_by_official_id)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
                 " ON CONFLICT (receipt) DO NOTHING RETURNING id, receipt",
                 new_receipt(),
                 tip.channel,
@@ -134,6 +137,7 @@ async def file_tip(
                 hide_phone_numbers(tip.description),  # the one way tip text enters storage
                 tip.lang,
                 tip.involves_village_official,
+                tip.reported_by_official_id,
             )
         if tip.reporter_key:  # nothing left to resume; see storage.drafts for what is kept
             await conn.execute(
@@ -373,6 +377,21 @@ async def read_tip(
             return None
         await record_read(conn, row["id"], reader, purpose)
     return TipContent(**{k: v for k, v in row.items() if k != "id"})
+
+
+async def reported_by(conn: Queryable, receipt: str, area: Area = EVERYWHERE) -> str | None:
+    """Who filed a 'laporan aparat' (an official's own report): the official's name and office
+    from the directory; None for a resident's (anonymous) tip or one outside the reader's area."""
+    row = await conn.fetchrow(
+        "SELECT o.name, o.office FROM tips t JOIN officials o ON o.id = t.reported_by_official_id"
+        f" WHERE t.receipt = $1 AND {area_condition('t', 2, 3)}",
+        receipt,
+        area.kecamatan_code,
+        area.desa_name,
+    )
+    if row is None:
+        return None
+    return f"{row['name']} ({row['office']})" if row["office"] else str(row["name"])
 
 
 async def record_read(conn: Queryable, tip_id: int, reader: str, purpose: str) -> None:

@@ -39,6 +39,7 @@ from ussd_menus.model import (
     SendReceipt,
 )
 from ussd_menus.receipts import check_digit
+from ussd_menus.rekap import OUTCOMES, Figures, rekap_text
 from ussd_menus.report import CATEGORIES, dump_report, kecamatan_pages
 from ussd_menus.texts import t
 from ussd_menus.tree import build_machine, build_nodes, is_gsm_safe
@@ -133,15 +134,30 @@ FREE_TEXT: dict[str, list[str]] = {
 GENERIC_TEXT = ["ab", NOT_FOUND, STORY]
 
 
+# The REKAP digest as the officials' menu shows it: the SMS wording, with the longest values.
+REKAP = rekap_text(
+    "a" * 40,
+    date(2026, 11, 23),
+    date(2026, 11, 29),
+    Figures(99999, 99999, 99999, {o: 99999 for o in OUTCOMES}, ("n" * 40,) * 3, ("n" * 40,) * 3),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Scenario:
-    """What the gateway would load for the machine: the reporter's report context, an outcome."""
+    """What the gateway would load for the machine: the reporter's report context, an outcome,
+    and whether the caller's number is an official's (the officials' menu)."""
 
     report: ReportContext
     outcome: ReportFiled | ReportLimited
+    official: bool = False
 
     def fact(self, kind: str, key: str) -> object:
         """The fact the machine asked for."""
+        if kind == "official":
+            return self.official
+        if kind == "rekap":
+            return REKAP if self.official else None
         if kind == "report":
             return self.report
         if kind == "tip":
@@ -168,6 +184,7 @@ SCENARIOS = {
         ReportContext(resume=None, filed_receipt=FILED, limited_at=None), ReportFiled(FILED)
     ),
     "limit-reached-on-sending": Scenario(NOTHING, ReportLimited(3)),
+    "official": Scenario(NOTHING, ReportFiled(FILED), official=True),
 }
 
 
@@ -348,6 +365,26 @@ class TestEveryReportSummary:
             {s.hop.node for s in screens},
             [s.where() for s in screens if len(s.text) > SCREEN_LIMIT or not is_gsm_safe(s.text)],
         ), f"the longest is {longest.where()}"
+
+    @pytest.mark.parametrize("lang", LANGS)
+    def test_every_officials_summary_fits_one_page(self, lang: Lang) -> None:
+        """An official's own report (main menu 6, then 1) asks to send it in their name: every
+        category with every kecamatan, marked or not, still fits."""
+        machine = Machine(build_machine(KECAMATAN).nodes, default_lang=lang)
+        scenario = SCENARIOS["official"]
+        screens = [
+            Seen(tuple(path), dial(machine, path, scenario))
+            for c in range(len(CATEGORIES))
+            for k in range(len(KECAMATAN))
+            for marked in ([], ["2", "1"])
+            for path in [["6", "1", *to_confirm(c, k, lang)[1:], *marked]]
+        ]
+        asks = t("report.confirm_officer", lang, summary="").strip()
+        assert ({"report_confirm"}, [], []) == (
+            {s.hop.node for s in screens},
+            [s.where() for s in screens if len(s.text) > SCREEN_LIMIT or not is_gsm_safe(s.text)],
+            [s.where() for s in screens if asks not in s.text],
+        )
 
     @pytest.mark.parametrize("lang", LANGS)
     @pytest.mark.parametrize("then", [[], ["1"], ["2"]], ids=["receipt", "done", "sms"])

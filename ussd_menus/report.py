@@ -13,7 +13,9 @@ The report being built travels in each step's frame (a small JSON object), so re
 The gateway keeps the frames as a draft under the reporter's key: a dropped session can resume.
 Once filed, replay still walks the same steps: the gateway keeps what the session resumed from,
 counts the limit without the session's own tip, and reads the filed receipt back (ReportContext).
-Nothing here asks for, shows or stores who the reporter is.
+Nothing here asks for, shows or stores who the reporter is. An official's own report (from the
+officials' menu, ussd_menus/officials.py) walks the same steps carrying `p`: the gateway files it
+attributed to the official it found for the caller's number, and only then.
 """
 
 from __future__ import annotations
@@ -128,9 +130,11 @@ def _after_category(report: dict[str, Any], key: str) -> Action:
 
 def _category_view(report: dict[str, Any], ctx: Context) -> View:
     # The notice is a note: a 'wrong choice' line takes its place, so the re-prompt still fits.
+    # An official's own report ('p') is attributed: it does not promise anonymity.
+    notice = "report.category_officer" if report.get("p") else "report.category"
     return View(
         body="",
-        note=t("report.category", ctx.lang),
+        note=t(notice, ctx.lang),
         options=tuple(
             Option(t(f"cat.{key}", ctx.lang), _after_category(report, key)) for key in CATEGORIES
         ),
@@ -410,8 +414,9 @@ class ReportConfirm(ChoiceNode):
         if report.get("o"):
             parts.append(t("report.official_marked", ctx.lang))
         summary = ", ".join(p for p in parts if p)
+        title = "report.confirm_officer" if report.get("p") else "report.confirm"
         return View(
-            body=t("report.confirm", ctx.lang, summary=summary),
+            body=t(title, ctx.lang, summary=summary),
             options=(
                 Option(
                     t("report.send", ctx.lang),

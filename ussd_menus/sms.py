@@ -384,6 +384,12 @@ OFFICIAL_COMMANDS = {
     "REKAP": "rekap",
     "CEKIZIN": "signing",
     "LAPORKAN": "signing_report",
+    # An official's own report, attributed (one word: LAPOR APARAT is a resident's tip about a
+    # village official, and 'LAPOR PETUGAS ...' may be a resident's tip about an official).
+    "LAPORPETUGAS": "report",
+    # The law in the official's pocket (ussd_menus/law.py).
+    "HUKUM": "law",
+    "ATURAN": "law",
     "BANTUAN": "help",
     "HELP": "help",
 }
@@ -392,8 +398,8 @@ STOP_WORDS = frozenset({"BERHENTI", "STOP", "UNREG"})
 
 def parse_official(text: str) -> Command | None:
     """An official's command (OK/TANYA/SELESAI/INFO/TERUSKAN/TOLAK/KONFLIK <code> ..., REKAP
-    for their digest, or BANTUAN/HELP for the officials' help line), or None if it is not
-    one."""
+    for their digest, LAPORPETUGAS <story> to report as themselves, HUKUM/ATURAN for the law
+    reference, or BANTUAN/HELP for the officials' help line), or None if it is not one."""
     match = _FIRST_WORD.match(text)
     if match is None:
         return None

@@ -176,6 +176,8 @@ SPECS: dict[str, Spec] = {
     "report_empty": Spec(),
     "report_filed": Spec(_RECEIPT_CODE),
     "report_filed_official": Spec(_RECEIPT_CODE),
+    # LAPORPETUGAS <story>: an official's own report, attributed (gateway/sms_inbound.py).
+    "official_report_filed": Spec(_RECEIPT_CODE),
     "report_limited": Spec({"limit": LIMIT_MAX}),
     "status_typo": Spec(),
     "status_busy": Spec(),
@@ -256,6 +258,8 @@ SPECS: dict[str, Spec] = {
     "official_signing_many": Spec({"names": "; ".join(["n" * VACANCY_NAME_CAP] * 3)}),
     "official_signing_reported": Spec(_RECEIPT),
     "official_signing_nothing": Spec(),
+    # HUKUM / ATURAN: the law in the official's pocket, its items cut to fit (ussd_menus/law.py).
+    "official_law": Spec({"text": ""}, fill="text", fill_room=300, segments=ALERT_SEGMENTS),
     # The weekly digest, and REKAP asked by SMS (ussd_menus/rekap.py).
     "rekap": Spec(
         {

@@ -31,6 +31,7 @@ from ussd_menus.model import (
     Restore,
     View,
 )
+from ussd_menus.officials import LawMenu, LawPage, OfficerCekizin, OfficerMenu, OfficerRekap
 from ussd_menus.report import (
     ReportAgency,
     ReportAgencyPick,
@@ -89,6 +90,11 @@ def build_nodes() -> dict[str, Node]:
         "status_view": StatusView(),
         "status_answer": StatusAnswer(),
         "status_answered": StatusAnswered(),
+        "officer": OfficerMenu(),
+        "officer_rekap": OfficerRekap(),
+        "officer_cekizin": OfficerCekizin(),
+        "officer_law": LawMenu(),
+        "officer_law_page": LawPage(),
     }
 
 
@@ -99,8 +105,10 @@ def build_machine(kecamatan: tuple[Kecamatan, ...] = ()) -> Machine:
     return Machine(nodes)
 
 
-# Facts for the start-up walk: no limit reached, nothing to resume, a filed report.
+# Facts for the start-up walk: no limit reached, nothing to resume, a filed report; an
+# official's number, so the officials' menu is walked too (its REKAP needs data: not walked).
 _WALK_FACTS = {
+    ("official", ""): True,
     ("report", ""): ReportContext(resume=None, filed_receipt=None, limited_at=None),
     ("outcome", ""): ReportFiled("123456780"),
 }

@@ -295,6 +295,12 @@ CONSOLE_TEXTS: dict[str, tuple[str, str]] = {
     "sms_status": ("Status SMS", "SMS status"),
     "acknowledged": ("Ditanggapi", "Acknowledged"),
     "escalated": ("Dieskalasi", "Escalated"),
+    # An official's own report (issue 15): attributed, not anonymous
+    "official_report": ("Laporan aparat", "Official's report"),
+    "official_report_by": (
+        "dilaporkan sendiri oleh petugas, tidak anonim:",
+        "reported by an official as themselves, not anonymous:",
+    ),
     # Conflict of interest
     "conflict": ("Konflik kepentingan", "Conflict of interest"),
     "village_official_marked": (

@@ -80,6 +80,9 @@ class TipReport:
     agency_name: str | None = None
     # The reporter said a village official (kepala desa, perangkat desa) is involved.
     involves_village_official: bool = False
+    # An official's own report (officials' menu, SMS LAPORPETUGAS): attributed to them, routed
+    # to the kecamatan and Disnakertrans, never back to them (storage.alerts).
+    reported_by_official_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +115,7 @@ async def file_tip(
         agency_key=report.agency_licence or (name_key(agency) if agency else None),
         lang=report.lang,
         involves_village_official=report.involves_village_official,
+        reported_by_official_id=report.reported_by_official_id,
     )
 
     filed = await store_tip(
@@ -127,7 +131,13 @@ async def file_tip(
     if isinstance(filed, Limited):
         log.info("tips.rate_limited", channel=report.channel)
         return filed
-    log.info("tips.filed", channel=report.channel, category=category, created=filed.created)
+    log.info(
+        "tips.filed",
+        channel=report.channel,
+        category=category,
+        created=filed.created,
+        by_official=report.reported_by_official_id is not None,
+    )
     if filed.held:
         log.warning("alerts.flood_held", tip_id=filed.tip_id, alerts=filed.held, alarm=True)
     if filed.created:
