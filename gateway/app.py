@@ -125,6 +125,7 @@ def create_app(config: Config, database_url: str) -> web.Application:
                 deadline,
                 replies_per_hour=config.sms_replies_per_hour,
                 service_code=config.ussd_service_code,
+                agencies=lambda: watcher.index,
             ),
             identity,
         )

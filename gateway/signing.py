@@ -1,7 +1,8 @@
 """
-The check before signing by SMS: CEKIZIN <agency> ; <country> ; <job> from a number in the
-officials directory (gateway/sms_inbound.py routes only officials here), and LAPORKAN, which
-files the official's latest red check as a case in one step.
+The check before signing: CEKIZIN <agency> ; <country> ; <job> by SMS from a number in the
+officials directory (gateway/sms_inbound.py routes only officials here) and the officials' USSD
+menu (gateway/ussd_desk.py) run the same `run_check`; LAPORKAN and the menu's "report it" file
+the official's latest red check as their own, attributed case in one step (`file_red_check`).
 
 What the answer says is decided by ussd_menus/signing.py (pure); this module gathers its inputs
 (the agency and its job orders from the in-memory registry index, the bans), records every
@@ -17,7 +18,8 @@ import structlog
 from aiohttp import web
 
 from gateway import keys
-from gateway.metrics import METRICS
+from gateway.agency_index import AgencyIndex
+from gateway.metrics import METRICS, Metrics
 from gateway.usecases.tips import TipReport, TipRules, TooShort, file_tip
 from gateway.ussd import WIB
 from storage.case_sms import official_named
@@ -30,10 +32,12 @@ from storage.signing_checks import (
     record_check,
     red_to_report,
 )
-from storage.tips import Limited
+from storage.tips import Filed, Limited
 from ussd_menus import destinations, sms
 from ussd_menus.agency_check import MIN_QUERY, data_as_of
-from ussd_menus.signing import check_before_signing, parse_request, render
+from ussd_menus.destinations import Country, JobKind
+from ussd_menus.model import SigningChecked
+from ussd_menus.signing import SigningResult, check_before_signing, parse_request, render
 from ussd_menus.texts import plain, words
 
 log = structlog.get_logger()
@@ -53,27 +57,45 @@ async def answer_check(request: web.Request, conn: Conn, text: str, official_id:
         return sms.official_reply(
             "signing_job", "", query=_echo(asked.job_text or "-"), jobs=destinations.jobs_list("id")
         )
-    index = request.app[keys.REGISTRY].index
-    matches = index.search(asked.agency)
+    checked = await run_check(
+        conn, request.app[keys.REGISTRY].index, official_id, asked.agency, asked.country, asked.job
+    )
+    if checked.names:
+        return sms.official_reply("signing_many", "", names="; ".join(checked.names))
+    assert isinstance(checked.result, SigningResult)
+    return render(checked.result, "id", as_of=checked.as_of)
+
+
+async def run_check(
+    conn: Conn,
+    index: AgencyIndex,
+    official_id: int,
+    query: str,
+    country: Country,
+    job: JobKind,
+) -> SigningChecked:
+    """One check for every channel (SMS CEKIZIN, the officials' USSD menu): the agency and its
+    job orders from the registry index, the bans, the answer recorded; or, when several
+    agencies match what was typed, their names (nothing recorded)."""
+    matches = index.search(query)
     if len(matches) > 1:
-        names = "; ".join(words(a.name, NAMES_CAP) or plain(a.name, NAMES_CAP) for a in matches[:3])
-        return sms.official_reply("signing_many", "", names=names)
+        names = tuple(words(a.name, NAMES_CAP) or plain(a.name, NAMES_CAP) for a in matches[:3])
+        return SigningChecked(names=names)
     agency = matches[0] if matches else None
     today = datetime.now(WIB).date()
     orders = (index.job_orders(agency.licence_number) or ()) if agency else ()
-    table = destinations.active()
     result = check_before_signing(
-        asked.agency, agency, asked.country, asked.job, table.bans, orders, today
+        query, agency, country, job, destinations.active().bans, orders, today
     )
     await record_check(
         conn,
         SigningCheck(
             official_id=official_id,
-            agency_query=asked.agency,
+            agency_query=query,
             licence_number=agency.licence_number if agency else None,
             agency_name=agency.name if agency else None,
-            country_code=asked.country.code,
-            job_kind=asked.job.key,
+            country_code=country.code,
+            job_kind=job.key,
             result=result.verdict,
             reasons=result.reasons,
         ),
@@ -84,7 +106,7 @@ async def answer_check(request: web.Request, conn: Conn, text: str, official_id:
         result=result.verdict,
         reasons=",".join(result.reasons),
     )
-    return render(result, "id", as_of=data_as_of(index, orders=True))
+    return SigningChecked(result, data_as_of(index, orders=True))
 
 
 def _echo(text: str) -> str:
@@ -92,18 +114,39 @@ def _echo(text: str) -> str:
 
 
 async def report_check(request: web.Request, conn: Conn, official_id: int, message_id: str) -> str:
-    """LAPORKAN: the official's latest red check today, filed as a case naming them (an
-    official's report is attributed, not anonymous), routed to their kecamatan."""
+    """LAPORKAN: the official's latest red check today, filed as their own report."""
+    rules = TipRules.from_config(request.app[keys.CONFIG])
+    filed = await file_red_check(
+        conn, official_id, "sms", f"sms:{message_id}", rules, request.app[METRICS]
+    )
+    if filed is None:
+        return sms.official_reply("signing_nothing", "")
+    if isinstance(filed, Limited):
+        return sms.say("report_limited", "id", limit=filed.limit)
+    return sms.official_reply("signing_reported", filed.receipt)
+
+
+async def file_red_check(
+    conn: Conn,
+    official_id: int,
+    channel: str,
+    source_ref: str,
+    rules: TipRules,
+    metrics: Metrics,
+) -> Filed | Limited | None:
+    """The official's latest red check today, filed as a case naming them: an official's
+    report, attributed (never anonymous), routed like one (kecamatan and Disnakertrans, never
+    back to them). None when there is no red check left to report."""
     midnight = datetime.combine(datetime.now(WIB).date(), time.min, WIB)
     check = await red_to_report(conn, official_id, midnight)
     if check is None:
-        return sms.official_reply("signing_nothing", "")
+        return None
     name, office = await official_named(conn, official_id)
     codes = await conn.fetchval("SELECT kecamatan_codes FROM officials WHERE id = $1", official_id)
     kecamatan, _ = area_codes(tuple(codes or ()))
     report = TipReport(
-        channel="sms",
-        source_ref=f"sms:{message_id}",
+        channel=channel,
+        source_ref=source_ref,
         reporter_key=None,
         category=_category(check),
         story=_story(check, sms.who(name, office)),
@@ -111,17 +154,15 @@ async def report_check(request: web.Request, conn: Conn, official_id: int, messa
         kecamatan_code=kecamatan,
         agency_licence=check.licence_number,
         agency_name=check.agency_name or check.agency_query,
+        reported_by_official_id=official_id,
     )
-    filed = await file_tip(
-        conn, report, TipRules.from_config(request.app[keys.CONFIG]), request.app[METRICS]
-    )
-    if isinstance(filed, Limited):
-        return sms.say("report_limited", "id", limit=filed.limit)
+    filed = await file_tip(conn, report, rules, metrics)
     if isinstance(filed, TooShort):  # never: the story names the check, well past the minimum
-        return sms.official_reply("signing_nothing", "")
-    await mark_reported(conn, check.id, filed.tip_id)
-    log.info("signing.reported", official_id=official_id, tip_id=filed.tip_id)
-    return sms.official_reply("signing_reported", filed.receipt)
+        return None
+    if isinstance(filed, Filed):
+        await mark_reported(conn, check.id, filed.tip_id)
+        log.info("signing.reported", official_id=official_id, tip_id=filed.tip_id)
+    return filed
 
 
 def _category(check: CheckRow) -> str:

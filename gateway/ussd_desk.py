@@ -1,20 +1,22 @@
 """
 What a USSD hop loads and does besides replaying menus: the facts the menus ask for (where a
 report starts, a tip's status) and the effects they ask for (filing a report, answering a
-question, sending an information topic by SMS), through the same use cases and budgets as SMS;
+question, sending an information topic by SMS, an official's check before signing and its
+report), through the same use cases and budgets as SMS;
 plus the two things a hop keeps (a report's draft, a typed agency check). Every database call
 runs under the hop's deadline.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import asyncpg
 import structlog
 
 from gateway.abuse import caller_sms_allowed
-from gateway.agency_index import name_key
+from gateway.agency_index import AgencyIndex, name_key
 from gateway.deadline import Deadline
 from gateway.identity import Identity
 from gateway.metrics import Metrics
@@ -35,13 +37,14 @@ from storage.drafts import reporter_state, save_draft
 from storage.officials import official_by_phone
 from storage.outbox import QueuedSms, enqueue_sms, queued_before
 from storage.tips import Filed, Limited, TipStatus, receipt_of_source, recent_tip_count
-from ussd_menus import sms
+from ussd_menus import destinations, sms
 from ussd_menus.law import LAW_TOPIC, law_sms
 from ussd_menus.machine import Hop, Need
 from ussd_menus.model import (
     AgencyLookup,
     AnswerQuestion,
     AnswerStored,
+    CheckSigning,
     Effect,
     Frame,
     InfoQueued,
@@ -51,8 +54,11 @@ from ussd_menus.model import (
     ReportContext,
     ReportFiled,
     ReportLimited,
+    ReportSigning,
     SendInfo,
     SendReceipt,
+    SigningChecked,
+    SigningReported,
     SubmitReport,
 )
 from ussd_menus.officials import OFFICER_MARK, OFFICIAL_FACT, REKAP_FACT
@@ -87,6 +93,7 @@ class HopDesk:
         deadline: Deadline,
         replies_per_hour: int = 10,
         service_code: str = "",
+        agencies: Callable[[], AgencyIndex] = lambda: AgencyIndex(()),
     ) -> None:
         self.pool = pool  # tips: fully durable
         self.state_pool = state_pool  # drafts and agency checks: written without waiting for disk
@@ -97,6 +104,7 @@ class HopDesk:
         # SMS a caller may ask for in an hour (HOTLINE_SMS_REPLIES_PER_HOUR, shared with SMS).
         self.replies_per_hour = replies_per_hour
         self.service_code = service_code  # HOTLINE_USSD_CODE: the way back the receipt SMS gives
+        self.agencies = agencies  # the registry index in use (the check before signing)
 
     async def load(
         self, need: Need, reporter: bytes | None, session_id: str, session: Session, phone: str
@@ -204,6 +212,8 @@ class HopDesk:
 
         if isinstance(effect, SendReceipt):
             return ReceiptSent(await self._send_receipt(source, phone, reporter, lang))
+        if isinstance(effect, CheckSigning | ReportSigning):
+            return await self._signing(effect, source, phone, session)
         assert isinstance(effect, SubmitReport)
         carried = load_report(effect.report)
         # An official's own report ('p', from the officials' menu) is attributed to the official
@@ -236,6 +246,40 @@ class HopDesk:
         if isinstance(filed, TooShort):  # the menus ask for more than the use case needs
             raise ValueError("the menus sent a report without a story")
         return ReportFiled(filed.receipt)
+
+    async def _signing(
+        self, effect: CheckSigning | ReportSigning, source: str, phone: str, session: Session
+    ) -> SigningChecked | SigningReported:
+        """The check before signing, or filing its red answer, for the official this number
+        is (gateway/signing.py, as by SMS); a caller who is not one gets nothing done."""
+        from gateway.signing import (
+            file_red_check,
+            run_check,
+        )
+
+        official = await self.official_id(phone, session)
+        if isinstance(effect, ReportSigning):
+            if official is None:
+                return SigningReported(None)
+
+            async def report() -> SigningReported:
+                async with self.pool.acquire() as conn:
+                    filed = await file_red_check(
+                        conn, official, "ussd", source, self.rules, self.metrics
+                    )
+                return SigningReported(filed.receipt if isinstance(filed, Filed) else None)
+
+            return await self.deadline.run(report())
+        country = destinations.active().country_by_code(effect.country)
+        job = destinations.active().job_by_key(effect.job)
+        if official is None or country is None or job is None:
+            return SigningChecked()
+
+        async def check() -> SigningChecked:
+            async with self.pool.acquire() as conn:
+                return await run_check(conn, self.agencies(), official, effect.agency, country, job)
+
+        return await self.deadline.run(check())
 
     async def _send_info(
         self, topic: str, source: str, phone: str, reporter: bytes | None, lang: Lang

@@ -267,6 +267,7 @@ TEXT_PROBLEMS = (
     "problem.too_short",
     "problem.describe",
     "problem.receipt_typo",
+    "problem.country",
     "report.kecamatan_none",
 )
 

@@ -104,7 +104,22 @@ class SendInfo:
     topic: str
 
 
-Effect = SubmitReport | SendReceipt | AnswerQuestion | SendInfo
+@dataclass(frozen=True, slots=True)
+class CheckSigning:
+    """Run the check before signing for the calling official (ussd_menus/signing.py decides;
+    the gateway gathers the agency, job orders and bans, and records the check)."""
+
+    agency: str
+    country: str  # a country code of ussd_menus/content/countries.toml
+    job: str  # a job kind's key
+
+
+@dataclass(frozen=True, slots=True)
+class ReportSigning:
+    """File the calling official's latest red check as an attributed case (as SMS LAPORKAN)."""
+
+
+Effect = SubmitReport | SendReceipt | AnswerQuestion | SendInfo | CheckSigning | ReportSigning
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +158,33 @@ class ReceiptSent:
     sent: bool
 
 
-Outcome = ReportFiled | ReportLimited | ReceiptSent | AnswerStored | InfoQueued
+@dataclass(frozen=True, slots=True)
+class SigningChecked:
+    """CheckSigning's outcome: the answer (a ussd_menus.signing.SigningResult: typed loosely
+    here, signing imports this module), the data's date; or the names when several agencies
+    match what was typed; result None when the caller is not an official."""
+
+    result: object = None
+    as_of: date | None = None
+    names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SigningReported:
+    """ReportSigning's outcome: the case's receipt, or None when there was nothing to report."""
+
+    receipt: str | None
+
+
+Outcome = (
+    ReportFiled
+    | ReportLimited
+    | ReceiptSent
+    | AnswerStored
+    | InfoQueued
+    | SigningChecked
+    | SigningReported
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,17 @@ from ussd_menus.model import (
     Restore,
     View,
 )
-from ussd_menus.officials import LawMenu, LawPage, OfficerCekizin, OfficerMenu, OfficerRekap
+from ussd_menus.officials import (
+    LawMenu,
+    LawPage,
+    OfficerCekizin,
+    OfficerCekizinCountry,
+    OfficerCekizinJob,
+    OfficerCekizinReported,
+    OfficerCekizinResult,
+    OfficerMenu,
+    OfficerRekap,
+)
 from ussd_menus.report import (
     ReportAgency,
     ReportAgencyPick,
@@ -93,6 +103,10 @@ def build_nodes() -> dict[str, Node]:
         "officer": OfficerMenu(),
         "officer_rekap": OfficerRekap(),
         "officer_cekizin": OfficerCekizin(),
+        "officer_cekizin_country": OfficerCekizinCountry(),
+        "officer_cekizin_job": OfficerCekizinJob(),
+        "officer_cekizin_result": OfficerCekizinResult(),
+        "officer_cekizin_reported": OfficerCekizinReported(),
         "officer_law": LawMenu(),
         "officer_law_page": LawPage(),
     }
