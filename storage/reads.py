@@ -137,7 +137,7 @@ class _Where:
     def area(self, alias: str, area: Area, wrap: str = "{}") -> None:
         """The area's one SQL test (storage.areas), unless the area is the whole regency."""
         if not area.regency:
-            k, d = self.param(area.kecamatan_code), self.param(area.desa_name)
+            k, d = self.param(area.kecamatan_code), self.param(area.desa_match)
             self.conditions.append(wrap.format(area_condition(alias, int(k[1:]), int(d[1:]))))
 
     def after(self, columns: str, order: Order, cursor: Cursor | None, cast: str) -> None:
@@ -189,7 +189,7 @@ async def delivery_row(
         reader.value,
         outbox_id,
         area.kecamatan_code,
-        area.desa_name,
+        area.desa_match,
     )
     return DeliveryRow(**dict(row)) if row else None
 
@@ -371,7 +371,7 @@ async def tips_per_kecamatan(conn: Queryable, area: Area = EVERYWHERE) -> list[C
         " WHERE $1::text IS NULL OR k.code = $1"
         " GROUP BY k.code, k.name ORDER BY k.name",
         area.kecamatan_code,
-        area.desa_name,
+        area.desa_match,
     )
     return [Count(**dict(r)) for r in rows]
 
@@ -383,7 +383,7 @@ async def cases_per_status(conn: Queryable, area: Area = EVERYWHERE) -> dict[str
         "SELECT t.status, count(*)::int AS count FROM tips t"
         f" WHERE {area_condition('t', 1, 2)} GROUP BY t.status",
         area.kecamatan_code,
-        area.desa_name,
+        area.desa_match,
     )
     return {r["status"]: r["count"] for r in rows}
 

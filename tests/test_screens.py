@@ -19,6 +19,7 @@ from functools import cache
 import pytest
 
 from gateway.agency_index import AgencyIndex
+from gateway.ussd import menu_desa
 from storage.migrate import available
 from storage.sample import sample_agencies
 from storage.tips import TipStatus
@@ -66,6 +67,7 @@ def _receipt(body: str) -> str:
 
 
 KECAMATAN = _kecamatan()
+DESA = menu_desa()
 AGENCIES = sample_agencies()
 INDEX = AgencyIndex(AGENCIES)
 FILED = _receipt("12345678")
@@ -117,7 +119,8 @@ FREE_TEXT: dict[str, list[str]] = {
         "zz*top",
     ],
     "report_kec": ["pontang", "an", "xyz", NOT_FOUND],
-    "report_desa": ["Sukamaju", NOT_FOUND],
+    # A desa of no kecamatan on page 1, several desa of Anyar, one with a typo, too few letters.
+    "report_desa": ["Sukamaju", NOT_FOUND, "sindang", "mekarsri", "ab"],
     "report_agency": ["PT Contoh Samudra Karya", "contoh", NOT_FOUND],
     "report_desc": ["ab", STORY, NOT_FOUND],
     "status": [
@@ -194,7 +197,7 @@ def answer(
     """One hop as the gateway answers it: replay, load each fact asked for, replay again."""
     facts: dict[tuple[str, str], object] = {}
     for _ in range(8):
-        env = Env(agencies=INDEX, today=TODAY, kecamatan=KECAMATAN, facts=facts)
+        env = Env(agencies=INDEX, today=TODAY, kecamatan=KECAMATAN, desa=DESA, facts=facts)
         result = machine.hop(text, env, spans, spans_complete=True)
         if isinstance(result, Hop):
             return result, env
@@ -230,7 +233,7 @@ def inputs_for(machine: Machine, hop: Hop, env: Env) -> list[str]:
 @cache
 def walk(lang: Lang, scenario: str) -> tuple[Seen, ...]:
     """Every distinct screen within MAX_DEPTH inputs, breadth-first."""
-    machine = Machine(build_machine(KECAMATAN).nodes, default_lang=lang)
+    machine = Machine(build_machine(KECAMATAN, DESA).nodes, default_lang=lang)
     fact = SCENARIOS[scenario]
     first, env = answer(machine, "", {}, fact.fact)
     todo: deque[tuple[tuple[str, ...], dict[int, int], Hop, Env]] = deque([((), {}, first, env)])
@@ -334,7 +337,7 @@ class TestEveryReportSummary:
     def test_every_summary_fits_one_page(self, lang: Lang) -> None:
         """Every category with every kecamatan and a long typed name gives a summary that fits,
         with and without a village official marked as involved."""
-        machine = Machine(build_machine(KECAMATAN).nodes, default_lang=lang)
+        machine = Machine(build_machine(KECAMATAN, DESA).nodes, default_lang=lang)
         scenario = SCENARIOS["new-reporter"]
         screens = [
             Seen(tuple(path), dial(machine, path, scenario))
@@ -354,7 +357,7 @@ class TestEveryReportSummary:
     @pytest.mark.parametrize("scenario", ["new-reporter", "limit-reached-on-sending"])
     def test_every_receipt_fits_one_page(self, lang: Lang, then: list[str], scenario: str) -> None:
         """The screens after sending (the receipt, finishing, the SMS), urgent or not, fit."""
-        machine = Machine(build_machine(KECAMATAN).nodes, default_lang=lang)
+        machine = Machine(build_machine(KECAMATAN, DESA).nodes, default_lang=lang)
         screens = [
             Seen(tuple(path), dial(machine, path, SCENARIOS[scenario]))
             for c in range(len(CATEGORIES))

@@ -268,6 +268,7 @@ TEXT_PROBLEMS = (
     "problem.describe",
     "problem.receipt_typo",
     "report.kecamatan_none",
+    "report.desa_none",
 )
 
 
