@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from storage.areas import EVERYWHERE, Area, area_condition
+from storage.areas import EVERYWHERE, Area, area_condition, desa_in
 from storage.db import Queryable
 from storage.keyset import Cursor, Page, paged
 from ussd_menus.cases import CLOSED
@@ -374,6 +374,24 @@ async def tips_per_kecamatan(conn: Queryable, area: Area = EVERYWHERE) -> list[C
         area.desa_match,
     )
     return [Count(**dict(r)) for r in rows]
+
+
+async def tips_per_desa(conn: Queryable, area: Area) -> list[Count]:
+    """For a kecamatan or desa area: each of its desa (zero included), by name, with its number
+    of tips filed with that desa's code. Empty for the whole regency (326 bars say nothing)."""
+    if area.kecamatan_code is None:
+        return []
+    rows = await conn.fetch(
+        "SELECT t.desa_code, count(*)::int AS count FROM tips t"
+        f" WHERE {area_condition('t', 1, 2)} AND t.desa_code IS NOT NULL GROUP BY t.desa_code",
+        area.kecamatan_code,
+        area.desa_match,
+    )
+    counts = {r["desa_code"]: r["count"] for r in rows}
+    shown = [
+        d for d in desa_in(area.kecamatan_code) if area.desa_name is None or d.code == area.code
+    ]
+    return [Count(d.code, d.name, counts.get(d.code, 0)) for d in shown]
 
 
 async def cases_per_status(conn: Queryable, area: Area = EVERYWHERE) -> dict[str, int]:
