@@ -26,11 +26,10 @@ from storage.tips import CATEGORIES
 from storage.users import add_user
 from tests.console_helpers import PASSWORD, post_login
 from tests.dialogues import assert_shows, duplicate_labels, one_language_only
-from tests.test_screens import DESA, KECAMATAN, LANGS, SCENARIOS, Seen, dial
+from tests.test_screens import DESA, KECAMATAN, LANGS, SCENARIOS, Seen, dial, pick_kecamatan
 from tests.ussd_client import walk
 from ussd_menus.machine import Machine
 from ussd_menus.model import SCREEN_LIMIT, Lang
-from ussd_menus.report import kecamatan_pages
 from ussd_menus.tree import build_machine, is_gsm_safe
 
 DIALOGUES: list[dict[str, Any]] = json.loads(
@@ -59,9 +58,7 @@ class TestDialogues:
 def to_desa(kecamatan: int, lang: Lang) -> list[str]:
     """From the main menu to the desa step of the kecamatan at this index (picked from its
     page)."""
-    pages = kecamatan_pages(KECAMATAN, lang)
-    page = next(n for n, (start, count) in enumerate(pages) if kecamatan < start + count)
-    return ["2", "2", *["99"] * page, str(kecamatan - pages[page][0] + 1)]
+    return ["2", "2", *pick_kecamatan(kecamatan, lang)]
 
 
 def too_long(screens: list[Seen]) -> list[str]:

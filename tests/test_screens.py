@@ -313,21 +313,19 @@ def dial(machine: Machine, inputs: list[str], scenario: Scenario) -> Hop:
     return hop
 
 
+def pick_kecamatan(kecamatan: int, lang: Lang) -> list[str]:
+    """The keys that pick the kecamatan at this index from its page of the list."""
+    pages = kecamatan_pages(KECAMATAN, lang)
+    page = next(n for n, (start, count) in enumerate(pages) if kecamatan < start + count)
+    return [*["99"] * page, str(kecamatan - pages[page][0] + 1)]
+
+
 def to_confirm(category: int, kecamatan: int, lang: Lang) -> list[str]:
     """From the main menu to the report summary: a category (BAHAYA: add details), a kecamatan
     from its page, no desa, a long name."""
-    pages = kecamatan_pages(KECAMATAN, lang)
-    page = next(n for n, (start, count) in enumerate(pages) if kecamatan < start + count)
-    return [
-        "2",
-        str(category + 1),
-        *(["2"] if CATEGORIES[category] == "bahaya" else []),
-        *["99"] * page,
-        str(kecamatan - pages[page][0] + 1),
-        "1",
-        NOT_FOUND,
-        STORY,
-    ]
+    details = ["2"] if CATEGORIES[category] == "bahaya" else []
+    kecamatan_keys = pick_kecamatan(kecamatan, lang)
+    return ["2", str(category + 1), *details, *kecamatan_keys, "1", NOT_FOUND, STORY]
 
 
 class TestEveryReportSummary:

@@ -125,7 +125,12 @@ class Gazetteer:
             key: _Entry(key, frozenset(kec.get(key, ())), frozenset(des.get(key, ())))
             for key in kec.keys() | des.keys()
         }
-        self.keys = tuple(sorted(self.entries))
+        # Names by length: a name one edit away is at most one letter longer or shorter.
+        by_length: dict[int, list[str]] = {}
+        for key in sorted(self.entries):
+            for size in (len(key) - 1, len(key), len(key) + 1):
+                by_length.setdefault(size, []).append(key)
+        self.near_length = {size: tuple(keys) for size, keys in by_length.items()}
 
     def lookup(self, typed: str, *, prefixed: bool) -> tuple[_Entry, bool] | None:
         """The entry a squashed word group names, and whether exactly; None when none does or
@@ -135,7 +140,8 @@ class Gazetteer:
             return entry, True
         if len(typed) < (TYPO_PREFIXED if prefixed else TYPO_BARE):
             return None
-        near = process.extract(typed, self.keys, scorer=OSA.distance, score_cutoff=1, limit=3)
+        keys = self.near_length.get(len(typed), ())
+        near = process.extract(typed, keys, scorer=OSA.distance, score_cutoff=1, limit=3)
         if len(near) != 1:
             return None
         return self.entries[near[0][0]], False
