@@ -3,8 +3,9 @@ Place detection latency: ussd_menus.places.find_in over the labelled SMS of
 tests/data/sms_places.json (the 29 kecamatan as migration 0002 seeds them, the 326 shipped desa),
 each SMS timed once per round, many rounds, with the gazetteer built once as the gateway keeps
 it: wall-clock time, and the thread's CPU time (which a machine busy with other work does not
-inflate by preempting the benchmark). Also prints the set's precision and recall. It runs inside the SMS LAPOR callback, in the
-transaction that records the message: goal p99 <= 2 ms (the agency search's goal).
+inflate by preempting the benchmark). Also prints the set's precision and recall. It runs inside
+the SMS LAPOR callback, in the transaction that records the message: goal p99 <= 2 ms (the agency
+search's goal).
 
     .venv/bin/python benchmarks/place_detection.py [--rounds 200]
 """
