@@ -36,7 +36,7 @@ from gateway.providers.registry import provider_for
 from gateway.public.pages import setup_public
 from gateway.simulator import setup_simulator
 from gateway.usecases.tips import TipRules
-from gateway.ussd import USSD, UssdHops, UssdMenus
+from gateway.ussd import USSD, UssdHops, UssdMenus, menu_desa
 from gateway.ussd_desk import HopDesk
 from gateway.ussd_sessions import SessionPaths
 from storage.db import DATABASE_ERRORS
@@ -45,6 +45,7 @@ from storage.regions import load_kecamatan
 from storage.tips import purge
 from storage.ussd_sessions import purge_free_text
 from ussd_menus.model import Kecamatan
+from ussd_menus.places import Gazetteer
 from ussd_menus.tree import build_machine
 
 log = structlog.get_logger()
@@ -106,15 +107,17 @@ def create_app(config: Config, database_url: str) -> web.Application:
             server_settings={"synchronous_commit": "off"},
         )
         kecamatan = tuple(Kecamatan(k.code, k.name) for k in await load_kecamatan(pool))
-        machine = build_machine(kecamatan)
+        desa = menu_desa()
+        machine = build_machine(kecamatan, desa)
         watcher = RegistryWatcher(pool, database_url)
         await watcher.load()
         app[keys.POOL] = pool
         app[keys.REGISTRY] = watcher
         app[keys.IDENTITY] = identity
+        app[keys.PLACES] = Gazetteer(kecamatan, desa)
         deadline = Deadline(config.db_timeout_s)
         app[USSD] = UssdHops(
-            UssdMenus(machine, lambda: watcher.index, kecamatan, config.ussd_service_code),
+            UssdMenus(machine, lambda: watcher.index, kecamatan, config.ussd_service_code, desa),
             SessionPaths(pool, state_pool, deadline),
             HopDesk(
                 pool,

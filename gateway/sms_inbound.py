@@ -72,6 +72,7 @@ from ussd_menus.agency_check import data_as_of
 from ussd_menus.cases import Refused
 from ussd_menus.identity_requests import identity_requests
 from ussd_menus.law import law_sms
+from ussd_menus.places import find_in
 from ussd_menus.receipts import looks_like_receipt, parse_receipt, show_receipt
 
 log = structlog.get_logger()
@@ -420,6 +421,10 @@ async def _file(
 ) -> str:
     official, story = sms.official_mark(command.rest)  # LAPOR APARAT <cerita>
     first = re.match(r"[a-z]*", story.strip().lower())  # a category word may lead
+    # The kecamatan (and desa) the story names, so the tip reaches the local tier; none or an
+    # ambiguous one: the regency tier, as before (ussd_menus/places.py says why).
+    place = find_in(story, request.app[keys.PLACES])
+    log.info("sms.place_detected", found=place is not None, desa=bool(place and place.desa_code))
     report = TipReport(
         channel="sms",
         source_ref=f"sms:{message_id}",
@@ -427,6 +432,8 @@ async def _file(
         category=first.group(0) if first else "",
         story=story,
         lang=command.lang,
+        kecamatan_code=place.kecamatan_code if place else None,
+        desa_code=place.desa_code if place else None,
         involves_village_official=official,
     )
     rules = TipRules.from_config(request.app[keys.CONFIG])

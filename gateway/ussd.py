@@ -29,10 +29,11 @@ from gateway.identity import Identity
 from gateway.metrics import Metrics
 from gateway.ussd_desk import MAX_RECEIPT_MISSES, HopDesk, TooManyMisses
 from gateway.ussd_sessions import Located, Session, SessionPaths
+from storage.areas import desa_by_code
 from storage.db import DATABASE_ERRORS
 from storage.errors import StorageError
 from ussd_menus.machine import Act, Hop, Machine, Need
-from ussd_menus.model import AgencyLookup, End, Env, Kecamatan, Lang, Screen
+from ussd_menus.model import AgencyLookup, Desa, End, Env, Kecamatan, Lang, Screen
 from ussd_menus.officials import OFFICIAL_FACT
 from ussd_menus.report import report_frames
 from ussd_menus.texts import t
@@ -88,13 +89,14 @@ class ReportNotFiled(Exception):
 
 @dataclass(frozen=True, slots=True)
 class UssdMenus:
-    """The menus and what they read that is not a fact: the registry (it may be reloaded) and
-    the kecamatan."""
+    """The menus and what they read that is not a fact: the registry (it may be reloaded), the
+    kecamatan and their desa."""
 
     machine: Machine
     agencies: Callable[[], AgencyLookup]
     kecamatan: tuple[Kecamatan, ...]
     service_code: str = ""  # HOTLINE_USSD_CODE, for the way back the receipt screens give
+    desa: tuple[Desa, ...] = ()
 
     def env(
         self,
@@ -109,11 +111,19 @@ class UssdMenus:
             agencies=agencies if agencies is not None else self.agencies(),
             today=datetime.now(WIB).date(),
             kecamatan=self.kecamatan,
+            desa=self.desa,
             session_id=session_id,
             service_code=self.service_code,
             facts=facts,
             assume=assume,
         )
+
+
+def menu_desa() -> tuple[Desa, ...]:
+    """The shipped desa list (storage.areas) as the menus and place detection read it, by
+    name."""
+    found = (Desa(d.code, d.name, d.kecamatan_code) for d in desa_by_code().values())
+    return tuple(sorted(found, key=lambda d: (d.name, d.code)))
 
 
 class AnswerCache:

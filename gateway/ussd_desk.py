@@ -229,6 +229,7 @@ class HopDesk:
             lang=lang,
             kecamatan_code=carried.get("k"),
             desa=carried.get("d"),
+            desa_code=carried.get("dc"),
             agency_licence=carried.get("l"),
             agency_name=carried.get("a"),
             involves_village_official=bool(carried.get("o")),

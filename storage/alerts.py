@@ -57,10 +57,14 @@ class TipForAlert:
 AlertText = Callable[[TipForAlert], str]
 
 # Who may be alerted for a tip ($1 kecamatan, $2 category, $3 tip id, $4 village officials too):
-# never an official named as involved in the case, nor the official who reported it.
+# never an official named as involved in the case, nor the official who reported it. An official
+# with desa codes (the desa tier) only for a tip of one of those desa, or for a tip of their
+# kecamatan with no desa code.
 _MATCHING = (
     "SELECT id, tier, is_sample, agency FROM officials WHERE active"
     " AND ('*' = ANY(kecamatan_codes) OR $1::text = ANY(kecamatan_codes))"
+    " AND (desa_codes = '{}' OR (SELECT t.desa_code IS NULL OR t.desa_code = ANY(desa_codes)"
+    "  FROM tips t WHERE t.id = $3))"
     " AND ('*' = ANY(categories) OR $2::text = ANY(categories))"
     " AND NOT EXISTS (SELECT 1 FROM case_involved_officials i"
     "  WHERE i.case_id = $3 AND i.official_id = officials.id)"

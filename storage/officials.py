@@ -9,19 +9,22 @@ function the caller passes in, since normalising is not storage's business.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 import asyncpg
 
+from storage.areas import desa_by_code
 from storage.csv_files import parse_csv, split_list, write_csv
 from storage.db import Conn, Queryable
 from storage.errors import CsvProblem
 
 COLUMNS = ("name", "role", "phone", "office", "kecamatan_codes", "categories", "tier", "active")
 # Optional: the agency an official works for, as a code TERUSKAN names (KEC, DESA, DISNAKER,
-# BP3MI, POLRES, POLSEK, IMIGRASI, or any the operator adds): letters, digits, '_'.
-OPTIONAL = ("agency",)
+# BP3MI, POLRES, POLSEK, IMIGRASI, or any the operator adds): letters, digits, '_'; and, for the
+# desa tier, the Kemendagri codes of the desa an official serves (36.04.12.2001;...): they are
+# then alerted only for tips of those desa, or of their kecamatan when a tip names no desa.
+OPTIONAL = ("agency", "desa_codes")
 AGENCY_CODE = re.compile(r"[A-Z][A-Z0-9_]{1,15}")
 # Its +62... numbers start like a formula but are not one: exported as they are, never warned about.
 PHONE_COLUMNS = ("phone",)
@@ -56,6 +59,7 @@ class Official:
     is_sample: bool = False
     id: int | None = None
     agency: str = ""
+    desa_codes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +76,12 @@ def parse_officials(
     normalize_phone: Callable[[str], str | None],
     kecamatan_codes: Collection[str],
     categories: Collection[str],
+    desa: Mapping[str, str] | None = None,
 ) -> list[Official]:
-    """Parse and validate an officials CSV; raises InvalidCsv listing every problem."""
+    """Parse and validate an officials CSV; raises InvalidCsv listing every problem. `desa`
+    maps each known desa code to its kecamatan code (storage.areas; the shipped list when
+    None)."""
+    known_desa = desa if desa is not None else desa_kecamatan()
 
     def parse_row(row: dict[str, str], line: int) -> tuple[Official | None, list[CsvProblem]]:
         problems: list[CsvProblem] = []
@@ -103,6 +111,9 @@ def parse_officials(
         agency = row.get("agency", "").strip().upper()
         if agency and not AGENCY_CODE.fullmatch(agency):
             bad("agency", f"not an agency code (2-16 letters, digits, '_'): {row['agency']!r}")
+        desa_codes = split_list(row.get("desa_codes", ""))
+        if problem := _desa_problem(desa_codes, codes, known_desa):
+            bad("desa_codes", problem)
         if problems or phone is None:
             return None, problems
         official = Official(
@@ -115,10 +126,32 @@ def parse_officials(
             tier=int(tier),
             active=active in _TRUE,
             agency=agency,
+            desa_codes=desa_codes,
         )
         return official, []
 
     return parse_csv(text, COLUMNS, OPTIONAL, parse_row, lambda o: o.phone, "phone")
+
+
+def desa_kecamatan() -> dict[str, str]:
+    """Every shipped desa code and the kecamatan code it lies in."""
+    return {code: d.kecamatan_code for code, d in desa_by_code().items()}
+
+
+def _desa_problem(
+    desa_codes: tuple[str, ...], kecamatan_codes: tuple[str, ...], known: Mapping[str, str]
+) -> str | None:
+    """What is wrong with an official's desa codes: unknown ones, or ones outside the
+    official's kecamatan; None when nothing is."""
+    unknown = [c for c in desa_codes if c not in known]
+    if unknown:
+        return f"unknown desa code(s) {unknown} (Kemendagri codes such as 36.04.12.2001)"
+    if ALL in kecamatan_codes:
+        return None
+    outside = [c for c in desa_codes if known[c] not in kecamatan_codes]
+    if outside:
+        return f"desa code(s) {outside} outside the official's kecamatan {list(kecamatan_codes)}"
+    return None
 
 
 def format_officials(officials: Iterable[Official]) -> str:
@@ -134,6 +167,7 @@ def format_officials(officials: Iterable[Official]) -> str:
             "tier": str(o.tier),
             "active": "true" if o.active else "false",
             "agency": o.agency,
+            "desa_codes": ";".join(o.desa_codes),
         }
         for o in officials
     ]
@@ -142,7 +176,7 @@ def format_officials(officials: Iterable[Official]) -> str:
 
 _SELECT = (
     "SELECT id, name, role, phone, office, kecamatan_codes, categories, tier, active, is_sample,"
-    " agency FROM officials"
+    " agency, desa_codes FROM officials"
 )
 
 
@@ -170,11 +204,22 @@ def _official(r: asyncpg.Record) -> Official:
         active=r["active"],
         is_sample=r["is_sample"],
         agency=r["agency"],
+        desa_codes=tuple(r["desa_codes"]),
     )
 
 
 def _same(a: Official, b: Official) -> bool:
-    fields = ("name", "role", "office", "kecamatan_codes", "categories", "tier", "active", "agency")
+    fields = (
+        "name",
+        "role",
+        "office",
+        "kecamatan_codes",
+        "categories",
+        "tier",
+        "active",
+        "agency",
+        "desa_codes",
+    )
     return all(getattr(a, f) == getattr(b, f) for f in fields)
 
 
@@ -196,11 +241,13 @@ async def import_officials(conn: Conn, officials: list[Official], *, sample: boo
         diff = directory_diff(await load_officials(conn), officials)
         await conn.executemany(
             "INSERT INTO officials (name, role, phone, office, kecamatan_codes, categories,"
-            " tier, active, is_sample, agency) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            " tier, active, is_sample, agency, desa_codes)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
             " ON CONFLICT (phone) DO UPDATE SET name = excluded.name, role = excluded.role,"
             " office = excluded.office, kecamatan_codes = excluded.kecamatan_codes,"
             " categories = excluded.categories, tier = excluded.tier, active = excluded.active,"
-            " is_sample = excluded.is_sample, agency = excluded.agency",
+            " is_sample = excluded.is_sample, agency = excluded.agency,"
+            " desa_codes = excluded.desa_codes",
             [
                 (
                     o.name,
@@ -213,6 +260,7 @@ async def import_officials(conn: Conn, officials: list[Official], *, sample: boo
                     o.active,
                     sample,
                     o.agency,
+                    list(o.desa_codes),
                 )
                 for o in officials
             ],

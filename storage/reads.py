@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from storage.areas import EVERYWHERE, Area, area_condition
+from storage.areas import EVERYWHERE, Area, area_condition, desa_in
 from storage.db import Queryable
 from storage.keyset import Cursor, Page, paged
 from ussd_menus.cases import CLOSED
@@ -137,7 +137,7 @@ class _Where:
     def area(self, alias: str, area: Area, wrap: str = "{}") -> None:
         """The area's one SQL test (storage.areas), unless the area is the whole regency."""
         if not area.regency:
-            k, d = self.param(area.kecamatan_code), self.param(area.desa_name)
+            k, d = self.param(area.kecamatan_code), self.param(area.desa_match)
             self.conditions.append(wrap.format(area_condition(alias, int(k[1:]), int(d[1:]))))
 
     def after(self, columns: str, order: Order, cursor: Cursor | None, cast: str) -> None:
@@ -189,7 +189,7 @@ async def delivery_row(
         reader.value,
         outbox_id,
         area.kecamatan_code,
-        area.desa_name,
+        area.desa_match,
     )
     return DeliveryRow(**dict(row)) if row else None
 
@@ -373,9 +373,27 @@ async def tips_per_kecamatan(conn: Queryable, area: Area = EVERYWHERE) -> list[C
         " WHERE $1::text IS NULL OR k.code = $1"
         " GROUP BY k.code, k.name ORDER BY k.name",
         area.kecamatan_code,
-        area.desa_name,
+        area.desa_match,
     )
     return [Count(**dict(r)) for r in rows]
+
+
+async def tips_per_desa(conn: Queryable, area: Area) -> list[Count]:
+    """For a kecamatan or desa area: each of its desa (zero included), by name, with its number
+    of tips filed with that desa's code. Empty for the whole regency (326 bars say nothing)."""
+    if area.kecamatan_code is None:
+        return []
+    rows = await conn.fetch(
+        "SELECT t.desa_code, count(*)::int AS count FROM tips t"
+        f" WHERE {area_condition('t', 1, 2)} AND t.desa_code IS NOT NULL GROUP BY t.desa_code",
+        area.kecamatan_code,
+        area.desa_match,
+    )
+    counts = {r["desa_code"]: r["count"] for r in rows}
+    shown = [
+        d for d in desa_in(area.kecamatan_code) if area.desa_name is None or d.code == area.code
+    ]
+    return [Count(d.code, d.name, counts.get(d.code, 0)) for d in shown]
 
 
 async def cases_per_status(conn: Queryable, area: Area = EVERYWHERE) -> dict[str, int]:
@@ -385,7 +403,7 @@ async def cases_per_status(conn: Queryable, area: Area = EVERYWHERE) -> dict[str
         "SELECT t.status, count(*)::int AS count FROM tips t"
         f" WHERE {area_condition('t', 1, 2)} GROUP BY t.status",
         area.kecamatan_code,
-        area.desa_name,
+        area.desa_match,
     )
     return {r["status"]: r["count"] for r in rows}
 

@@ -42,6 +42,9 @@ class NewTip:
     description: str
     kecamatan_code: str | None = None
     desa: str | None = None
+    # The desa's Kemendagri code when the reporter chose it (or an SMS named it); checked
+    # against storage.areas by the caller, lies in kecamatan_code.
+    desa_code: str | None = None
     agency_licence: str | None = None
     agency_name: str | None = None
     agency_key: str | None = None
@@ -121,8 +124,8 @@ async def file_tip(
             row = await conn.fetchrow(
                 "INSERT INTO tips (receipt, channel, source_ref, reporter_key, category,"
                 " kecamatan_code, desa, agency_licence, agency_name, agency_key, description, lang,"
-                " involves_village_official, reported_by_official_id)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+                " involves_village_official, reported_by_official_id, desa_code)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
                 " ON CONFLICT (receipt) DO NOTHING RETURNING id, receipt",
                 new_receipt(),
                 tip.channel,
@@ -138,6 +141,7 @@ async def file_tip(
                 tip.lang,
                 tip.involves_village_official,
                 tip.reported_by_official_id,
+                tip.desa_code,
             )
         if tip.reporter_key:  # nothing left to resume; see storage.drafts for what is kept
             await conn.execute(
@@ -330,7 +334,7 @@ async def review_message(
         decision,
         reviewer,
         area.kecamatan_code,
-        area.desa_name,
+        area.desa_match,
     )
     return done is not None
 
@@ -371,7 +375,7 @@ async def read_tip(
             f" WHERE receipt = $1 AND {area_condition('t', 2, 3)}",
             receipt,
             area.kecamatan_code,
-            area.desa_name,
+            area.desa_match,
         )
         if row is None:
             return None

@@ -19,6 +19,7 @@ from functools import cache
 import pytest
 
 from gateway.agency_index import AgencyIndex
+from gateway.ussd import menu_desa
 from storage.migrate import available
 from storage.sample import sample_agencies
 from storage.tips import TipStatus
@@ -67,6 +68,7 @@ def _receipt(body: str) -> str:
 
 
 KECAMATAN = _kecamatan()
+DESA = menu_desa()
 AGENCIES = sample_agencies()
 INDEX = AgencyIndex(AGENCIES)
 FILED = _receipt("12345678")
@@ -118,7 +120,8 @@ FREE_TEXT: dict[str, list[str]] = {
         "zz*top",
     ],
     "report_kec": ["pontang", "an", "xyz", NOT_FOUND],
-    "report_desa": ["Sukamaju", NOT_FOUND],
+    # A desa of no kecamatan on page 1, several desa of Anyar, one with a typo, too few letters.
+    "report_desa": ["Sukamaju", NOT_FOUND, "sindang", "mekarsri", "ab"],
     "report_agency": ["PT Contoh Samudra Karya", "contoh", NOT_FOUND],
     "report_desc": ["ab", STORY, NOT_FOUND],
     "status": [
@@ -211,7 +214,7 @@ def answer(
     """One hop as the gateway answers it: replay, load each fact asked for, replay again."""
     facts: dict[tuple[str, str], object] = {}
     for _ in range(8):
-        env = Env(agencies=INDEX, today=TODAY, kecamatan=KECAMATAN, facts=facts)
+        env = Env(agencies=INDEX, today=TODAY, kecamatan=KECAMATAN, desa=DESA, facts=facts)
         result = machine.hop(text, env, spans, spans_complete=True)
         if isinstance(result, Hop):
             return result, env
@@ -247,7 +250,7 @@ def inputs_for(machine: Machine, hop: Hop, env: Env) -> list[str]:
 @cache
 def walk(lang: Lang, scenario: str) -> tuple[Seen, ...]:
     """Every distinct screen within MAX_DEPTH inputs, breadth-first."""
-    machine = Machine(build_machine(KECAMATAN).nodes, default_lang=lang)
+    machine = Machine(build_machine(KECAMATAN, DESA).nodes, default_lang=lang)
     fact = SCENARIOS[scenario]
     first, env = answer(machine, "", {}, fact.fact)
     todo: deque[tuple[tuple[str, ...], dict[int, int], Hop, Env]] = deque([((), {}, first, env)])
@@ -327,21 +330,19 @@ def dial(machine: Machine, inputs: list[str], scenario: Scenario) -> Hop:
     return hop
 
 
+def pick_kecamatan(kecamatan: int, lang: Lang) -> list[str]:
+    """The keys that pick the kecamatan at this index from its page of the list."""
+    pages = kecamatan_pages(KECAMATAN, lang)
+    page = next(n for n, (start, count) in enumerate(pages) if kecamatan < start + count)
+    return [*["99"] * page, str(kecamatan - pages[page][0] + 1)]
+
+
 def to_confirm(category: int, kecamatan: int, lang: Lang) -> list[str]:
     """From the main menu to the report summary: a category (BAHAYA: add details), a kecamatan
     from its page, no desa, a long name."""
-    pages = kecamatan_pages(KECAMATAN, lang)
-    page = next(n for n, (start, count) in enumerate(pages) if kecamatan < start + count)
-    return [
-        "2",
-        str(category + 1),
-        *(["2"] if CATEGORIES[category] == "bahaya" else []),
-        *["99"] * page,
-        str(kecamatan - pages[page][0] + 1),
-        "1",
-        NOT_FOUND,
-        STORY,
-    ]
+    details = ["2"] if CATEGORIES[category] == "bahaya" else []
+    kecamatan_keys = pick_kecamatan(kecamatan, lang)
+    return ["2", str(category + 1), *details, *kecamatan_keys, "1", NOT_FOUND, STORY]
 
 
 class TestEveryReportSummary:
@@ -351,7 +352,7 @@ class TestEveryReportSummary:
     def test_every_summary_fits_one_page(self, lang: Lang) -> None:
         """Every category with every kecamatan and a long typed name gives a summary that fits,
         with and without a village official marked as involved."""
-        machine = Machine(build_machine(KECAMATAN).nodes, default_lang=lang)
+        machine = Machine(build_machine(KECAMATAN, DESA).nodes, default_lang=lang)
         scenario = SCENARIOS["new-reporter"]
         screens = [
             Seen(tuple(path), dial(machine, path, scenario))
@@ -391,7 +392,7 @@ class TestEveryReportSummary:
     @pytest.mark.parametrize("scenario", ["new-reporter", "limit-reached-on-sending"])
     def test_every_receipt_fits_one_page(self, lang: Lang, then: list[str], scenario: str) -> None:
         """The screens after sending (the receipt, finishing, the SMS), urgent or not, fit."""
-        machine = Machine(build_machine(KECAMATAN).nodes, default_lang=lang)
+        machine = Machine(build_machine(KECAMATAN, DESA).nodes, default_lang=lang)
         screens = [
             Seen(tuple(path), dial(machine, path, SCENARIOS[scenario]))
             for c in range(len(CATEGORIES))

@@ -195,7 +195,7 @@ class TestResume:
         """'1 Lanjutkan' brings back the step the dropped session was on."""
         await walk(client, ["2", "2", "pontang", "1"])
         screen = await walk(client, ["2", "1"])
-        assert screen.startswith("CON Nama desa?")
+        assert screen.startswith("CON Desa di Pontang (1/")
 
     async def test_continued_report_is_filed_once(
         self, client: TestClient, conn: asyncpg.Connection

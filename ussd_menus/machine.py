@@ -269,6 +269,7 @@ TEXT_PROBLEMS = (
     "problem.receipt_typo",
     "problem.country",
     "report.kecamatan_none",
+    "report.desa_none",
 )
 
 

@@ -324,6 +324,15 @@ class Kecamatan:
 
 
 @dataclass(frozen=True, slots=True)
+class Desa:
+    """A desa or kelurahan of Kabupaten Serang, with the kecamatan it lies in."""
+
+    code: str
+    name: str
+    kecamatan_code: str
+
+
+@dataclass(frozen=True, slots=True)
 class Env:
     """Everything from outside that a hop may read.
 
@@ -334,6 +343,8 @@ class Env:
     agencies: AgencyLookup
     today: date
     kecamatan: tuple[Kecamatan, ...] = ()
+    # The desa of every kecamatan (the report's desa step lists a kecamatan's own).
+    desa: tuple[Desa, ...] = ()
     session_id: str = ""
     # The configured USSD code (HOTLINE_USSD_CODE), to tell residents the way back; "" if unset.
     service_code: str = ""

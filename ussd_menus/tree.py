@@ -17,6 +17,7 @@ from ussd_menus.model import (
     MAX_OPTIONS,
     SCREEN_LIMIT,
     Context,
+    Desa,
     Do,
     Env,
     Frame,
@@ -50,6 +51,8 @@ from ussd_menus.report import (
     ReportConfirm,
     ReportDanger,
     ReportDesa,
+    ReportDesaOk,
+    ReportDesaPick,
     ReportDescription,
     ReportDone,
     ReportEntry,
@@ -88,6 +91,8 @@ def build_nodes() -> dict[str, Node]:
         "report_kec_ok": ReportKecamatanOk(),
         "report_kec_pick": ReportKecamatanPick(),
         "report_desa": ReportDesa(),
+        "report_desa_ok": ReportDesaOk(),
+        "report_desa_pick": ReportDesaPick(),
         "report_agency": ReportAgency(),
         "report_agency_pick": ReportAgencyPick(),
         "report_desc": ReportDescription(),
@@ -112,10 +117,10 @@ def build_nodes() -> dict[str, Node]:
     }
 
 
-def build_machine(kecamatan: tuple[Kecamatan, ...] = ()) -> Machine:
+def build_machine(kecamatan: tuple[Kecamatan, ...] = (), desa: tuple[Desa, ...] = ()) -> Machine:
     """The checked machine; raises MenuError if the tree is inconsistent."""
     nodes = build_nodes()
-    check(nodes, kecamatan)
+    check(nodes, kecamatan, desa)
     return Machine(nodes)
 
 
@@ -128,9 +133,18 @@ _WALK_FACTS = {
 }
 
 
-def check(nodes: dict[str, Node], kecamatan: tuple[Kecamatan, ...] = ()) -> None:
-    """Walk every screen reachable without registry or tip data, in every language."""
-    env = Env(agencies=NoAgencies(), today=date(2000, 1, 1), kecamatan=kecamatan, facts=_WALK_FACTS)
+def check(
+    nodes: dict[str, Node], kecamatan: tuple[Kecamatan, ...] = (), desa: tuple[Desa, ...] = ()
+) -> None:
+    """Walk every screen reachable without registry or tip data, in every language (every
+    kecamatan's desa pages too)."""
+    env = Env(
+        agencies=NoAgencies(),
+        today=date(2000, 1, 1),
+        kecamatan=kecamatan,
+        desa=desa,
+        facts=_WALK_FACTS,
+    )
     for lang in catalogue.active().codes:
         ctx = Context(lang, env)
         seen: set[Frame] = set()

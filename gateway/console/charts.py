@@ -26,6 +26,7 @@ from storage.reads import (
     cases_per_status,
     delivery_per_day,
     sessions_by_last_step,
+    tips_per_desa,
     tips_per_kecamatan,
     top_not_found,
 )
@@ -49,6 +50,8 @@ JOURNEY = (
     "report_kec_ok",
     "report_kec_pick",
     "report_desa",
+    "report_desa_ok",
+    "report_desa_pick",
     "report_agency",
     "report_agency_pick",
     "report_desc",
@@ -191,6 +194,7 @@ async def charts_page(request: web.Request) -> web.Response:
     lang = request[SESSION_KEY].lang
     area = session_area(request)
     kecamatan = await tips_per_kecamatan(pool, area)
+    desa = await tips_per_desa(pool, area)
     cases = await cases_per_status(pool, area)
     by_day = {d.day: d for d in await delivery_per_day(pool, DAYS)}
     funnel = await sessions_by_last_step(pool)
@@ -209,6 +213,10 @@ async def charts_page(request: web.Request) -> web.Response:
             ct("chart_kecamatan", lang),
             [Bar(k.key, k.label, k.count) for k in kecamatan],
         ),
+        desa_chart=bar_chart(
+            "chart-desa", ct("chart_desa", lang), [Bar(d.key, d.label, d.count) for d in desa]
+        ),
+        has_desa=bool(desa),
         cases_chart=bar_chart(
             "chart-cases",
             ct("chart_cases", lang),

@@ -415,6 +415,11 @@ CONSOLE_TEXTS: dict[str, tuple[str, str]] = {
     ),
     # Charts
     "chart_kecamatan": ("Laporan per kecamatan", "Tips per kecamatan"),
+    "chart_desa": ("Laporan per desa", "Tips per desa"),
+    "desa_caption": (
+        "Laporan dengan kode desa (dipilih di USSD atau ditemukan di SMS)",
+        "Tips with a desa code (chosen on USSD or found in the SMS)",
+    ),
     "chart_cases": ("Kasus per status", "Cases by status"),
     "cases_caption": (
         "Jumlah saja, di wilayah akun Anda; isi laporan hanya untuk penyidik",
