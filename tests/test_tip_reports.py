@@ -58,10 +58,10 @@ async def walk(
 
 
 def journey(category: str = "2", story: str = STORY) -> list[str]:
-    """A whole report: category (BAHAYA: add details), kecamatan typed and confirmed, desa typed,
-    agency skipped, story, send."""
+    """A whole report: category (BAHAYA: add details), kecamatan typed and confirmed, desa typed
+    and confirmed, agency skipped, story, send."""
     details = ["2"] if category == "1" else []
-    return ["2", category, *details, "pontang", "1", "Kubang Puji", "1", story, "1"]
+    return ["2", category, *details, "pontang", "1", "Kubang Puji", "1", "1", story, "1"]
 
 
 def receipt_on(screen: str) -> str:
