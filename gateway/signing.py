@@ -32,7 +32,7 @@ from storage.signing_checks import (
     record_check,
     red_to_report,
 )
-from storage.tips import Filed, Limited
+from storage.tips import Limited, receipt_of_source
 from ussd_menus import destinations, sms
 from ussd_menus.agency_check import MIN_QUERY, data_as_of
 from ussd_menus.destinations import Country, JobKind
@@ -123,7 +123,7 @@ async def report_check(request: web.Request, conn: Conn, official_id: int, messa
         return sms.official_reply("signing_nothing", "")
     if isinstance(filed, Limited):
         return sms.say("report_limited", "id", limit=filed.limit)
-    return sms.official_reply("signing_reported", filed.receipt)
+    return sms.official_reply("signing_reported", filed)
 
 
 async def file_red_check(
@@ -133,10 +133,13 @@ async def file_red_check(
     source_ref: str,
     rules: TipRules,
     metrics: Metrics,
-) -> Filed | Limited | None:
-    """The official's latest red check today, filed as a case naming them: an official's
+) -> str | Limited | None:
+    """The official's latest red check today, filed as a case naming them (its receipt): an official's
     report, attributed (never anonymous), routed like one (kecamatan and Disnakertrans, never
     back to them). None when there is no red check left to report."""
+    done = await receipt_of_source(conn, source_ref)
+    if done is not None:  # a retried hop or message: filed already
+        return done
     midnight = datetime.combine(datetime.now(WIB).date(), time.min, WIB)
     check = await red_to_report(conn, official_id, midnight)
     if check is None:
@@ -159,10 +162,11 @@ async def file_red_check(
     filed = await file_tip(conn, report, rules, metrics)
     if isinstance(filed, TooShort):  # never: the story names the check, well past the minimum
         return None
-    if isinstance(filed, Filed):
-        await mark_reported(conn, check.id, filed.tip_id)
-        log.info("signing.reported", official_id=official_id, tip_id=filed.tip_id)
-    return filed
+    if isinstance(filed, Limited):
+        return filed
+    await mark_reported(conn, check.id, filed.tip_id)
+    log.info("signing.reported", official_id=official_id, tip_id=filed.tip_id)
+    return filed.receipt
 
 
 def _category(check: CheckRow) -> str:

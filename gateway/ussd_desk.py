@@ -268,7 +268,7 @@ class HopDesk:
                     filed = await file_red_check(
                         conn, official, "ussd", source, self.rules, self.metrics
                     )
-                return SigningReported(filed.receipt if isinstance(filed, Filed) else None)
+                return SigningReported(filed if isinstance(filed, str) else None)
 
             return await self.deadline.run(report())
         country = destinations.active().country_by_code(effect.country)

@@ -18,6 +18,8 @@ from typing import Any
 import asyncpg
 import pytest
 
+from gateway import keys
+from storage.sample import sample_job_orders
 from tests.conftest import Gateway
 from tests.console_helpers import sign_in
 from tests.dialogues import assert_shows, duplicate_labels, one_language_only
@@ -31,6 +33,7 @@ from tests.test_alert_routing import (
     alerted,
     receipt_on,
 )
+from tests.test_job_orders import import_now
 from tests.ussd_client import RESIDENT, hop, walk
 from ussd_menus import sms
 from ussd_menus.catalogue import active
@@ -52,7 +55,10 @@ DATED = re.compile(r"\d{2}-\d{2}-\d{4}")
 class TestDialogues:
     @pytest.mark.parametrize("case", CASES, ids=[c["label"] for c in CASES])
     async def test_dialogue(self, gateway: Gateway, case: dict[str, Any]) -> None:
-        """Each walk, by an official's number or a resident's, ends on the expected screen."""
+        """Each walk, by an official's number or a resident's, ends on the expected screen (with
+        the sample job orders imported, as `serve --demo` has them)."""
+        async with gateway.client.server.app[keys.POOL].acquire() as conn:
+            await import_now(gateway.client, conn, sample_job_orders())
         body = await walk(gateway.client, case["inputs"], PHONES[case["phone"]])
         assert case["kind"] == body[:3], body
         assert_shows(case, body)

@@ -23,10 +23,11 @@ from gateway.ussd import menu_desa
 from storage.migrate import available
 from storage.sample import sample_agencies
 from storage.tips import TipStatus
-from ussd_menus import catalogue
+from ussd_menus import catalogue, destinations
 from ussd_menus.machine import Hop, Machine, Need
 from ussd_menus.model import (
     SCREEN_LIMIT,
+    CheckSigning,
     Context,
     Continue,
     Env,
@@ -37,11 +38,15 @@ from ussd_menus.model import (
     ReportContext,
     ReportFiled,
     ReportLimited,
+    ReportSigning,
     SendReceipt,
+    SigningChecked,
+    SigningReported,
 )
 from ussd_menus.receipts import check_digit
 from ussd_menus.rekap import OUTCOMES, Figures, rekap_text
 from ussd_menus.report import CATEGORIES, dump_report, kecamatan_pages
+from ussd_menus.signing import check_before_signing
 from ussd_menus.texts import t
 from ussd_menus.tree import build_machine, build_nodes, is_gsm_safe
 
@@ -133,8 +138,23 @@ FREE_TEXT: dict[str, list[str]] = {
         "ab",
     ],
     "status_answer": ["Namanya Pak Budi, datang tiap Jumat*malam", "   "],
+    "officer_cekizin": ["ab", "PT Contoh Samudra Karya"],
+    "officer_cekizin_country": ["Atlantis", "Arab Saudi"],
 }
 GENERIC_TEXT = ["ab", NOT_FOUND, STORY]
+# The check before signing at its wordiest: a licensed agency, a closed destination, no job order.
+STOPPED = SigningChecked(
+    check_before_signing(
+        "PT Contoh Samudra Karya",
+        AGENCIES[0],
+        destinations.active().countries[0],
+        destinations.active().jobs[0],
+        destinations.active().bans,
+        (),
+        TODAY,
+    ),
+    TODAY,
+)
 
 
 # The REKAP digest as the officials' menu shows it: the SMS wording, with the longest values.
@@ -223,6 +243,10 @@ def answer(
             facts[(result.kind, result.key)] = fact(result.kind, result.key)
         elif isinstance(result.effect, SendReceipt):  # the receipt SMS is queued
             facts[("outcome", "")] = ReceiptSent(True)
+        elif isinstance(result.effect, CheckSigning):  # the longest kind of answer: stop
+            facts[("outcome", "")] = STOPPED
+        elif isinstance(result.effect, ReportSigning):
+            facts[("outcome", "")] = SigningReported(FILED)
         else:  # an effect to carry out: its outcome becomes a fact
             facts[("outcome", "")] = fact("outcome", "")
     raise AssertionError(f"replay of {text!r} did not settle")

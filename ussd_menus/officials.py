@@ -154,8 +154,16 @@ class OfficerCekizinResult(ChoiceNode):
     def view(self, frame: Frame, ctx: Context) -> View:
         """Sign or stop, and why; several matches: type the name more fully."""
         lang = ctx.lang
-        outcome = ctx.env.fact("outcome")
-        if not isinstance(outcome, SigningChecked) or not (outcome.result or outcome.names):
+        report = Option(
+            t("officer.cekizin_report", lang),
+            Do(ReportSigning(), Frame("officer_cekizin_reported")),
+        )
+        outcome = ctx.env.fact("outcome") if ctx.env.knows("outcome") else None
+        if not isinstance(outcome, SigningChecked):
+            # A later hop replaying through this step: the answer was shown on its own hop,
+            # only the way on is needed (filing finds the red check itself, or says none).
+            return View(body="", options=(report,))
+        if not (outcome.result or outcome.names):
             return View(body=t("officer.cekizin_failed", lang), end=True)
         if outcome.names:
             names = "; ".join(outcome.names)
