@@ -30,10 +30,13 @@ from storage.broadcasts import (
 from storage.outbox import outbox_rows
 from storage.users import add_user
 from tests.console_helpers import PASSWORD, csrf_token, post_login, sign_in
+from tests.dialogues import assert_shows, one_language_only
 from tests.sms_client import send_sms
+from tests.test_ussd import walk
 
 SECRET = "test-secret-0123456789"  # the config fixture's HOTLINE_SECRET
 DATA = json.loads((Path(__file__).parent / "data" / "broadcast_sms.json").read_text())
+USSD = json.loads((Path(__file__).parent / "data" / "broadcast_ussd.json").read_text())["cases"]
 FOOTERS = {"id": "Berhenti: balas BERHENTI", "en": "Stop: reply STOP"}
 NOON = datetime(2026, 12, 1, 12, 0, tzinfo=WIB)
 IDENTITY = Identity(SECRET)
@@ -87,6 +90,25 @@ class TestSubscribingBySms:
         await send_sms(client, "DAFTAR INFO Pontang", "+6285711112222")
         row = await conn.fetchrow("SELECT phone_key, recipient_sealed FROM subscribers")
         assert not any(b"85711112222" in bytes(v) for v in row.values())
+
+
+class TestSubscribingByUssd:
+    @pytest.mark.parametrize("case", USSD, ids=[c["label"] for c in USSD])
+    async def test_dialogue(
+        self, client: TestClient, conn: asyncpg.Connection, case: dict[str, Any]
+    ) -> None:
+        """Each walk ends on the screen the data file says, with the subscription it says."""
+        body = await walk(client, case["inputs"])
+        assert case["kind"] == body[:3]
+        assert_shows(case, body)
+        row = await conn.fetchrow("SELECT area, confirmed_at IS NOT NULL AS c FROM subscribers")
+        assert (case["area"], case["area"] is not None) == (
+            (row["area"], row["c"]) if row else (None, False)
+        )
+
+    def test_both_languages(self) -> None:
+        """Every USSD behaviour is tested in Indonesian and English."""
+        assert [] == one_language_only(USSD)
 
 
 class TestApproval:

@@ -104,7 +104,15 @@ class SendInfo:
     topic: str
 
 
-Effect = SubmitReport | SendReceipt | AnswerQuestion | SendInfo
+@dataclass(frozen=True, slots=True)
+class Subscribe:
+    """Subscribe the caller's own number to broadcasts for the place they typed (the caller
+    confirmed on their own phone: no confirmation SMS is needed)."""
+
+    place: str
+
+
+Effect = SubmitReport | SendReceipt | AnswerQuestion | SendInfo | Subscribe
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +151,15 @@ class ReceiptSent:
     sent: bool
 
 
-Outcome = ReportFiled | ReportLimited | ReceiptSent | AnswerStored | InfoQueued
+@dataclass(frozen=True, slots=True)
+class Subscribed:
+    """Subscribe's outcome: the place as it reads back, or '' (no such place, or no usable
+    number)."""
+
+    place: str
+
+
+Outcome = ReportFiled | ReportLimited | ReceiptSent | AnswerStored | InfoQueued | Subscribed
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,6 +49,7 @@ from ussd_menus.report import (
     ReportSms,
 )
 from ussd_menus.safe_migration import InfoMenu, InfoPage, InfoSent, load_topics
+from ussd_menus.subscribe import SubscribeDone, SubscribePrompt
 from ussd_menus.tip_status import StatusAnswer, StatusAnswered, StatusPrompt, StatusView
 
 
@@ -89,6 +90,8 @@ def build_nodes() -> dict[str, Node]:
         "status_view": StatusView(),
         "status_answer": StatusAnswer(),
         "status_answered": StatusAnswered(),
+        "subscribe": SubscribePrompt(),
+        "subscribe_done": SubscribeDone(),
     }
 
 

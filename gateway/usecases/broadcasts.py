@@ -13,12 +13,11 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, timezone
 
 import structlog
 from rapidfuzz import fuzz, process
 
-from gateway.ussd import WIB
 from storage.areas import REGENCY, desa_by_code
 from storage.broadcasts import Schedule, confirm_subscription, request_subscription
 from storage.budgets import GLOBAL, count_use
@@ -37,6 +36,7 @@ from ussd_menus.sms_catalogue import (
 from ussd_menus.texts import plain
 
 log = structlog.get_logger()
+WIB = timezone(timedelta(hours=7), "WIB")  # as gateway.ussd (not imported: it imports this)
 
 OPENS, CLOSES = time(7), time(21)  # the daily sending window, WIB
 WINDOW_SECONDS = (CLOSES.hour - OPENS.hour) * 3600
@@ -45,6 +45,7 @@ MAX_BODY = 480  # the broadcasts table's CHECK; 3 GSM-7 segments hold 459
 _PLACE_WORDS = re.compile(r"^(desa|ds|kelurahan|kel|kecamatan|kec|kab|kabupaten)\.?\s+", re.I)
 _CODE = re.compile(r"36\.04\.\d{2}(\.\d{4})?")
 _SCORE = 85  # rapidfuzz ratio a typed place name must reach
+EVERYWHERE_WORDS = frozenset({"SEMUA", "ALL", "KABUPATEN", "SERANG"})  # the whole regency
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +62,7 @@ def resolve_place(text: str, kecamatan: list[KecamatanRow]) -> Place | None:
     not guessed). None when nothing is close enough."""
     typed = _PLACE_WORDS.sub("", text.strip()).strip(" .,")
     names = {k.code: k.name for k in kecamatan}
-    if not typed:
+    if not typed or typed.upper() in EVERYWHERE_WORDS:
         return Place(REGENCY, "Kab. Serang")
     if _CODE.fullmatch(typed):
         return _place_of(typed, names)
@@ -177,11 +178,7 @@ _INFO_WORD = re.compile(r"^\s*info\b[\s:#.,*-]*", re.I)
 async def subscribe_by_sms(conn: Conn, sender: bytes, sealed: bytes, rest: str, lang: Lang) -> str:
     """DAFTAR INFO [place]: the reply. A new number is asked to confirm with YA (nothing is sent
     to it before); a subscriber already confirmed moves to the new place at once."""
-    if await count_use(conn, "subscribe", sender, "day") > SUBSCRIBE_PER_NUMBER_PER_DAY:
-        log.info("broadcasts.subscribe_limited", scope="number")
-        return sms.say("subscribe_limited", lang)
-    if await count_use(conn, "subscribe", GLOBAL, "hour") > SUBSCRIBE_REQUESTS_PER_HOUR:
-        log.warning("broadcasts.subscribe_limited", scope="all", alarm=True)
+    if await over_limit(conn, sender):
         return sms.say("subscribe_limited", lang)
     typed = _INFO_WORD.sub("", rest)
     place = resolve_place(typed, await load_kecamatan(conn))
@@ -193,6 +190,34 @@ async def subscribe_by_sms(conn: Conn, sender: bytes, sealed: bytes, rest: str, 
     label = plain(place.label, PLACE_CAP)
     log.info("broadcasts.subscribe_requested", area=place.area, confirmed=stored.confirmed)
     return sms.say("subscribe_done" if stored.confirmed else "subscribe_confirm", lang, place=label)
+
+
+async def over_limit(conn: Conn, sender: bytes) -> bool:
+    """Count a subscription request; True past the number's daily or everyone's hourly limit."""
+    if await count_use(conn, "subscribe", sender, "day") > SUBSCRIBE_PER_NUMBER_PER_DAY:
+        log.info("broadcasts.subscribe_limited", scope="number")
+        return True
+    if await count_use(conn, "subscribe", GLOBAL, "hour") > SUBSCRIBE_REQUESTS_PER_HOUR:
+        log.warning("broadcasts.subscribe_limited", scope="all", alarm=True)
+        return True
+    return False
+
+
+async def subscribe_by_ussd(
+    conn: Conn, sender: bytes, sealed: bytes, typed: str, lang: Lang
+) -> str:
+    """The caller confirmed on their own phone: subscribe the number at once; the place as it
+    reads back, or '' (no such place, or over the limits)."""
+    if await over_limit(conn, sender):
+        return ""
+    place = resolve_place(typed, await load_kecamatan(conn))
+    if place is None:
+        return ""
+    await request_subscription(
+        conn, sender, sealed, place.area, "en" if lang == "en" else "id", confirmed=True
+    )
+    log.info("broadcasts.subscribed", area=place.area, channel="ussd")
+    return plain(place.label, PLACE_CAP)
 
 
 async def confirm_by_sms(conn: Conn, sender: bytes, lang: Lang) -> str:
