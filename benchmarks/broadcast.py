@@ -31,6 +31,7 @@ from datetime import datetime
 from pathlib import Path
 
 import asyncpg
+from outbox_drain import statuses  # benchmarks/ is the script's directory
 
 from gateway.identity import Identity
 from gateway.usecases.broadcasts import WINDOW_SECONDS, footer
@@ -91,15 +92,6 @@ async def queue(url: str, rate: float) -> tuple[int, float, float]:
         return queued, time.perf_counter() - started, first_due
     finally:
         await conn.close()
-
-
-async def statuses(url: str) -> dict[str, int]:
-    conn = await asyncpg.connect(url)
-    try:
-        rows = await conn.fetch("SELECT status, count(*) AS n FROM outbox GROUP BY status")
-    finally:
-        await conn.close()
-    return {r["status"]: r["n"] for r in rows}
 
 
 def main() -> None:
