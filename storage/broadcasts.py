@@ -89,6 +89,16 @@ async def confirm_subscription(conn: Queryable, phone_key: bytes) -> Subscriptio
     return Subscription(**dict(row))
 
 
+async def forget_unconfirmed(conn: Queryable) -> int:
+    """Delete subscriptions never confirmed within a day (housekeeping): a number that did not
+    answer YA is not kept."""
+    status: str = await conn.execute(
+        "DELETE FROM subscribers WHERE confirmed_at IS NULL"
+        " AND created_at < now() - interval '1 day'"
+    )
+    return int(status.split()[-1])
+
+
 async def unsubscribe(conn: Queryable, phone_key: bytes) -> int:
     """BERHENTI: forget the subscriber and cancel every broadcast message still queued for them
     (one being sent at this moment may still arrive); returns how many were cancelled."""

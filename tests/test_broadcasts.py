@@ -4,6 +4,7 @@ apart from tips."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from datetime import datetime
@@ -12,10 +13,8 @@ from typing import Any
 
 import asyncpg
 import pytest
-from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 
-from gateway.console.auth import hash_password
 from gateway.identity import Identity
 from gateway.usecases.broadcasts import first_moment, preview, schedule, sized
 from gateway.ussd import WIB
@@ -24,12 +23,11 @@ from storage.broadcasts import (
     approve_and_queue,
     create_broadcast,
     delivery_figures,
+    forget_unconfirmed,
     request_subscription,
     unsubscribe,
 )
 from storage.outbox import outbox_rows
-from storage.users import add_user
-from tests.console_helpers import PASSWORD, csrf_token, post_login, sign_in
 from tests.dialogues import assert_shows, one_language_only
 from tests.sms_client import send_sms
 from tests.test_ussd import walk
@@ -255,145 +253,69 @@ class TestPreview:
         assert 10 * 2 * 350 == preview("x" * 200, "short", 10, 350).cost
 
 
+class TestConcurrentApproval:
+    async def test_two_approvers_at_once_queue_once(
+        self, conn: asyncpg.Connection, database_url: str
+    ) -> None:
+        """Two accounts approving at the same moment queue the broadcast once."""
+        await subscribe(conn, phone(1), "*")
+        broadcast_id = await create_broadcast(conn, "*", "a", "b", "penulis", "t")
+        others = [await asyncpg.connect(database_url) for _ in range(2)]
+        try:
+            results = await asyncio.gather(
+                *(
+                    approve_and_queue(c, broadcast_id, f"approver-{n}", schedule(NOON, 1), FOOTERS)
+                    for n, c in enumerate(others)
+                ),
+                return_exceptions=True,
+            )
+        finally:
+            for c in others:
+                await c.close()
+        refused = [r for r in results if isinstance(r, BroadcastRefused)]
+        assert (1, 1) == (len(refused), len(await outbox_rows(conn)))
+
+
+class TestHousekeeping:
+    async def test_unconfirmed_forgotten_after_a_day(self, conn: asyncpg.Connection) -> None:
+        """A subscription never confirmed is deleted a day later; a confirmed one stays."""
+        key = IDENTITY.reporter_key(phone(1))
+        assert key is not None
+        await request_subscription(conn, key, IDENTITY.seal(phone(1)), "*", "id", confirmed=False)
+        await subscribe(conn, phone(2), "*")
+        await conn.execute("UPDATE subscribers SET created_at = now() - interval '25 hours'")
+        assert (1, 1) == (
+            await forget_unconfirmed(conn),
+            await conn.fetchval("SELECT count(*) FROM subscribers"),
+        )
+
+
 class TestApartFromTips:
     def test_no_storage_statement_names_subscribers_and_tips(self) -> None:
         """No SQL string in storage/ mentions both the subscribers table and tips."""
-        offenders = []
-        for path in [*STORAGE.rglob("*.py"), *STORAGE.rglob("*.sql")]:
-            text = path.read_text()
-            if path.suffix == ".sql":  # statements, without their comments
-                strings = re.sub(r"--[^\n]*", "", text).split(";")
-            else:  # string literals (joined when adjacent), without docstrings
-                code = re.sub(r'"""[\s\S]*?"""', "", text)
-                strings = re.findall(r'f?"(?:[^"\\\n]|\\.)*"(?:\s*f?"(?:[^"\\\n]|\\.)*")*', code)
-            for statement in strings:
-                low = statement.lower()
-                if re.search(r"\bsubscribers\b", low) and re.search(r"\btips\b", low):
-                    offenders.append(f"{path.name}: {statement[:80]}")
+        offenders = [
+            f"{path.name}: {statement[:80]}"
+            for path in [*STORAGE.rglob("*.py"), *STORAGE.rglob("*.sql")]
+            for statement in naming_both(path.read_text(), path.suffix)
+        ]
         assert [] == offenders
 
-
-async def switch_account(
-    client: TestClient, conn: asyncpg.Connection, role: str, name: str
-) -> None:
-    """Log the client out and in again as another account."""
-    token = await csrf_token(client)
-    await client.post("/console/logout", data={"csrf": token}, allow_redirects=False)
-    await sign_in(client, conn, role, name)
+    def test_the_scan_finds_a_join(self) -> None:
+        """The scan above would catch a query joining them, split over adjacent strings."""
+        code = 'q = (\n    "SELECT t.id FROM tips t"\n    " JOIN subscribers s ON true"\n)\n'
+        assert 1 == len(naming_both(code, ".py"))
 
 
-async def compose(client: TestClient, area: str, body_id: str, body_en: str = "Meeting.") -> str:
-    """Post the compose form to the preview; the page's HTML (status checked by callers)."""
-    token = await csrf_token(client, "/console/broadcasts")
-    form = {"csrf": token, "area": area, "body_id": body_id, "body_en": body_en}
-    response = await client.post("/console/broadcasts/preview", data=form)
-    return await response.text()
-
-
-async def submit(client: TestClient, area: str, form_token: str = "form-a") -> int:  # noqa: S107
-    """Submit a broadcast for approval; its id."""
-    token = await csrf_token(client, "/console/broadcasts")
-    form = {"csrf": token, "area": area, "body_id": "Sosialisasi.", "body_en": "Meeting."}
-    response = await client.post(
-        "/console/broadcasts", data={**form, "token": form_token}, allow_redirects=False
-    )
-    assert 303 == response.status, await response.text()
-    return int(response.headers["Location"].rsplit("/", 1)[1])
-
-
-async def approve_as_is(client: TestClient, broadcast_id: int) -> ClientResponse:
-    """Post the approval as the logged-in account."""
-    token = await csrf_token(client, "/console/broadcasts")
-    return await client.post(
-        f"/console/broadcasts/{broadcast_id}/approve", data={"csrf": token}, allow_redirects=False
-    )
-
-
-class TestConsole:
-    async def test_preview_counts_segments_recipients_cost(
-        self, client: TestClient, conn: asyncpg.Connection
-    ) -> None:
-        """The preview shows each language's alphabet and segments, recipients and cost."""
-        await subscribe(conn, phone(1), "36.04.12.2002")
-        await subscribe(conn, phone(2), "36.04.12.2002")
-        await sign_in(client, conn, "investigator")
-        page = await compose(client, "36.04.12.2002", "Rapat di balai desa", "Meeting 🙂")
-        found = re.findall(r'class="(alphabet|segments)">([^<]+)<', page)
-        recipients = re.search(r'id="recipients">(\d+)<', page)
-        cost = re.search(r'id="cost">(\d+)<', page)
-        assert (found, "2", "700") == (
-            [("alphabet", "GSM-7"), ("segments", "1"), ("alphabet", "UCS-2"), ("segments", "1")],
-            recipients and recipients.group(1),
-            cost and cost.group(1),
-        )
-
-    @pytest.mark.parametrize(
-        ("area", "body", "problem"),
-        [
-            ("36.04.12", "x" * 470, "broadcast_too_long"),
-            ("36.04.12.2002", "Rapat", "broadcast_empty_area"),  # subscribers in Pontang only
-            ("36.04.99", "Rapat", "broadcast_bad_area"),
-            ("36.04.05", "Rapat", "broadcast_bad_area"),  # outside the account's kecamatan
-        ],
-        ids=["too-long", "empty-area", "unknown-area", "outside-account"],
-    )
-    async def test_refused_with_a_clear_message(
-        self, client: TestClient, conn: asyncpg.Connection, area: str, body: str, problem: str
-    ) -> None:
-        """A refused broadcast gets 400, its reason and no way to submit it."""
-        await subscribe(conn, phone(1), "36.04.12")
-        await add_user(conn, "kec", "investigator", hash_password(PASSWORD), "36.04.12")
-        assert 303 == (await post_login(client, "kec")).status
-        page = await compose(client, area, body)
-        assert (f'data-problem="{problem}"', False) == (
-            re.search(r'data-problem="[a-z_]+"', page).group(0),  # type: ignore[union-attr]
-            'id="submit-broadcast"' in page,
-        )
-
-    async def test_author_cannot_approve_a_second_account_can_once(
-        self, client: TestClient, conn: asyncpg.Connection
-    ) -> None:
-        """The author's approval is refused; another account's queues it; a repeat adds none."""
-        await subscribe(conn, phone(1), "36.04.12")
-        await sign_in(client, conn, "investigator", "penulis")
-        broadcast_id = await submit(client, "36.04.12")
-        own = await approve_as_is(client, broadcast_id)
-        await switch_account(client, conn, "admin", "penyetuju")
-        second = await approve_as_is(client, broadcast_id)
-        again = await approve_as_is(client, broadcast_id)
-        assert (409, 303, 409, 1) == (
-            own.status,
-            second.status,
-            again.status,
-            len(await outbox_rows(conn)),
-        )
-
-    async def test_double_submission_is_one_broadcast(
-        self, client: TestClient, conn: asyncpg.Connection
-    ) -> None:
-        """The same form posted twice stores one broadcast and leads to the same page."""
-        await subscribe(conn, phone(1), "36.04.12")
-        await sign_in(client, conn, "investigator")
-        first = await submit(client, "36.04.12", "same-token")
-        second = await submit(client, "36.04.12", "same-token")
-        assert (first, 1) == (second, await conn.fetchval("SELECT count(*) FROM broadcasts"))
-
-    async def test_page_shows_delivery_figures(
-        self, client: TestClient, conn: asyncpg.Connection
-    ) -> None:
-        """After approval the broadcast's page counts its messages by status."""
-        for n in range(3):
-            await subscribe(conn, phone(n), "*")
-        await sign_in(client, conn, "investigator", "penulis")
-        broadcast_id = await submit(client, "*")
-        await switch_account(client, conn, "admin", "penyetuju")
-        await approve_as_is(client, broadcast_id)
-        page = await (await client.get(f"/console/broadcasts/{broadcast_id}")).text()
-        assert re.search(r'data-status="queued"><th>queued</th><td>3<', page), page
-
-    async def test_operator_may_not_broadcast(
-        self, client: TestClient, conn: asyncpg.Connection
-    ) -> None:
-        """Operators do not reach the broadcast pages."""
-        await sign_in(client, conn, "operator")
-        assert 403 == (await client.get("/console/broadcasts")).status
+def naming_both(text: str, suffix: str) -> list[str]:
+    """The SQL statements (a .sql file's) or string literals (a module's, adjacent ones joined,
+    docstrings and comments left out) that name both the subscribers table and tips."""
+    if suffix == ".sql":
+        strings = re.sub(r"--[^\n]*", "", text).split(";")
+    else:
+        code = re.sub(r'"""[\s\S]*?"""', "", text)
+        strings = re.findall(r'f?"(?:[^"\\\n]|\\.)*"(?:\s*f?"(?:[^"\\\n]|\\.)*")*', code)
+    return [
+        s
+        for s in strings
+        if re.search(r"\bsubscribers\b", s, re.I) and re.search(r"\btips\b", s, re.I)
+    ]
