@@ -89,6 +89,17 @@ class TestSubscribingBySms:
         row = await conn.fetchrow("SELECT phone_key, recipient_sealed FROM subscribers")
         assert not any(b"85711112222" in bytes(v) for v in row.values())
 
+    async def test_ya_from_another_number_confirms_nothing(
+        self, client: TestClient, conn: asyncpg.Connection
+    ) -> None:
+        """Only the subscribing number's own YA confirms it; another number's is told nothing
+        waits."""
+        await send_sms(client, "DAFTAR INFO Pontang")
+        await send_sms(client, "YA", "+6285711112222")
+        replies = [r.body for r in await outbox_rows(conn)]
+        confirmed = await conn.fetchval("SELECT confirmed_at IS NOT NULL FROM subscribers")
+        assert (False, True) == (confirmed, "Tidak ada pendaftaran" in replies[-1])
+
 
 class TestSubscribingByUssd:
     @pytest.mark.parametrize("case", USSD, ids=[c["label"] for c in USSD])
