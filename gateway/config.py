@@ -86,6 +86,10 @@ class Config:
     # Abuse budgets (issue 11): replies per sender, outbound SMS, tip floods, receipt guesses.
     sms_replies_per_hour: int = 10
     sms_per_hour: int = 2000
+    # Broadcasts (issue 16): messages a second handed to the SMS provider, and the price of one
+    # segment (rupiah) for the console's cost estimate. Claims stay within sms_per_hour too.
+    broadcast_per_second: float = 0.5
+    sms_price_per_segment: int = 350
     sms_catalogue: Path | None = None  # an operator's SMS wording overrides (README "SMS wording")
     hotlines_file: Path | None = None  # an operator's local/corrected hotlines (README "Facts")
     tip_flood_per_minute: int = 30
@@ -220,6 +224,16 @@ class Config:
                 "HOTLINE_SMS_REPLIES_PER_HOUR", _int_between(1, 1000), d.sms_replies_per_hour
             ),
             sms_per_hour=get("HOTLINE_SMS_PER_HOUR", _int_between(1, 1_000_000), d.sms_per_hour),
+            broadcast_per_second=get(
+                "HOTLINE_BROADCAST_PER_SECOND",
+                _float_between(0.01, 1000),
+                d.broadcast_per_second,
+            ),
+            sms_price_per_segment=get(
+                "HOTLINE_SMS_PRICE_PER_SEGMENT",
+                _int_between(0, 100_000),
+                d.sms_price_per_segment,
+            ),
             sms_catalogue=get("HOTLINE_SMS_CATALOGUE", Path, d.sms_catalogue),
             hotlines_file=get("HOTLINE_HOTLINES_FILE", Path, d.hotlines_file),
             tip_flood_per_minute=get(

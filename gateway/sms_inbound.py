@@ -1,10 +1,12 @@
 """
 Inbound SMS, from any provider: keywords for residents (LAPOR, STATUS, CEK, CEK LOWONGAN, JAWAB,
-INFO, BANTUAN and English aliases, BAHASA to choose the reply language) and officials' commands
-(OK, TANYA, SELESAI, INFO, TERUSKAN, TOLAK, KONFLIK: gateway/usecases/cases.py moves the case;
-REKAP for their area's digest, throttled: gateway/rekap.py; CEKIZIN, the check before signing, and
-LAPORKAN, filing a red check: gateway/signing.py; LAPORPETUGAS to report as themselves,
-attributed; HUKUM or ATURAN for the law reference; BANTUAN or HELP for their help line), each
+INFO, BANTUAN and English aliases, BAHASA to choose the reply language, DAFTAR INFO then YA to
+subscribe to broadcasts: gateway/usecases/broadcasts.py; BERHENTI/STOP/UNREG ends every SMS at
+once) and officials' commands (OK, TANYA, SELESAI, INFO, TERUSKAN, TOLAK, KONFLIK:
+gateway/usecases/cases.py moves the case; REKAP for their area's digest, throttled:
+gateway/rekap.py; CEKIZIN, the check before signing, and LAPORKAN, filing a red check:
+gateway/signing.py; LAPORPETUGAS to report as themselves, attributed; HUKUM or ATURAN for the
+law reference; BANTUAN or HELP for their help line), each
 answered by a reply queued in the outbox. The SMS loop works for an official who never logs in:
 INFO sends the whole case (a read written to the tip's audit log, like the console's), and when
 one official takes, hands over or closes a case the others alerted for it are told who did.
@@ -40,6 +42,7 @@ from gateway.phones import normalize
 from gateway.rekap import answer_request
 from gateway.signing import answer_check, report_check
 from gateway.sms_delivery import storable
+from gateway.usecases.broadcasts import confirm_by_sms, subscribe_by_sms
 from gateway.usecases.cases import hand_over_case, move
 from gateway.usecases.tips import (
     TipReport,
@@ -60,6 +63,7 @@ from storage.alerts import (
     tip_for_alert,
     tip_id_for_official,
 )
+from storage.broadcasts import unsubscribe
 from storage.case_sms import case_thread, colleagues, official_named
 from storage.cases import Actor, case_events
 from storage.db import Conn
@@ -121,12 +125,13 @@ async def _handle(request: web.Request, message: InboundSms) -> bool:
             return True
         if sms.is_stop(text):
             await opt_out(conn, sender)
-            log.info("sms.opted_out")
+            cancelled = await unsubscribe(conn, sender)  # every broadcast: none of the rest
+            log.info("sms.opted_out", broadcasts_cancelled=cancelled)
             reply = sms.official_reply("stopped", "")
         elif official is not None and order is not None and official.id is not None:
             reply = await _official(request, conn, order, official.id, message_id, sender)
         else:
-            reply = await _reply(request, conn, command, message_id, sender)
+            reply = await _reply(request, conn, command, message_id, sender, message.phone)
         config = request.app[keys.CONFIG]
         suppressed = await reply_suppressed(conn, config, sender, keyword, message_id)
         if suppressed:
@@ -141,7 +146,12 @@ async def _handle(request: web.Request, message: InboundSms) -> bool:
 
 
 async def _reply(
-    request: web.Request, conn: Conn, command: sms.Command, message_id: str, sender: bytes
+    request: web.Request,
+    conn: Conn,
+    command: sms.Command,
+    message_id: str,
+    sender: bytes,
+    phone: str,
 ) -> str:
     if command.name == "language":
         return await _choose_language(conn, command, sender)
@@ -190,6 +200,11 @@ async def _reply(
         return _vacancies(request, command)
     if command.name == "info":
         return sms.say("info", lang)
+    if command.name == "subscribe":
+        sealed = request.app[keys.IDENTITY].seal(phone)
+        return await subscribe_by_sms(conn, sender, sealed, command.rest, lang)
+    if command.name == "confirm":
+        return await confirm_by_sms(conn, sender, lang)
     return sms.say("help", lang)
 
 

@@ -21,6 +21,7 @@ from gateway.deadline import Deadline
 from gateway.identity import Identity
 from gateway.metrics import Metrics
 from gateway.phones import PHONE_PATTERN, normalize
+from gateway.usecases.broadcasts import subscribe_by_ussd
 from gateway.usecases.tips import (
     TipReport,
     TipRules,
@@ -60,6 +61,8 @@ from ussd_menus.model import (
     SigningChecked,
     SigningReported,
     SubmitReport,
+    Subscribe,
+    Subscribed,
 )
 from ussd_menus.officials import OFFICER_MARK, OFFICIAL_FACT, REKAP_FACT
 from ussd_menus.report import frames_to_json, load_report, resume_frames
@@ -210,6 +213,8 @@ class HopDesk:
                 return InfoQueued(False)  # the law reference goes to officials' numbers only
             return await self._send_info(effect.topic, source, phone, reporter, lang)
 
+        if isinstance(effect, Subscribe):
+            return await self._subscribe(effect.place, phone, reporter, lang)
         if isinstance(effect, SendReceipt):
             return ReceiptSent(await self._send_receipt(source, phone, reporter, lang))
         if isinstance(effect, CheckSigning | ReportSigning):
@@ -306,6 +311,21 @@ class HopDesk:
         queued = await self.deadline.run(queue())
         log.info("ussd.info_sms", topic=topic, queued=queued)
         return InfoQueued(queued)
+
+    async def _subscribe(
+        self, place: str, phone: str, reporter: bytes | None, lang: Lang
+    ) -> Subscribed:
+        """Subscribe the caller's number to broadcasts (they confirmed on their own phone)."""
+        if reporter is None:
+            return Subscribed("")
+
+        async def store() -> str:
+            async with self.pool.acquire() as conn, conn.transaction():
+                return await subscribe_by_ussd(
+                    conn, reporter, self.identity.seal(phone), place, lang
+                )
+
+        return Subscribed(await self.deadline.run(store()))
 
     async def _send_receipt(
         self, source: str, phone: str, reporter: bytes | None, lang: Lang

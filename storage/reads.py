@@ -29,7 +29,16 @@ from ussd_menus.cases import CLOSED
 
 TIME_ZONE = "Asia/Jakarta"
 STUCK_AFTER = "1 hour"
-OUTBOX_STATUSES = ("queued", "sending", "sent", "delivered", "failed", "dead", "held")
+OUTBOX_STATUSES = (
+    "queued",
+    "sending",
+    "sent",
+    "delivered",
+    "failed",
+    "dead",
+    "held",
+    "cancelled",
+)  # cancelled: a broadcast message whose subscriber stopped (storage/broadcasts.py)
 
 
 class Reader(StrEnum):

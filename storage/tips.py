@@ -21,6 +21,7 @@ from datetime import date, datetime
 
 from storage.alerts import AlertText, route_tip
 from storage.areas import EVERYWHERE, Area, area_condition
+from storage.broadcasts import forget_unconfirmed
 from storage.budgets import GLOBAL, count_use, purge_counters
 from storage.db import Conn, Queryable
 from storage.outbox import QueuedSms, enqueue_sms
@@ -448,6 +449,7 @@ async def purge(conn: Conn, retention_days: int, draft_minutes: int) -> Purged:
             retention_days,
         )
         await purge_counters(conn)
+        await forget_unconfirmed(conn)  # broadcast subscriptions never confirmed
     return Purged(
         tips=len(tips),
         messages=_count(messages),

@@ -119,7 +119,23 @@ class ReportSigning:
     """File the calling official's latest red check as an attributed case (as SMS LAPORKAN)."""
 
 
-Effect = SubmitReport | SendReceipt | AnswerQuestion | SendInfo | CheckSigning | ReportSigning
+@dataclass(frozen=True, slots=True)
+class Subscribe:
+    """Subscribe the caller's own number to broadcasts for the place they typed (the caller
+    confirmed on their own phone: no confirmation SMS is needed)."""
+
+    place: str
+
+
+Effect = (
+    SubmitReport
+    | SendReceipt
+    | AnswerQuestion
+    | SendInfo
+    | CheckSigning
+    | ReportSigning
+    | Subscribe
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +192,14 @@ class SigningReported:
     receipt: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class Subscribed:
+    """Subscribe's outcome: the place as it reads back, or '' (no such place, or no usable
+    number)."""
+
+    place: str
+
+
 Outcome = (
     ReportFiled
     | ReportLimited
@@ -184,6 +208,7 @@ Outcome = (
     | InfoQueued
     | SigningChecked
     | SigningReported
+    | Subscribed
 )
 
 

@@ -39,6 +39,11 @@ KEYWORDS: dict[str, tuple[str, Lang]] = {
     "INFO": ("info", "id"),
     "BANTUAN": ("help", "id"),
     "HELP": ("help", "en"),
+    # Opt-in broadcasts: DAFTAR INFO [place], then YA from the same number confirms it.
+    "DAFTAR": ("subscribe", "id"),
+    "SUBSCRIBE": ("subscribe", "en"),
+    "YA": ("confirm", "id"),
+    "YES": ("confirm", "en"),
 }
 _FIRST_WORD = re.compile(r"^\s*([A-Za-z]+)[\s:#.,*-]*(.*)$", re.DOTALL)
 # LAPOR APARAT <cerita> / REPORT OFFICIAL <story>: the tip involves a village official (kepala

@@ -145,6 +145,7 @@ WAY_BACK = {
 QUERY_CAP, NAME_CAP, CITY_CAP, NAMES_CAP, MESSAGE_CAP, QUESTION_CAP = 24, 34, 20, 34, 90, 70
 STOPPED_NAME_CAP = 34  # a revoked, suspended or expired agency's name: its advice comes first
 OFFICIAL_CODE_CAP = 16  # what an official typed instead of a receipt, as echoed back
+PLACE_CAP = 40  # a subscriber's place: 'Desa <name>, Kec. <name>' (usecases/broadcasts.py)
 LANG_QUERY_CAP = 20  # what a resident wrote after BAHASA, as echoed back
 LIMIT_MAX = "1000"  # HOTLINE_TIPS_PER_HOUR at most
 WHO_CAP = 60  # an official as named to the others: name and office (ussd_menus.sms.who)
@@ -170,6 +171,14 @@ SPECS: dict[str, Spec] = {
     "lang_set": Spec(),
     "lang_unknown": Spec({"query": "q" * LANG_QUERY_CAP, "choices": sms_language.choices()}),
     "info": Spec(),
+    # Opt-in broadcasts (gateway/usecases/broadcasts.py): DAFTAR INFO, its confirmation, and
+    # the way to stop that ends every broadcast.
+    "subscribe_confirm": Spec({"place": "p" * PLACE_CAP}),
+    "subscribe_done": Spec({"place": "p" * PLACE_CAP}),
+    "subscribe_unknown": Spec({"query": "q" * QUERY_CAP}),
+    "subscribe_limited": Spec(),
+    "subscribe_nothing": Spec(),
+    "broadcast_stop": Spec(),
     # An information topic a USSD caller asked to keep: its pages, cut to fit (ussd_menus.sms).
     "info_topic": Spec({"title": TOPIC_TITLE, "text": ""}, fill="text", fill_room=100),
     "receipt": Spec({**_RECEIPT_CODE, "back": WAY_BACK}),

@@ -63,6 +63,7 @@ from ussd_menus.report import (
     ReportSms,
 )
 from ussd_menus.safe_migration import InfoMenu, InfoPage, InfoSent, load_topics
+from ussd_menus.subscribe import SubscribeDone, SubscribePrompt
 from ussd_menus.tip_status import StatusAnswer, StatusAnswered, StatusPrompt, StatusView
 
 
@@ -114,6 +115,8 @@ def build_nodes() -> dict[str, Node]:
         "officer_cekizin_reported": OfficerCekizinReported(),
         "officer_law": LawMenu(),
         "officer_law_page": LawPage(),
+        "subscribe": SubscribePrompt(),
+        "subscribe_done": SubscribeDone(),
     }
 
 

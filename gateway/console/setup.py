@@ -9,6 +9,7 @@ from aiohttp import web
 from gateway.console.accounts import setup_accounts
 from gateway.console.audit import setup_audit
 from gateway.console.auth import setup_auth
+from gateway.console.broadcasts import setup_broadcasts
 from gateway.console.cases import setup_cases
 from gateway.console.charts import setup_charts
 from gateway.console.checks import setup_checks
@@ -34,5 +35,6 @@ def setup_console(app: web.Application) -> None:
     setup_rekap(app)
     setup_checks(app)
     setup_coordination(app)
+    setup_broadcasts(app)
     setup_accounts(app)
     setup_audit(app)
