@@ -78,6 +78,11 @@ class Config:
     rekap_weekday: int = 1
     rekap_hour: int = 7
     rekap_throttle_minutes: int = 10
+    # Prospective migrants (issue 16 item 2): a consent request waits this long for the
+    # resident's YA; a record is deleted this many days after its return (or its planned month,
+    # when nobody recorded a departure).
+    migrant_consent_hours: int = 72
+    migrant_retention_days: int = 90
     run_worker: bool = True
     header_timeout_s: float = 10.0
     max_connections: int = 1000
@@ -203,6 +208,12 @@ class Config:
             rekap_hour=get("HOTLINE_REKAP_HOUR", _int_between(0, 23), d.rekap_hour),
             rekap_throttle_minutes=get(
                 "HOTLINE_REKAP_THROTTLE_MINUTES", _int_between(1, 1440), d.rekap_throttle_minutes
+            ),
+            migrant_consent_hours=get(
+                "HOTLINE_MIGRANT_CONSENT_HOURS", _int_between(1, 720), d.migrant_consent_hours
+            ),
+            migrant_retention_days=get(
+                "HOTLINE_MIGRANT_RETENTION_DAYS", _int_between(1, 3650), d.migrant_retention_days
             ),
             run_worker=get("HOTLINE_WORKER", _on_off, d.run_worker),
             header_timeout_s=get(

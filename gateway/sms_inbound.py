@@ -3,7 +3,10 @@ Inbound SMS, from any provider: keywords for residents (LAPOR, STATUS, CEK, JAWA
 and English aliases, BAHASA to choose the reply language) and officials' commands (OK, TANYA,
 SELESAI, INFO, TERUSKAN, TOLAK, KONFLIK: gateway/usecases/cases.py moves the case; REKAP for
 their area's digest, throttled: gateway/rekap.py; BANTUAN or HELP for their help line), each
-answered by a reply queued in the outbox. The SMS loop works for an official who never logs in:
+answered by a reply queued in the outbox. Prospective migrants (gateway/usecases/migrants.py):
+officials' CATAT, BERANGKAT and PULANG; residents' YA/SETUJU, DATAKU and HAPUS DATAKU, matched
+exactly, from the number the record is about (a number not in the officials directory sending
+CATAT gets the residents' help). The SMS loop works for an official who never logs in:
 INFO sends the whole case (a read written to the tip's audit log, like the console's), and when
 one official takes, hands over or closes a case the others alerted for it are told who did.
 
@@ -37,6 +40,7 @@ from gateway.metrics import METRICS
 from gateway.phones import normalize
 from gateway.rekap import answer_request
 from gateway.sms_delivery import storable
+from gateway.usecases import migrants
 from gateway.usecases.cases import hand_over_case, move
 from gateway.usecases.tips import (
     TipReport,
@@ -57,17 +61,22 @@ from storage.alerts import (
     tip_for_alert,
     tip_id_for_official,
 )
+from storage.areas import desa_by_code
 from storage.case_sms import case_thread, colleagues, official_named
 from storage.cases import Actor, case_events
 from storage.db import Conn
-from storage.officials import official_by_phone
+from storage.officials import Official, official_by_phone
 from storage.outbox import QueuedSms, enqueue_sms, opt_out, record_inbound
 from storage.sms_languages import choose_language, chosen_language
 from storage.tips import Limited, TipStatus, add_official_message, record_read
 from ussd_menus import sms, sms_language
 from ussd_menus.cases import Refused
 from ussd_menus.identity_requests import identity_requests
+from ussd_menus.migrants import parse_day, parse_record, resident_word, split_phone
+from ussd_menus.model import Lang
 from ussd_menus.receipts import looks_like_receipt, parse_receipt, show_receipt
+from ussd_menus.sms_catalogue import MIGRANT_DESA_CAP
+from ussd_menus.texts import plain
 
 log = structlog.get_logger()
 INFO_PURPOSE = "sms: INFO"  # an official's INFO, in the tip's audit log (tip_reads)
@@ -106,8 +115,15 @@ async def _handle(request: web.Request, message: InboundSms) -> bool:
         official = await official_by_phone(conn, phone)
         order = sms.parse_official(text) if official else None
         command = sms.parse(text)
+        own_data = resident_word(text) if order is None else None
         keyword = (
-            "stop" if sms.is_stop(text) else (f"official:{order.name}" if order else command.name)
+            "stop"
+            if sms.is_stop(text)
+            else (
+                f"official:{order.name}"
+                if order
+                else (f"migrant:{own_data[0]}" if own_data else command.name)
+            )
         )
         structlog.contextvars.bind_contextvars(sms_id=message_id, keyword=keyword)
         if not await record_inbound(conn, message_id, sender, keyword):
@@ -118,7 +134,12 @@ async def _handle(request: web.Request, message: InboundSms) -> bool:
             log.info("sms.opted_out")
             reply = sms.official_reply("stopped", "")
         elif official is not None and order is not None and official.id is not None:
-            reply = await _official(request, conn, order, official.id, message_id)
+            if order.name in ("record", "departed", "returned"):
+                reply = await _migrant_official(request, conn, order, official)
+            else:
+                reply = await _official(request, conn, order, official.id, message_id)
+        elif own_data is not None:
+            reply = await _migrant_resident(request, conn, own_data, sender)
         else:
             reply = await _reply(request, conn, command, message_id, sender)
         config = request.app[keys.CONFIG]
@@ -181,6 +202,53 @@ async def _reply(
     if command.name == "info":
         return sms.say("info", lang)
     return sms.say("help", lang)
+
+
+async def _migrant_official(
+    request: web.Request, conn: Conn, order: sms.Command, official: Official
+) -> str:
+    """CATAT starts a record (a consent request to the resident); BERANGKAT / PULANG set its
+    departure or return day."""
+    today = datetime.now(WIB).date()
+    identity = request.app[keys.IDENTITY]
+    if order.name == "record":
+        proposal = parse_record(order.rest, today)
+        if isinstance(proposal, str):
+            if proposal == "format" and split_phone(order.rest) is None and order.rest:
+                return sms.official_reply("migrant_phone", "")
+            return sms.official_reply(f"migrant_{proposal}", "")
+        hours = request.app[keys.CONFIG].migrant_consent_hours
+        index = request.app[keys.REGISTRY].index
+        started = await migrants.start_record(
+            conn, identity, index, official, proposal, today, hours
+        )
+        return migrants.requested_reply(started)
+    parts = split_phone(order.rest)
+    when = parse_day(parts[1], today) if parts else None
+    if parts is None or when is None:
+        return sms.official_reply("migrant_day", "")
+    return await migrants.record_travel(conn, identity, official, parts[0], order.name, when)
+
+
+async def _migrant_resident(
+    request: web.Request, conn: Conn, word: tuple[str, Lang], sender: bytes
+) -> str:
+    """YA / DATAKU / HAPUS DATAKU from the number the request or record is about; from any
+    other number they find nothing and change nothing."""
+    what, keyword_lang = word
+    lang = sms_language.reply_language(keyword_lang, await chosen_language(conn, sender))
+    if what == "consent":
+        migrant = await migrants.confirm(conn, request.app[keys.IDENTITY], sender)
+        if migrant is None:
+            return sms.say("migrant_none", lang)
+        desa = desa_by_code().get(migrant.desa_code)
+        shown = plain(desa.name if desa else migrant.desa_code, MIGRANT_DESA_CAP)
+        return sms.say("migrant_confirmed", lang, desa=shown)
+    if what == "export":
+        own = await migrants.export_own(conn, sender)
+        return migrants.record_text(own, lang) if own else sms.say("migrant_none", lang)
+    deleted = await migrants.delete_own(conn, sender)
+    return sms.say("migrant_deleted" if deleted else "migrant_none", lang)
 
 
 async def _choose_language(conn: Conn, command: sms.Command, sender: bytes) -> str:

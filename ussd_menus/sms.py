@@ -312,6 +312,9 @@ OFFICIAL_COMMANDS = {
     "TOLAK": "refuse",
     "KONFLIK": "conflict",
     "REKAP": "rekap",
+    "CATAT": "record",  # a prospective migrant (ussd_menus/migrants.py), then:
+    "BERANGKAT": "departed",
+    "PULANG": "returned",
     "BANTUAN": "help",
     "HELP": "help",
 }

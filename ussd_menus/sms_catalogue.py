@@ -151,8 +151,28 @@ WHO_CAP = 60  # an official as named to the others: name and office (ussd_menus.
 REKAP_AREA_CAP, REKAP_NAME_CAP, REKAP_NAMES = 40, 28, 3
 REKAP_NAMES_SAMPLE = "; ".join(["n" * REKAP_NAME_CAP] * REKAP_NAMES)
 REKAP_COUNT = "99999"
+# Prospective migrants (ussd_menus/migrants.py): a resident's number as echoed to officials (its
+# last 4 digits), a desa's name, a destination, job, name and agency as shown, each cut.
+MIGRANT_PHONE = "****7890"
+MIGRANT_DESA_CAP, MIGRANT_PLACE_CAP, MIGRANT_JOB_CAP = 30, 30, 30
+MIGRANT_NAME_CAP, MIGRANT_AGENCY_CAP = 40, 40
+MIGRANT_HOURS = "720"
+MIGRANT_MONTH = "12/2030"
 ALERT_SEGMENTS = 3  # an alert or a case's details: one concatenated SMS of up to 3 segments
 
+# The red flags told to an official who starts a record: the longest pair (agency, ban).
+MIGRANT_WARNING = _longest_of(
+    lambda lang: (
+        t(agency, lang) + t("migrant.red_closed", lang)
+        for agency in ("migrant.red_agency_unknown", "migrant.red_agency_stopped")
+    )
+)
+MIGRANT_TRAVEL = _longest_of(
+    lambda lang: (
+        t("migrant.departed_on", lang, day=_LATE_DAY)
+        + t("migrant.returned_on", lang, day=_LATE_DAY),
+    )
+)
 _RECEIPT = {"receipt": RECEIPT}
 _RECEIPT_CODE = {"receipt": RECEIPT, "code": CODE}
 SPECS: dict[str, Spec] = {
@@ -218,6 +238,45 @@ SPECS: dict[str, Spec] = {
     "official_info": Spec(_RECEIPT),
     "official_info_recent": Spec(_RECEIPT),
     "official_help": Spec(),
+    # CATAT / BERANGKAT / PULANG: officials recording a prospective migrant (issue 16 item 2).
+    "official_migrant_format": Spec(),
+    "official_migrant_month": Spec(),
+    "official_migrant_phone": Spec(),
+    "official_migrant_desa": Spec({"desa": "d" * MIGRANT_DESA_CAP}),
+    "official_migrant_not_allowed": Spec(),
+    "official_migrant_requested": Spec(
+        {"phone": MIGRANT_PHONE, "hours": MIGRANT_HOURS, "warning": MIGRANT_WARNING},
+        segments=2,
+    ),
+    "official_migrant_confirmed": Spec({"phone": MIGRANT_PHONE}),
+    "official_migrant_departed": Spec({"phone": MIGRANT_PHONE, "day": _LATE_DAY}),
+    "official_migrant_returned": Spec({"phone": MIGRANT_PHONE, "day": _LATE_DAY}),
+    "official_migrant_unknown": Spec({"phone": MIGRANT_PHONE}),
+    "official_migrant_day": Spec(),
+    # To the resident: the consent request, and their answers to YA, DATAKU, HAPUS DATAKU.
+    "migrant_consent": Spec(
+        {
+            "desa": "d" * MIGRANT_DESA_CAP,
+            "destination": "p" * MIGRANT_PLACE_CAP,
+            "hours": MIGRANT_HOURS,
+        },
+        segments=ALERT_SEGMENTS,
+    ),
+    "migrant_confirmed": Spec({"desa": "d" * MIGRANT_DESA_CAP}),
+    "migrant_none": Spec(),
+    "migrant_record": Spec(
+        {
+            "name": "n" * MIGRANT_NAME_CAP,
+            "desa": "d" * MIGRANT_DESA_CAP,
+            "job": "j" * MIGRANT_JOB_CAP,
+            "destination": "p" * MIGRANT_PLACE_CAP,
+            "agency": "a" * MIGRANT_AGENCY_CAP,
+            "month": MIGRANT_MONTH,
+            "travel": MIGRANT_TRAVEL,
+        },
+        segments=ALERT_SEGMENTS,
+    ),
+    "migrant_deleted": Spec(),
     # The weekly digest, and REKAP asked by SMS (ussd_menus/rekap.py).
     "rekap": Spec(
         {
