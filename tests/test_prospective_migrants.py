@@ -14,7 +14,9 @@ import pytest
 from gateway.identity import Identity
 from storage.migrants import desa_figures, purge_migrants, record_audit
 from tests.conftest import Gateway
+from tests.console_helpers import csrf_token
 from tests.sms_client import send_sms
+from tests.test_account_areas import sign_in_area
 
 SECRET = "test-secret-0123456789"  # the config fixture's HOTLINE_SECRET
 RESIDENT = "+6281234567890"
@@ -162,3 +164,47 @@ async def test_desa_figures_count_without_names(gateway: Gateway, conn: asyncpg.
         figures.by_destination,
     )
     assert [] == await desa_figures(conn, "36.04.13")
+
+
+async def recorded_with_consent(gateway: Gateway, conn: asyncpg.Connection) -> None:
+    """Siti Aminah of Sukanegara (Pontang), recorded and agreed."""
+    await say(gateway, conn, "kades", CATAT)
+    await say(gateway, conn, "resident", "YA")
+
+
+@pytest.mark.parametrize(
+    ("area", "lang", "shown", "heading"),
+    [
+        ("36.04.12", "id", True, "Calon pekerja migran"),
+        ("36.04.12.2002", "en", True, "Prospective migrant workers"),
+        ("*", "id", True, "Jumlah per desa"),
+        ("36.04.13", "en", False, "Counts per desa"),
+        ("36.04.12.2001", "id", False, "Jumlah per desa"),
+    ],
+)
+async def test_console_shows_the_area_records_and_audits_reads(
+    gateway: Gateway, conn: asyncpg.Connection, area: str, lang: str, shown: bool, heading: str
+) -> None:
+    """An investigator of the desa, kecamatan or regency sees the record (a read in its audit);
+    another kecamatan's or desa's sees neither the name nor the counts."""
+    await recorded_with_consent(gateway, conn)
+    client = gateway.client
+    await sign_in_area(client, conn, "investigator", area)
+    if lang == "en":
+        token = await csrf_token(client)
+        await client.post("/console/lang", data={"csrf": token, "lang": "en"})
+    response = await client.get("/console/migrants")
+    assert 200 == response.status
+    page = await response.text()
+    assert heading in page
+    assert shown == ("Siti Aminah" in page)
+    assert shown == ('data-desa="36.04.12.2002"' in page)
+    actions = [r["action"] for r in await conn.fetch("SELECT action FROM migrant_audit")]
+    assert (["recorded", "read"] if shown else ["recorded"]) == actions
+
+
+async def test_console_refuses_operators(gateway: Gateway, conn: asyncpg.Connection) -> None:
+    """An operator account may not open the records."""
+    await sign_in_area(gateway.client, conn, "operator", "*")
+    response = await gateway.client.get("/console/migrants", allow_redirects=False)
+    assert 403 == response.status

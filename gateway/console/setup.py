@@ -14,6 +14,7 @@ from gateway.console.charts import setup_charts
 from gateway.console.conflicts import setup_conflicts
 from gateway.console.coordination import setup_coordination
 from gateway.console.delivery import setup_delivery
+from gateway.console.migrants import setup_migrants
 from gateway.console.pages import setup_pages
 from gateway.console.rekap import setup_rekap
 from gateway.console.tips import setup_tips
@@ -31,6 +32,7 @@ def setup_console(app: web.Application) -> None:
     setup_uploads(app)
     setup_charts(app)
     setup_rekap(app)
+    setup_migrants(app)
     setup_coordination(app)
     setup_accounts(app)
     setup_audit(app)

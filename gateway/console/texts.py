@@ -73,6 +73,32 @@ CONSOLE_TEXTS: dict[str, tuple[str, str]] = {
     "account_done_set_role": ("Peran diubah.", "Role changed."),
     "account_done_set_area": ("Wilayah diubah.", "Area changed."),
     "charts": ("Grafik", "Charts"),
+    "migrants": ("Calon pekerja migran", "Prospective migrant workers"),
+    "migrants_help": (
+        "Dicatat aparat desa dengan persetujuan warga (balasan YA dari nomornya). Hanya desa,"
+        " kecamatan dan Disnakertrans yang melihat; setiap tampilan dicatat di audit. Warga dapat"
+        " melihat (DATAKU) dan menghapus (HAPUS DATAKU) datanya lewat SMS.",
+        "Recorded by desa officials with the resident's consent (a YES from their number). Only"
+        " the desa, kecamatan and Disnakertrans see them; every view is written to the audit."
+        " Residents see (MYDATA) and delete (DELETE MYDATA) their data by SMS.",
+    ),
+    "migrants_figures": ("Jumlah per desa (tanpa nama)", "Counts per desa (no names)"),
+    "migrants_records": ("Data", "Records"),
+    "migrants_audit": ("Audit data", "Records' audit"),
+    "migrants_desa": ("Desa", "Desa"),
+    "migrants_planned": ("Rencana", "Planned"),
+    "migrants_departed": ("Berangkat", "Departed"),
+    "migrants_returned": ("Pulang", "Returned"),
+    "migrants_destinations": ("Tujuan", "Destinations"),
+    "migrants_name": ("Nama", "Name"),
+    "migrants_destination": ("Negara tujuan", "Destination"),
+    "migrants_job": ("Pekerjaan", "Job"),
+    "migrants_agency": ("P3MI", "Agency"),
+    "migrants_month": ("Bulan berangkat", "Departure month"),
+    "migrants_when": ("Waktu", "When"),
+    "migrants_record": ("Data no.", "Record no."),
+    "migrants_who": ("Oleh", "By"),
+    "migrants_action": ("Tindakan", "Action"),
     "rekap": ("Rekap mingguan", "Weekly digest"),
     "rekap_help": (
         "Angka yang sama dengan SMS REKAP petugas. Terbuka dan lewat tenggat: keadaan sekarang.",
