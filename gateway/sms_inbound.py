@@ -72,7 +72,14 @@ from storage.tips import Limited, TipStatus, add_official_message, record_read
 from ussd_menus import sms, sms_language
 from ussd_menus.cases import Refused
 from ussd_menus.identity_requests import identity_requests
-from ussd_menus.migrants import parse_day, parse_record, resident_word, split_phone
+from ussd_menus.migrants import (
+    day_example,
+    month_example,
+    parse_day,
+    parse_record,
+    resident_word,
+    split_phone,
+)
 from ussd_menus.model import Lang
 from ussd_menus.receipts import looks_like_receipt, parse_receipt, show_receipt
 from ussd_menus.sms_catalogue import MIGRANT_DESA_CAP
@@ -216,7 +223,7 @@ async def _migrant_official(
         if isinstance(proposal, str):
             if proposal == "format" and split_phone(order.rest) is None and order.rest:
                 return sms.official_reply("migrant_phone", "")
-            return sms.official_reply(f"migrant_{proposal}", "")
+            return sms.official_reply(f"migrant_{proposal}", "", month=month_example(today))
         hours = request.app[keys.CONFIG].migrant_consent_hours
         index = request.app[keys.REGISTRY].index
         started = await migrants.start_record(
@@ -226,7 +233,7 @@ async def _migrant_official(
     parts = split_phone(order.rest)
     when = parse_day(parts[1], today) if parts else None
     if parts is None or when is None:
-        return sms.official_reply("migrant_day", "")
+        return sms.official_reply("migrant_day", "", day=day_example(today))
     return await migrants.record_travel(conn, identity, official, parts[0], order.name, when)
 
 

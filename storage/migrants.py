@@ -299,6 +299,18 @@ async def desa_figures(conn: Queryable, kecamatan_code: str | None) -> list[Desa
     ]
 
 
+async def area_totals(conn: Queryable, kecamatan_code: str | None) -> tuple[int, int, int]:
+    """An area's (planned, departed, returned), for REKAP to call. Not in the REKAP SMS today:
+    its 3-segment budget has about 25 characters left, too few for these three counts (the
+    console page shows them)."""
+    figures = await desa_figures(conn, kecamatan_code)
+    return (
+        sum(f.planned for f in figures),
+        sum(f.departed for f in figures),
+        sum(f.returned for f in figures),
+    )
+
+
 def _destinations(rows: Sequence[asyncpg.Record], desa_code: str) -> tuple[tuple[str, int], ...]:
     return tuple((r["destination"], r["n"]) for r in rows if r["desa_code"] == desa_code)
 

@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 
 from gateway.identity import Identity
-from storage.migrants import desa_figures, purge_migrants, record_audit
+from storage.migrants import area_totals, desa_figures, purge_migrants, record_audit
 from tests.conftest import Gateway
 from tests.console_helpers import csrf_token
 from tests.sms_client import send_sms
@@ -164,6 +164,8 @@ async def test_desa_figures_count_without_names(gateway: Gateway, conn: asyncpg.
         figures.by_destination,
     )
     assert [] == await desa_figures(conn, "36.04.13")
+    assert (1, 0, 0) == await area_totals(conn, None)
+    assert (0, 0, 0) == await area_totals(conn, "36.04.13")
 
 
 async def recorded_with_consent(gateway: Gateway, conn: asyncpg.Connection) -> None:

@@ -115,6 +115,18 @@ def parse_month(text: str, today: date) -> date | None:
     return date(year, month, 1)
 
 
+def month_example(today: date) -> str:
+    """A planned month as officials may type it, three months from today (for re-prompts: the
+    catalogues type no dates)."""
+    month = today.month + 3
+    return f"{(month - 1) % 12 + 1:02d}/{today.year + (month - 1) // 12}"
+
+
+def day_example(today: date) -> str:
+    """Today as officials may type a departure or return day."""
+    return f"{today:%d/%m/%Y}"
+
+
 def parse_day(text: str, today: date) -> date | None:
     """A departure or return day (dd/mm/yyyy), today when nothing is given, None if unreadable
     or in the future."""

@@ -239,10 +239,10 @@ SPECS: dict[str, Spec] = {
     "official_info_recent": Spec(_RECEIPT),
     "official_help": Spec(),
     # CATAT / BERANGKAT / PULANG: officials recording a prospective migrant (issue 16 item 2).
-    "official_migrant_format": Spec(),
-    "official_migrant_month": Spec(),
+    "official_migrant_format": Spec({"month": MIGRANT_MONTH}),
+    "official_migrant_month": Spec({"month": MIGRANT_MONTH}),
     "official_migrant_phone": Spec(),
-    "official_migrant_desa": Spec({"desa": "d" * MIGRANT_DESA_CAP}),
+    "official_migrant_desa": Spec({"desa": "d" * MIGRANT_DESA_CAP, "code": "36.04.99.9999"}),
     "official_migrant_not_allowed": Spec(),
     "official_migrant_requested": Spec(
         {"phone": MIGRANT_PHONE, "hours": MIGRANT_HOURS, "warning": MIGRANT_WARNING},
@@ -252,7 +252,7 @@ SPECS: dict[str, Spec] = {
     "official_migrant_departed": Spec({"phone": MIGRANT_PHONE, "day": _LATE_DAY}),
     "official_migrant_returned": Spec({"phone": MIGRANT_PHONE, "day": _LATE_DAY}),
     "official_migrant_unknown": Spec({"phone": MIGRANT_PHONE}),
-    "official_migrant_day": Spec(),
+    "official_migrant_day": Spec({"day": "31/12/2030"}),
     # To the resident: the consent request, and their answers to YA, DATAKU, HAPUS DATAKU.
     "migrant_consent": Spec(
         {

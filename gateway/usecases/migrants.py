@@ -55,6 +55,7 @@ class Problem:
 
     key: str
     desa: str = ""
+    code: str = ""  # a desa code of the official's area, as an example
 
 
 def shown_phone(e164: str) -> str:
@@ -107,7 +108,11 @@ async def start_record(
         return Problem("not_allowed")
     desa = find_desa(proposal.desa, kecamatans)
     if desa is None:
-        return Problem("desa", desa=plain(proposal.desa, sms_catalogue.MIGRANT_DESA_CAP))
+        example = next(
+            (d.code for d in desa_by_code().values() if d.kecamatan_code in kecamatans), ""
+        )
+        shown = plain(proposal.desa, sms_catalogue.MIGRANT_DESA_CAP)
+        return Problem("desa", desa=shown, code=example)
     fields = {
         "name": proposal.name,
         "desa_code": desa.code,
@@ -143,7 +148,7 @@ async def start_record(
 def requested_reply(result: Requested | Problem) -> str:
     """The official's reply to CATAT."""
     if isinstance(result, Problem):
-        values = {"desa": result.desa} if result.key == "desa" else {}
+        values = {"desa": result.desa, "code": result.code} if result.key == "desa" else {}
         return sms.official_reply(f"migrant_{result.key}", "", **values)
     warning = "".join(t(f"migrant.red_{flag}", "id") for flag in result.red)
     return sms.official_reply(
@@ -234,7 +239,7 @@ async def record_travel(
     phone = normalize(phone_text)
     key = identity.reporter_key(phone_text)
     if phone is None or key is None:
-        return sms.official_reply("migrant_day", "")
+        return sms.official_reply("migrant_day", "", day=f"{when:%d/%m/%Y}")
     migrant = await store.migrant_of(conn, key)
     if migrant is None or not await store.may_access(conn, official.id, migrant.kecamatan_code):
         return sms.official_reply("migrant_unknown", "", phone=shown_phone(phone))
