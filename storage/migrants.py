@@ -254,6 +254,20 @@ async def migrants_in_area(
     return [Migrant(**dict(r)) for r in rows]
 
 
+async def migrant_in_area(
+    conn: Queryable, migrant_id: int, kecamatan_code: str | None, desa_code: str | None
+) -> Migrant | None:
+    """One record, if it lies in the area (None: the regency)."""
+    row = await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM prospective_migrants WHERE id = $1"
+        " AND ($2::text IS NULL OR kecamatan_code = $2) AND ($3::text IS NULL OR desa_code = $3)",
+        migrant_id,
+        kecamatan_code,
+        desa_code,
+    )
+    return Migrant(**dict(row)) if row else None
+
+
 async def area_audit(
     conn: Queryable, kecamatan_code: str | None, desa_code: str | None, limit: int = 200
 ) -> list[AuditRow]:

@@ -210,3 +210,39 @@ async def test_console_refuses_operators(gateway: Gateway, conn: asyncpg.Connect
     await sign_in_area(gateway.client, conn, "operator", "*")
     response = await gateway.client.get("/console/migrants", allow_redirects=False)
     assert 403 == response.status
+
+
+@pytest.mark.parametrize(
+    ("area", "form", "status", "departed"),
+    [
+        ("36.04.12", {"which": "departed", "day": "2026-03-05"}, "saved=yes", "2026-03-05"),
+        ("36.04.12", {"which": "departed", "day": "2999-01-01"}, "saved=invalid", None),
+        ("36.04.13", {"which": "departed", "day": "2026-03-05"}, "404", None),
+    ],
+)
+async def test_console_sets_the_departure_day(
+    gateway: Gateway,
+    conn: asyncpg.Connection,
+    area: str,
+    form: dict[str, str],
+    status: str,
+    departed: str | None,
+) -> None:
+    """An investigator of the area sets a departure day (audited); a future day is refused; a
+    record of another area is not found."""
+    await recorded_with_consent(gateway, conn)
+    client = gateway.client
+    await sign_in_area(client, conn, "investigator", area)
+    migrant_id = await conn.fetchval("SELECT id FROM prospective_migrants")
+    token = await csrf_token(client)
+    response = await client.post(
+        f"/console/migrants/{migrant_id}/travel",
+        data={"csrf": token, **form},
+        allow_redirects=False,
+    )
+    where = response.headers.get("Location", str(response.status))
+    assert status in where
+    day = await conn.fetchval("SELECT departed_on FROM prospective_migrants")
+    assert departed == (day.isoformat() if day else None)
+    updated = await conn.fetchval("SELECT count(*) FROM migrant_audit WHERE action = 'updated'")
+    assert (1 if departed else 0) == updated

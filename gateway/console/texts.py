@@ -99,6 +99,13 @@ CONSOLE_TEXTS: dict[str, tuple[str, str]] = {
     "migrants_record": ("Data no.", "Record no."),
     "migrants_who": ("Oleh", "By"),
     "migrants_action": ("Tindakan", "Action"),
+    "migrants_travel": ("Berangkat / pulang", "Departure / return"),
+    "migrants_save": ("Simpan", "Save"),
+    "migrants_saved": ("Tanggal disimpan.", "Day saved."),
+    "migrants_invalid": (
+        "Tanggal tidak sah (pilih berangkat atau pulang, tanggal tidak di masa depan).",
+        "Not a valid day (pick departure or return, a day not in the future).",
+    ),
     "rekap": ("Rekap mingguan", "Weekly digest"),
     "rekap_help": (
         "Angka yang sama dengan SMS REKAP petugas. Terbuka dan lewat tenggat: keadaan sekarang.",
