@@ -123,15 +123,7 @@ async def _handle(request: web.Request, message: InboundSms) -> bool:
         order = sms.parse_official(text) if official else None
         command = sms.parse(text)
         own_data = resident_word(text) if order is None else None
-        keyword = (
-            "stop"
-            if sms.is_stop(text)
-            else (
-                f"official:{order.name}"
-                if order
-                else (f"migrant:{own_data[0]}" if own_data else command.name)
-            )
-        )
+        keyword = _keyword(text, order, own_data, command)
         structlog.contextvars.bind_contextvars(sms_id=message_id, keyword=keyword)
         if not await record_inbound(conn, message_id, sender, keyword):
             log.info("sms.inbound_duplicate")
@@ -160,6 +152,19 @@ async def _handle(request: web.Request, message: InboundSms) -> bool:
             )
     log.info("sms.inbound_handled")
     return True
+
+
+def _keyword(
+    text: str, order: sms.Command | None, own_data: tuple[str, Lang] | None, command: sms.Command
+) -> str:
+    """What an inbound SMS asked for, as recorded and logged (never its text)."""
+    if sms.is_stop(text):
+        return "stop"
+    if order is not None:
+        return f"official:{order.name}"
+    if own_data is not None:
+        return f"migrant:{own_data[0]}"
+    return command.name
 
 
 async def _reply(
