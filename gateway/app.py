@@ -40,6 +40,7 @@ from gateway.ussd import USSD, UssdHops, UssdMenus, menu_desa
 from gateway.ussd_desk import HopDesk
 from gateway.ussd_sessions import SessionPaths
 from storage.db import DATABASE_ERRORS
+from storage.migrants import purge_migrants
 from storage.outbox import forget_recipients
 from storage.regions import load_kecamatan
 from storage.tips import purge
@@ -209,17 +210,19 @@ def make_sender(config: Config) -> Sender:
 
 async def _housekeeping(pool: asyncpg.Pool, config: Config) -> None:
     """Hourly: drop free-text boundaries of finished sessions, residents' numbers no longer
-    needed for a retry, and apply tip retention."""
+    needed for a retry, and apply tip retention and prospective migrants' retention."""
     while True:
         try:
             removed = await purge_free_text(pool, older_than_hours=24)
             forgotten = await forget_recipients(pool, config.dead_letter_hours)
             async with pool.acquire() as conn:
                 purged = await purge(conn, config.tip_retention_days, config.draft_minutes)
+                migrants = await purge_migrants(conn, config.migrant_retention_days)
             log.info(
                 "housekeeping.purged",
                 free_text=removed,
                 recipients_forgotten=forgotten,
+                migrants=migrants,
                 **asdict(purged),
             )
         except DATABASE_ERRORS as error:

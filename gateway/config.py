@@ -80,6 +80,11 @@ class Config:
     rekap_throttle_minutes: int = 10
     # The console home warns when the registry, job orders or bans are older than this.
     data_stale_days: int = 30
+    # Prospective migrants (issue 16 item 2): a consent request waits this long for the
+    # resident's YA; a record is deleted this many days after its return (or its planned month,
+    # when nobody recorded a departure).
+    migrant_consent_hours: int = 72
+    migrant_retention_days: int = 90
     run_worker: bool = True
     header_timeout_s: float = 10.0
     max_connections: int = 1000
@@ -212,6 +217,12 @@ class Config:
             ),
             data_stale_days=get(
                 "HOTLINE_DATA_STALE_DAYS", _int_between(1, 3650), d.data_stale_days
+            ),
+            migrant_consent_hours=get(
+                "HOTLINE_MIGRANT_CONSENT_HOURS", _int_between(1, 720), d.migrant_consent_hours
+            ),
+            migrant_retention_days=get(
+                "HOTLINE_MIGRANT_RETENTION_DAYS", _int_between(1, 3650), d.migrant_retention_days
             ),
             run_worker=get("HOTLINE_WORKER", _on_off, d.run_worker),
             header_timeout_s=get(

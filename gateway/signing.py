@@ -134,9 +134,9 @@ async def file_red_check(
     rules: TipRules,
     metrics: Metrics,
 ) -> str | Limited | None:
-    """The official's latest red check today, filed as a case naming them (its receipt): an official's
-    report, attributed (never anonymous), routed like one (kecamatan and Disnakertrans, never
-    back to them). None when there is no red check left to report."""
+    """The official's latest red check today, filed as a case naming them (its receipt): an
+    official's report, attributed (never anonymous), routed like one (kecamatan and
+    Disnakertrans, never back to them). None when there is no red check left to report."""
     done = await receipt_of_source(conn, source_ref)
     if done is not None:  # a retried hop or message: filed already
         return done

@@ -7,7 +7,11 @@ gateway/usecases/cases.py moves the case; REKAP for their area's digest, throttl
 gateway/rekap.py; CEKIZIN, the check before signing, and LAPORKAN, filing a red check:
 gateway/signing.py; LAPORPETUGAS to report as themselves, attributed; HUKUM or ATURAN for the
 law reference; BANTUAN or HELP for their help line), each
-answered by a reply queued in the outbox. The SMS loop works for an official who never logs in:
+answered by a reply queued in the outbox. Prospective migrants (gateway/usecases/migrants.py):
+officials' CATAT, BERANGKAT and PULANG; residents' YA/SETUJU, DATAKU and HAPUS DATAKU, matched
+exactly, from the number the record is about (a number not in the officials directory sending
+CATAT gets the residents' help); a YA with no consent waiting confirms a pending subscription.
+The SMS loop works for an official who never logs in:
 INFO sends the whole case (a read written to the tip's audit log, like the console's), and when
 one official takes, hands over or closes a case the others alerted for it are told who did.
 
@@ -42,6 +46,7 @@ from gateway.phones import normalize
 from gateway.rekap import answer_request
 from gateway.signing import answer_check, report_check
 from gateway.sms_delivery import storable
+from gateway.usecases import migrants
 from gateway.usecases.broadcasts import confirm_by_sms, subscribe_by_sms
 from gateway.usecases.cases import hand_over_case, move
 from gateway.usecases.tips import (
@@ -63,11 +68,12 @@ from storage.alerts import (
     tip_for_alert,
     tip_id_for_official,
 )
+from storage.areas import desa_by_code
 from storage.broadcasts import unsubscribe
 from storage.case_sms import case_thread, colleagues, official_named
 from storage.cases import Actor, case_events
 from storage.db import Conn
-from storage.officials import official_by_phone
+from storage.officials import Official, official_by_phone
 from storage.outbox import QueuedSms, enqueue_sms, opt_out, record_inbound
 from storage.sms_languages import choose_language, chosen_language
 from storage.tips import Limited, TipStatus, add_official_message, record_read
@@ -76,8 +82,19 @@ from ussd_menus.agency_check import data_as_of
 from ussd_menus.cases import Refused
 from ussd_menus.identity_requests import identity_requests
 from ussd_menus.law import law_sms
+from ussd_menus.migrants import (
+    day_example,
+    month_example,
+    parse_day,
+    parse_record,
+    resident_word,
+    split_phone,
+)
+from ussd_menus.model import Lang
 from ussd_menus.places import find_in
 from ussd_menus.receipts import looks_like_receipt, parse_receipt, show_receipt
+from ussd_menus.sms_catalogue import MIGRANT_DESA_CAP
+from ussd_menus.texts import plain
 
 log = structlog.get_logger()
 INFO_PURPOSE = "sms: INFO"  # an official's INFO, in the tip's audit log (tip_reads)
@@ -116,9 +133,8 @@ async def _handle(request: web.Request, message: InboundSms) -> bool:
         official = await official_by_phone(conn, phone)
         order = sms.parse_official(text) if official else None
         command = sms.parse(text)
-        keyword = (
-            "stop" if sms.is_stop(text) else (f"official:{order.name}" if order else command.name)
-        )
+        own_data = resident_word(text) if order is None else None
+        keyword = _keyword(text, order, own_data, command)
         structlog.contextvars.bind_contextvars(sms_id=message_id, keyword=keyword)
         if not await record_inbound(conn, message_id, sender, keyword):
             log.info("sms.inbound_duplicate")
@@ -129,7 +145,12 @@ async def _handle(request: web.Request, message: InboundSms) -> bool:
             log.info("sms.opted_out", broadcasts_cancelled=cancelled)
             reply = sms.official_reply("stopped", "")
         elif official is not None and order is not None and official.id is not None:
-            reply = await _official(request, conn, order, official.id, message_id, sender)
+            if order.name in ("record", "departed", "returned"):
+                reply = await _migrant_official(request, conn, order, official)
+            else:
+                reply = await _official(request, conn, order, official.id, message_id, sender)
+        elif own_data is not None:
+            reply = await _migrant_resident(request, conn, own_data, sender)
         else:
             reply = await _reply(request, conn, command, message_id, sender, message.phone)
         config = request.app[keys.CONFIG]
@@ -143,6 +164,19 @@ async def _handle(request: web.Request, message: InboundSms) -> bool:
             )
     log.info("sms.inbound_handled")
     return True
+
+
+def _keyword(
+    text: str, order: sms.Command | None, own_data: tuple[str, Lang] | None, command: sms.Command
+) -> str:
+    """What an inbound SMS asked for, as recorded and logged (never its text)."""
+    if sms.is_stop(text):
+        return "stop"
+    if order is not None:
+        return f"official:{order.name}"
+    if own_data is not None:
+        return f"migrant:{own_data[0]}"
+    return command.name
 
 
 async def _reply(
@@ -217,6 +251,53 @@ def _vacancies(request: web.Request, command: sms.Command) -> str:
     names = index.recruiting_for(country.code, datetime.now(WIB).date()) if country else ()
     as_of = data_as_of(index, orders=True)
     return sms.vacancies_reply(country, query, names, page, command.lang, as_of)
+
+
+async def _migrant_official(
+    request: web.Request, conn: Conn, order: sms.Command, official: Official
+) -> str:
+    """CATAT starts a record (a consent request to the resident); BERANGKAT / PULANG set its
+    departure or return day."""
+    today = datetime.now(WIB).date()
+    identity = request.app[keys.IDENTITY]
+    if order.name == "record":
+        proposal = parse_record(order.rest, today)
+        if isinstance(proposal, str):
+            if proposal == "format" and split_phone(order.rest) is None and order.rest:
+                return sms.official_reply("migrant_phone", "")
+            return sms.official_reply(f"migrant_{proposal}", "", month=month_example(today))
+        hours = request.app[keys.CONFIG].migrant_consent_hours
+        index = request.app[keys.REGISTRY].index
+        started = await migrants.start_record(
+            conn, identity, index, official, proposal, today, hours
+        )
+        return migrants.requested_reply(started)
+    parts = split_phone(order.rest)
+    when = parse_day(parts[1], today) if parts else None
+    if parts is None or when is None:
+        return sms.official_reply("migrant_day", "", day=day_example(today))
+    return await migrants.record_travel(conn, identity, official, parts[0], order.name, when)
+
+
+async def _migrant_resident(
+    request: web.Request, conn: Conn, word: tuple[str, Lang], sender: bytes
+) -> str:
+    """YA / DATAKU / HAPUS DATAKU from the number the request or record is about; from any
+    other number they find nothing and change nothing."""
+    what, keyword_lang = word
+    lang = sms_language.reply_language(keyword_lang, await chosen_language(conn, sender))
+    if what == "consent":
+        migrant = await migrants.confirm(conn, request.app[keys.IDENTITY], sender)
+        if migrant is None:  # no consent waiting: YA confirms a broadcast subscription, if any
+            return await confirm_by_sms(conn, sender, lang)
+        desa = desa_by_code().get(migrant.desa_code)
+        shown = plain(desa.name if desa else migrant.desa_code, MIGRANT_DESA_CAP)
+        return sms.say("migrant_confirmed", lang, desa=shown)
+    if what == "export":
+        own = await migrants.export_own(conn, sender)
+        return migrants.record_text(own, lang) if own else sms.say("migrant_none", lang)
+    deleted = await migrants.delete_own(conn, sender)
+    return sms.say("migrant_deleted" if deleted else "migrant_none", lang)
 
 
 async def _choose_language(conn: Conn, command: sms.Command, sender: bytes) -> str:

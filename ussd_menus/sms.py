@@ -395,6 +395,9 @@ OFFICIAL_COMMANDS = {
     # The law in the official's pocket (ussd_menus/law.py).
     "HUKUM": "law",
     "ATURAN": "law",
+    "CATAT": "record",  # a prospective migrant (ussd_menus/migrants.py), then:
+    "BERANGKAT": "departed",
+    "PULANG": "returned",
     "BANTUAN": "help",
     "HELP": "help",
 }

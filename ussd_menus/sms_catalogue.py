@@ -161,8 +161,28 @@ JOBS_NAME_CAP = 28  # an agency's name when its job orders are told too
 VACANCY_NAMES = "; ".join(["n" * VACANCY_NAME_CAP] * VACANCY_PAGE)
 JOB_LIST = _longest_of(lambda lang: (jobs_list(lang),))
 VACANCY_MORE = _longest_of(lambda lang: (t("vacancies.more", lang, country="AE", next="99"),))
+# Prospective migrants (ussd_menus/migrants.py): a resident's number as echoed to officials (its
+# last 4 digits), a desa's name, a destination, job, name and agency as shown, each cut.
+MIGRANT_PHONE = "****7890"
+MIGRANT_DESA_CAP, MIGRANT_PLACE_CAP, MIGRANT_JOB_CAP = 30, 30, 30
+MIGRANT_NAME_CAP, MIGRANT_AGENCY_CAP = 40, 40
+MIGRANT_HOURS = "720"
+MIGRANT_MONTH = "12/2030"
 ALERT_SEGMENTS = 3  # an alert or a case's details: one concatenated SMS of up to 3 segments
 
+# The red flags told to an official who starts a record: the longest pair (agency, ban).
+MIGRANT_WARNING = _longest_of(
+    lambda lang: (
+        t(agency, lang) + t("migrant.red_closed", lang)
+        for agency in ("migrant.red_agency_unknown", "migrant.red_agency_stopped")
+    )
+)
+MIGRANT_TRAVEL = _longest_of(
+    lambda lang: (
+        t("migrant.departed_on", lang, day=_LATE_DAY)
+        + t("migrant.returned_on", lang, day=_LATE_DAY),
+    )
+)
 _RECEIPT = {"receipt": RECEIPT}
 _RECEIPT_CODE = {"receipt": RECEIPT, "code": CODE}
 SPECS: dict[str, Spec] = {
@@ -269,6 +289,45 @@ SPECS: dict[str, Spec] = {
     "official_signing_nothing": Spec(),
     # HUKUM / ATURAN: the law in the official's pocket, its items cut to fit (ussd_menus/law.py).
     "official_law": Spec({"text": ""}, fill="text", fill_room=300, segments=ALERT_SEGMENTS),
+    # CATAT / BERANGKAT / PULANG: officials recording a prospective migrant (issue 16 item 2).
+    "official_migrant_format": Spec({"month": MIGRANT_MONTH}),
+    "official_migrant_month": Spec({"month": MIGRANT_MONTH}),
+    "official_migrant_phone": Spec(),
+    "official_migrant_desa": Spec({"desa": "d" * MIGRANT_DESA_CAP, "code": "36.04.99.9999"}),
+    "official_migrant_not_allowed": Spec(),
+    "official_migrant_requested": Spec(
+        {"phone": MIGRANT_PHONE, "hours": MIGRANT_HOURS, "warning": MIGRANT_WARNING},
+        segments=2,
+    ),
+    "official_migrant_confirmed": Spec({"phone": MIGRANT_PHONE}),
+    "official_migrant_departed": Spec({"phone": MIGRANT_PHONE, "day": _LATE_DAY}),
+    "official_migrant_returned": Spec({"phone": MIGRANT_PHONE, "day": _LATE_DAY}),
+    "official_migrant_unknown": Spec({"phone": MIGRANT_PHONE}),
+    "official_migrant_day": Spec({"day": "31/12/2030"}),
+    # To the resident: the consent request, and their answers to YA, DATAKU, HAPUS DATAKU.
+    "migrant_consent": Spec(
+        {
+            "desa": "d" * MIGRANT_DESA_CAP,
+            "destination": "p" * MIGRANT_PLACE_CAP,
+            "hours": MIGRANT_HOURS,
+        },
+        segments=ALERT_SEGMENTS,
+    ),
+    "migrant_confirmed": Spec({"desa": "d" * MIGRANT_DESA_CAP}),
+    "migrant_none": Spec(),
+    "migrant_record": Spec(
+        {
+            "name": "n" * MIGRANT_NAME_CAP,
+            "desa": "d" * MIGRANT_DESA_CAP,
+            "job": "j" * MIGRANT_JOB_CAP,
+            "destination": "p" * MIGRANT_PLACE_CAP,
+            "agency": "a" * MIGRANT_AGENCY_CAP,
+            "month": MIGRANT_MONTH,
+            "travel": MIGRANT_TRAVEL,
+        },
+        segments=ALERT_SEGMENTS,
+    ),
+    "migrant_deleted": Spec(),
     # The weekly digest, and REKAP asked by SMS (ussd_menus/rekap.py).
     "rekap": Spec(
         {

@@ -16,6 +16,7 @@ from gateway.console.checks import setup_checks
 from gateway.console.conflicts import setup_conflicts
 from gateway.console.coordination import setup_coordination
 from gateway.console.delivery import setup_delivery
+from gateway.console.migrants import setup_migrants
 from gateway.console.pages import setup_pages
 from gateway.console.rekap import setup_rekap
 from gateway.console.tips import setup_tips
@@ -34,6 +35,7 @@ def setup_console(app: web.Application) -> None:
     setup_charts(app)
     setup_rekap(app)
     setup_checks(app)
+    setup_migrants(app)
     setup_coordination(app)
     setup_broadcasts(app)
     setup_accounts(app)

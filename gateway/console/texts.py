@@ -135,6 +135,39 @@ CONSOLE_TEXTS: dict[str, tuple[str, str]] = {
     "account_done_set_role": ("Peran diubah.", "Role changed."),
     "account_done_set_area": ("Wilayah diubah.", "Area changed."),
     "charts": ("Grafik", "Charts"),
+    "migrants": ("Calon pekerja migran", "Prospective migrant workers"),
+    "migrants_help": (
+        "Dicatat aparat desa dengan persetujuan warga (balasan YA dari nomornya). Hanya desa,"
+        " kecamatan dan Disnakertrans yang melihat; setiap tampilan dicatat di audit. Warga dapat"
+        " melihat (DATAKU) dan menghapus (HAPUS DATAKU) datanya lewat SMS.",
+        "Recorded by desa officials with the resident's consent (a YES from their number). Only"
+        " the desa, kecamatan and Disnakertrans see them; every view is written to the audit."
+        " Residents see (MYDATA) and delete (DELETE MYDATA) their data by SMS.",
+    ),
+    "migrants_figures": ("Jumlah per desa (tanpa nama)", "Counts per desa (no names)"),
+    "migrants_records": ("Data", "Records"),
+    "migrants_audit": ("Audit data", "Records' audit"),
+    "migrants_desa": ("Desa", "Desa"),
+    "migrants_planned": ("Rencana", "Planned"),
+    "migrants_departed": ("Berangkat", "Departed"),
+    "migrants_returned": ("Pulang", "Returned"),
+    "migrants_destinations": ("Tujuan", "Destinations"),
+    "migrants_name": ("Nama", "Name"),
+    "migrants_destination": ("Negara tujuan", "Destination"),
+    "migrants_job": ("Pekerjaan", "Job"),
+    "migrants_agency": ("P3MI", "Agency"),
+    "migrants_month": ("Bulan berangkat", "Departure month"),
+    "migrants_when": ("Waktu", "When"),
+    "migrants_record": ("Data no.", "Record no."),
+    "migrants_who": ("Oleh", "By"),
+    "migrants_action": ("Tindakan", "Action"),
+    "migrants_travel": ("Berangkat / pulang", "Departure / return"),
+    "migrants_save": ("Simpan", "Save"),
+    "migrants_saved": ("Tanggal disimpan.", "Day saved."),
+    "migrants_invalid": (
+        "Tanggal tidak sah (pilih berangkat atau pulang, tanggal tidak di masa depan).",
+        "Not a valid day (pick departure or return, a day not in the future).",
+    ),
     "rekap": ("Rekap mingguan", "Weekly digest"),
     "rekap_help": (
         "Angka yang sama dengan SMS REKAP petugas. Terbuka dan lewat tenggat: keadaan sekarang.",
