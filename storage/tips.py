@@ -392,7 +392,7 @@ async def reported_by(conn: Queryable, receipt: str, area: Area = EVERYWHERE) ->
         f" WHERE t.receipt = $1 AND {area_condition('t', 2, 3)}",
         receipt,
         area.kecamatan_code,
-        area.desa_name,
+        area.desa_match,
     )
     if row is None:
         return None

@@ -41,6 +41,7 @@ SHARED_WITH_INDONESIAN = (
     "status.history",  # "Riwayat" is Sundanese too
     "sms.tip_status_history",
     "web.other_language",  # "English", in every language but English
+    "web.quota",
     "info.report",
     "nav.home",
     "report.kecamatan",
