@@ -314,9 +314,8 @@ async def desa_figures(conn: Queryable, kecamatan_code: str | None) -> list[Desa
 
 
 async def area_totals(conn: Queryable, kecamatan_code: str | None) -> tuple[int, int, int]:
-    """An area's (planned, departed, returned), for REKAP to call. Not in the REKAP SMS today:
-    its 3-segment budget has about 25 characters left, too few for these three counts (the
-    console page shows them)."""
+    """An area's (planned, departed, returned). The console REKAP page shows them (per desa for a
+    desa account); the REKAP SMS does not: its 3-segment budget has about 25 characters left."""
     figures = await desa_figures(conn, kecamatan_code)
     return (
         sum(f.planned for f in figures),

@@ -5,6 +5,7 @@ per-desa counts. Dialogues are in tests/data/migrants_dialogues.json."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -246,3 +247,17 @@ async def test_console_sets_the_departure_day(
     assert departed == (day.isoformat() if day else None)
     updated = await conn.fetchval("SELECT count(*) FROM migrant_audit WHERE action = 'updated'")
     assert (1 if departed else 0) == updated
+
+
+@pytest.mark.parametrize(
+    ("area", "planned"), [("36.04.12", "1"), ("36.04.12.2002", "1"), ("36.04.13", "0")]
+)
+async def test_rekap_page_counts_the_areas_records(
+    gateway: Gateway, conn: asyncpg.Connection, area: str, planned: str
+) -> None:
+    """The console REKAP counts the recorded migrants of the account's area, never a name."""
+    await recorded_with_consent(gateway, conn)
+    await sign_in_area(gateway.client, conn, "operator", area)
+    page = await (await gateway.client.get("/console/rekap")).text()
+    row = re.search(r'<tr data-figure="planned"><th>[^<]*</th><td>(\d+)</td>', page)
+    assert (planned, False) == (row[1] if row else None, "Siti" in page)

@@ -181,6 +181,13 @@ CONSOLE_TEXTS: dict[str, tuple[str, str]] = {
     "rekap_selesai_ditindak": ("ditindak", "action taken"),
     "rekap_tidak_terbukti": ("tidak terbukti", "not substantiated"),
     "rekap_bukan_wewenang": ("bukan wewenang", "not our remit"),
+    "rekap_migrants": (
+        "Calon pekerja migran tercatat (dengan persetujuan, jumlah saja)",
+        "Prospective migrant workers recorded (with consent, counts only)",
+    ),
+    "rekap_migrants_planned": ("Berencana berangkat", "Planning to leave"),
+    "rekap_migrants_departed": ("Sudah berangkat", "Departed"),
+    "rekap_migrants_returned": ("Sudah pulang", "Returned"),
     "rekap_named": (
         "P3MI tak berizin yang disebut dalam laporan wilayah ini",
         "Unlicensed agencies named in this area's reports",
