@@ -289,7 +289,9 @@ async def _migrant_resident(
     if what == "consent":
         migrant = await migrants.confirm(conn, request.app[keys.IDENTITY], sender)
         if migrant is None:  # no consent waiting: YA confirms a broadcast subscription, if any
-            return await confirm_by_sms(conn, sender, lang)
+            subscribed = await confirm_by_sms(conn, sender, lang)
+            nothing = subscribed == sms.say("subscribe_nothing", lang)
+            return sms.say("migrant_none", lang) if nothing else subscribed
         desa = desa_by_code().get(migrant.desa_code)
         shown = plain(desa.name if desa else migrant.desa_code, MIGRANT_DESA_CAP)
         return sms.say("migrant_confirmed", lang, desa=shown)

@@ -98,7 +98,7 @@ class TestSubscribingBySms:
         await send_sms(client, "YA", "+6285711112222")
         replies = [r.body for r in await outbox_rows(conn)]
         confirmed = await conn.fetchval("SELECT confirmed_at IS NOT NULL FROM subscribers")
-        assert (False, True) == (confirmed, "Tidak ada pendaftaran" in replies[-1])
+        assert (False, True) == (confirmed, "Tidak ada permintaan persetujuan" in replies[-1])
 
 
 class TestSubscribingByUssd:
