@@ -120,10 +120,20 @@ def build_nodes() -> dict[str, Node]:
     }
 
 
+# The walks already passed, by (content, kecamatan, desa): the tree is code, so a walk that passed
+# once passes again; with 326 desa pages a walk costs seconds, and every app start builds a machine.
+# Each key holds its content, so the id in it is never reused.
+_WALKED: dict[tuple[int, tuple[Kecamatan, ...], tuple[Desa, ...]], catalogue.Content] = {}
+
+
 def build_machine(kecamatan: tuple[Kecamatan, ...] = (), desa: tuple[Desa, ...] = ()) -> Machine:
     """The checked machine; raises MenuError if the tree is inconsistent."""
     nodes = build_nodes()
-    check(nodes, kecamatan, desa)
+    content = catalogue.active()
+    key = (id(content), kecamatan, desa)
+    if key not in _WALKED:
+        check(nodes, kecamatan, desa)
+        _WALKED[key] = content
     return Machine(nodes)
 
 
