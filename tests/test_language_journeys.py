@@ -46,6 +46,8 @@ SHARED_WITH_INDONESIAN = (
     "nav.home",
     "report.kecamatan",
     "report.kecamatan_echo",
+    "report.desa_echo",
+    "report.desa_list",  # "Desa di ..." reads the same in Sundanese
     "sms.info_topic",
     "sms.tip_status_message",
     "topic.dokumen.title",
@@ -55,7 +57,7 @@ SHARED_WITH_INDONESIAN = (
 )
 JOURNEYS = json.loads((Path(__file__).parent / "data" / "journeys_language.json").read_text())
 # From the Indonesian main menu: language, Basa Sunda, a report on a calo in Pontang (the typed
-# kecamatan confirmed), sent, then the report number by SMS.
+# kecamatan and desa confirmed), sent, then the report number by SMS.
 REPORT_WITH_SMS = [
     "5",
     "3",
@@ -64,6 +66,7 @@ REPORT_WITH_SMS = [
     "pontang",
     "1",
     "Kubang Puji",
+    "1",
     "1",
     "Calo menta 10 juta",
     "1",
