@@ -7,6 +7,7 @@ menu never reaches a caller. Screens with registry data are walked by the test s
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from ussd_menus import catalogue
@@ -190,6 +191,10 @@ def _check_view(frame: Frame, view: View, lang: Lang) -> None:
             raise MenuError(f"{frame} in {lang}: {len(text)} chars, limit {SCREEN_LIMIT} GSM-7")
 
 
+# Anything but newlines and printable ASCII, or one of GSM-7's two-slot characters.
+_NOT_GSM_SAFE = re.compile(r"[^\n -~]|[\[\]{}|^~\\`]")
+
+
 def is_gsm_safe(text: str) -> bool:
     """Plain printable ASCII and newlines only, without GSM-7's two-slot characters."""
-    return all(ch == "\n" or (" " <= ch <= "~" and ch not in "[]{}|^~\\`") for ch in text)
+    return _NOT_GSM_SAFE.search(text) is None
