@@ -78,7 +78,7 @@ def problems(page: str) -> list[tuple[int, str]]:
 def section(page: str, name: str) -> list[str]:
     """The names listed under a preview's section (added, changed, removed, deactivated)."""
     body = page.split(f'<section id="{name}">', 1)[1].split("</section>", 1)[0]
-    return [html.unescape(n) for n in re.findall(r"<li>([^<]*)</li>", body)]
+    return [html.unescape(n) for n in re.findall(r"<li>([^<]*)(?:<small[^>]*>[^<]*</small>)?</li>", body)]
 
 
 async def names(conn: asyncpg.Connection) -> set[str]:
