@@ -178,6 +178,8 @@ def format_officials(officials: Iterable[Official]) -> str:
             "active": "true" if o.active else "false",
             "agency": o.agency,
             "desa_codes": ";".join(o.desa_codes),
+            # The stable id an import matches first (the phone number may change).
+            "id": "" if o.id is None else str(o.id),
         }
         for o in officials
     ]

@@ -66,7 +66,7 @@ class TestCliSnapshotGuard:
         )
         assert (1, True, True, before) == (
             run.code,
-            "would remove 36 of the 39 agencies" in run.stderr,
+            "would remove 37 of the 40 agencies" in run.stderr,
             "--replace" in run.stderr,
             await registry_state(conn),
         ), run.stderr
@@ -112,7 +112,7 @@ class TestCliSnapshotGuard:
         changed = replace(first, head_office_city="Kota Serang")
         path = snapshot_file(tmp_path, [changed, *rest])
         run = await hotline(sample_db, "registry", "import", "--update", str(path))
-        assert (0, 39, True, "removed: 0" in run.stdout) == (
+        assert (0, 40, True, "removed: 0" in run.stdout) == (
             run.code,
             len(await load_agencies(conn)),
             f"{first.name} (head_office_city)" in run.stdout,
@@ -124,12 +124,12 @@ class TestConsoleSnapshotGuard:
     async def test_removals_come_first_with_a_count_and_a_confirmation(
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
-        """A 3-row snapshot's preview lists the 36 removals first, in red, and asks for the
+        """A 3-row snapshot's preview lists the 37 removals first, in red, and asks for the
         count to be typed."""
         await sign_in(client, conn, "admin")
         preview = await upload(client, "registry", snapshot_file_text(three_rows()), "replace")
         page = await (await client.get(preview)).text()
-        assert (True, 36, True) == (
+        assert (True, 37, True) == (
             page.index('id="removed"') < page.index('id="added"'),
             len(section(page, "removed")),
             'name="confirm"' in page and "danger" in page,
@@ -142,7 +142,7 @@ class TestConsoleSnapshotGuard:
         await sign_in(client, conn, "admin")
         preview = await upload(client, "registry", snapshot_file_text(three_rows()), "replace")
         status, page = await apply(client, preview, confirm="3")
-        assert (400, 39) == (status, len(await load_agencies(conn))), page
+        assert (400, 40) == (status, len(await load_agencies(conn))), page
 
     async def test_typed_count_applies_and_the_rollback_button_restores(
         self, client: TestClient, conn: asyncpg.Connection
@@ -151,7 +151,7 @@ class TestConsoleSnapshotGuard:
         await sign_in(client, conn, "admin")
         sample = by_licence(await load_agencies(conn))
         preview = await upload(client, "registry", snapshot_file_text(three_rows()), "replace")
-        status, _ = await apply(client, preview, confirm="36")
+        status, _ = await apply(client, preview, confirm="37")
         applied = len(await load_agencies(conn))
         token = await csrf_token(client, "/console/registry")
         rolled = await client.post("/console/registry/rollback", data={"csrf": token})
@@ -169,7 +169,7 @@ class TestConsoleSnapshotGuard:
         await sign_in(client, conn, "admin")
         preview = await upload(client, "registry", snapshot_file_text(three_rows()), "update")
         status, page = await apply(client, preview)
-        assert (200, [], 39) == (status, section(page, "removed"), len(await load_agencies(conn)))
+        assert (200, [], 40) == (status, section(page, "removed"), len(await load_agencies(conn)))
 
     @pytest.mark.parametrize(
         ("lang", "apply_word", "cancel_word"),
