@@ -74,14 +74,15 @@ class Agency:
 
 @dataclass(frozen=True, slots=True)
 class RegistryDiff:
-    """What an import changed, by agency name; changed_fields says, for each changed one in
-    order, which fields changed (comma-separated)."""
+    """What an import changed, by agency name (two diffs are equal when their names are);
+    changed_fields says, for each changed one in order, which fields changed (comma-separated),
+    and before how many rows there were."""
 
     added: tuple[str, ...]
     changed: tuple[str, ...]
     removed: tuple[str, ...]
-    changed_fields: tuple[str, ...] = ()
-    before: int = 0
+    changed_fields: tuple[str, ...] = field(default=(), compare=False)
+    before: int = field(default=0, compare=False)
 
     @property
     def removes_too_many(self) -> bool:
