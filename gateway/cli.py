@@ -52,7 +52,18 @@ from storage.officials import (
 )
 from storage.outbox import forget_recipients, retry_dead, set_paused
 from storage.regions import load_kecamatan
-from storage.registry import RegistryDiff, diff, load_agencies, replace_registry
+from storage.registry import (
+    REMOVAL_LIMIT,
+    Mode,
+    RegistryDiff,
+    RolledBack,
+    TooManyRemoved,
+    diff,
+    load_agencies,
+    merge,
+    replace_registry,
+    rollback_registry,
+)
 from storage.registry_csv import format_agencies, parse_agencies
 from storage.sample import sample_agencies, sample_job_orders, sample_officials_csv
 from storage.tips import CATEGORIES, Purged, purge, read_tip
@@ -188,10 +199,25 @@ def _parser() -> argparse.ArgumentParser:
 
     registry = commands.add_parser("registry", help="agency registry")
     registry_commands = registry.add_subparsers(required=True, metavar="ACTION")
-    load = registry_commands.add_parser("import", help="replace the registry with a CSV snapshot")
+    load = registry_commands.add_parser(
+        "import",
+        help="import a CSV snapshot (refused when it removes more than 10%% without --replace)",
+    )
     load.add_argument("file", type=Path)
     load.add_argument("--dry-run", action="store_true", help="validate and show the changes only")
+    kind = load.add_mutually_exclusive_group()
+    kind.add_argument(
+        "--replace",
+        action="store_true",
+        help="the file is the full registry: remove every agency missing from it, however many",
+    )
+    kind.add_argument(
+        "--update", action="store_true", help="only add and change the file's rows, remove none"
+    )
     load.set_defaults(run=_registry_import)
+    registry_commands.add_parser(
+        "rollback", help="restore the registry as it was before the last import"
+    ).set_defaults(run=_registry_rollback)
     orders = registry_commands.add_parser(
         "import-job-orders", help="replace every job order with a CSV file's"
     )
@@ -519,8 +545,70 @@ async def _demo_accounts(conn: asyncpg.Connection, config: Config) -> None:
 
 
 def _registry_import(config: Config, args: argparse.Namespace) -> None:
-    _snapshot_import(
-        config, args, "agencies", parse_agencies, load_agencies, diff, replace_registry
+    """Import a registry file: a full snapshot (refused when it would remove more than 10%
+    unless --replace says the removals are meant) or, with --update, added and changed rows."""
+    text = read_csv_file(args.file)
+    agencies = parse_agencies(text)
+    _warn(args.file, formula_warnings(text))
+    mode: Mode = "update" if args.update else "replace"
+
+    async def work(conn: asyncpg.Connection) -> RegistryDiff:
+        if args.dry_run:
+            current = await load_agencies(conn)
+            return diff(current, merge(current, agencies) if args.update else agencies)
+        return await replace_registry(
+            conn, agencies, args.file.name, by=_actor(), mode=mode, allow_removals=args.replace
+        )
+
+    try:
+        changes = _on_database(config, work)
+    except TooManyRemoved as refused:
+        gone = refused.changes
+        sys.exit(
+            f"error: {args.file} would remove {len(gone.removed)} of the {gone.before} agencies"
+            f" in the registry (more than {REMOVAL_LIMIT:.0%}); nothing was changed.\n"
+            "If the file is the full registry from the source, run again with --replace;"
+            " to add and change its rows only, use --update."
+        )
+    verb = "would import" if args.dry_run else "imported"
+    _print_changes(
+        f"{verb} {len(agencies)} agencies from {args.file}",
+        [
+            ("added", changes.added),
+            ("changed", _with_fields(changes)),
+            ("removed", changes.removed),
+        ],
+    )
+    if changes.removes_too_many and args.dry_run and not args.replace:
+        print(f"note: removes more than {REMOVAL_LIMIT:.0%}; importing it needs --replace")
+
+
+def _with_fields(changes: RegistryDiff) -> list[str]:
+    """Changed names, each with the fields that changed."""
+    fields = changes.changed_fields or ("",) * len(changes.changed)
+    return [
+        f"{name} ({what})" if what else name
+        for name, what in zip(changes.changed, fields, strict=True)
+    ]
+
+
+def _registry_rollback(config: Config, args: argparse.Namespace) -> None:
+    """Restore the registry as it was before the last import (not yet rolled back)."""
+
+    async def work(conn: asyncpg.Connection) -> RolledBack | None:
+        return await rollback_registry(conn, _actor())
+
+    done = _on_database(config, work)
+    if done is None:
+        sys.exit("error: no import to roll back")
+    changes = done.changes
+    _print_changes(
+        f"rolled back import {done.import_id} ({done.file_name})",
+        [
+            ("added", changes.added),
+            ("changed", _with_fields(changes)),
+            ("removed", changes.removed),
+        ],
     )
 
 

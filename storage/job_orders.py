@@ -19,10 +19,10 @@ from datetime import date
 
 import asyncpg
 
-from storage.csv_files import parse_csv, write_csv
+from storage.csv_files import DATE_HELP, parse_csv, parse_date, write_csv
 from storage.db import Conn, Queryable
 from storage.errors import CsvProblem
-from storage.registry import REGISTRY_CHANNEL, RegistryDiff, normalize_licence
+from storage.registry import REGISTRY_CHANNEL, RegistryDiff, changed_fields, normalize_licence
 from storage.registry_csv import licence_problem
 from ussd_menus import destinations
 
@@ -30,6 +30,7 @@ REQUIRED = ("licence_number", "country", "job", "valid_until", "source", "data_d
 OPTIONAL = ("quota",)
 _MAX_TEXT = 200
 _MAX_QUOTA = 1_000_000
+_COMPARED = ("valid_until", "source", "data_date", "quota")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,9 +91,9 @@ def _parse_row(row: dict[str, str], line: int) -> tuple[JobOrder | None, list[Cs
     for column in ("valid_until", "data_date"):
         raw = row[column]
         try:
-            dates[column] = date.fromisoformat(raw) if raw else None
+            dates[column] = parse_date(raw) if raw else None
         except ValueError:
-            bad(column, f"not a date in YYYY-MM-DD form: {raw[:20]!r}")
+            bad(column, f"{DATE_HELP}: {raw[:20]!r}")
             dates[column] = None
         if not raw:
             bad(column, "required")
@@ -154,10 +155,13 @@ def diff(old: list[JobOrder], new: list[JobOrder]) -> RegistryDiff:
     """What an import adds, changes and removes, by agency, country and job."""
     before = {o.key: o for o in old}
     after = {o.key: o for o in new}
+    changed = [(before[k], o) for k, o in after.items() if k in before and before[k] != o]
     return RegistryDiff(
         added=tuple(o.label() for k, o in after.items() if k not in before),
-        changed=tuple(o.label() for k, o in after.items() if k in before and before[k] != o),
+        changed=tuple(o.label() for _, o in changed),
         removed=tuple(o.label() for k, o in before.items() if k not in after),
+        changed_fields=tuple(changed_fields(a, b, _COMPARED) for a, b in changed),
+        before=len(old),
     )
 
 

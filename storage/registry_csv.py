@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import cast
 
-from storage.csv_files import parse_csv, split_list, write_csv
+from storage.csv_files import DATE_HELP, parse_csv, parse_date, split_list, write_csv
 from storage.errors import CsvProblem
 from storage.registry import STATUSES, Agency, Status, normalize_licence
 
@@ -75,9 +75,9 @@ def _parse_row(row: dict[str, str], line: int) -> tuple[Agency | None, list[CsvP
     for column in _DATES:
         raw = values.get(column, "")
         try:
-            dates[column] = date.fromisoformat(raw) if raw else None
+            dates[column] = parse_date(raw) if raw else None
         except ValueError:
-            bad(column, f"not a date in YYYY-MM-DD form: {raw!r}")
+            bad(column, f"{DATE_HELP}: {raw!r}")
             dates[column] = None
     if status in ("dihentikan_sementara", "dicabut") and not values["status_since"]:
         bad("status_since", f"required when status is {status}")

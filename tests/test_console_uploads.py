@@ -77,8 +77,11 @@ def problems(page: str) -> list[tuple[int, str]]:
 
 def section(page: str, name: str) -> list[str]:
     """The names listed under a preview's section (added, changed, removed, deactivated)."""
-    body = page.split(f'<section id="{name}">', 1)[1].split("</section>", 1)[0]
-    return [html.unescape(n) for n in re.findall(r"<li>([^<]*)</li>", body)]
+    body = page.split(f'<section id="{name}"', 1)[1].split("</section>", 1)[0]
+    return [
+        html.unescape(n)
+        for n in re.findall(r"<li>([^<]*)(?:<small[^>]*>[^<]*</small>)?</li>", body)
+    ]
 
 
 async def names(conn: asyncpg.Connection) -> set[str]:
@@ -105,15 +108,22 @@ class TestRegistryPage:
     async def test_row_shows_the_licence(
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
-        """A row shows name, licence, status, valid until, head office and the Serang branch."""
+        """A row shows name, licence, status (in words), valid until, head office and the Serang
+        branch."""
         await sign_in(client, conn, "operator")
         response = await client.get("/console/registry")
         text = await response.text()
         row = text.split("PT Contoh Samudra Karya", 1)[1].split("</tr>", 1)[0]
-        cells = [re.sub(r"\s+", " ", c).strip() for c in re.findall(r"<td>(.*?)</td>", row, re.S)]
-        assert ["99116000345227871", "aktif", "2027-03-13", "Jakarta Timur, DKI Jakarta", "ya"] == (
-            cells
-        )
+        cells = [
+            re.sub(r"\s+", " ", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        ]
+        assert [
+            "99116000345227871",
+            "Izin aktif",
+            "2027-03-13",
+            "Jakarta Timur, DKI Jakarta",
+            "ya",
+        ] == cells
 
     async def test_operator_gets_no_upload_form(
         self, client: TestClient, conn: asyncpg.Connection

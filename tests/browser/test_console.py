@@ -207,7 +207,9 @@ async def test_registry_upload_preview_and_apply(
     await page.locator("form[action='/console/registry/upload'] button[type=submit]").click()
     await expect(page).to_have_url(re.compile(r"/console/registry/uploads/\d+$"))
     await expect(page.locator("section#added li")).to_have_text([NEW_AGENCY.name])
-    await expect(page.locator("section#changed li")).to_have_text([changed.name])
+    await expect(page.locator("section#changed li")).to_have_text(
+        [f"{changed.name} (head_office_city)"]
+    )
     await expect(page.locator("section#removed li")).to_have_text([removed.name])
     await shot("preview")
     assert before == await load_agencies(conn)
