@@ -241,6 +241,44 @@ class TestRegistryApply:
         page = await (await press(client, preview, "apply")).text()
         assert (True, [added]) == ("Perubahan sudah diterapkan." in page, section(page, "added"))
 
+    async def test_apply_redirects_and_a_refresh_posts_nothing(
+        self, client: TestClient, conn: asyncpg.Connection
+    ) -> None:
+        """Apply answers 303 to the upload's page; loading that page again applies nothing."""
+        agencies, *_ = changed_registry()
+        await sign_in(client, conn, "admin")
+        preview = await upload(client, "registry", format_agencies(agencies).encode())
+        token = await csrf_token(client, str(preview.url.path))
+        response = await client.post(
+            f"{preview.url.path}/apply", data={"csrf": token}, allow_redirects=False
+        )
+        location = response.headers["Location"]
+        for _ in range(2):
+            assert 200 == (await client.get(location)).status
+        count = await conn.fetchval("SELECT count(*) FROM registry_imports")
+        assert (303, True, 2) == (
+            response.status,
+            location.startswith(f"{preview.url.path}?note="),
+            count,
+        )
+
+    async def test_cancel_redirects(self, client: TestClient, conn: asyncpg.Connection) -> None:
+        """Cancel answers 303 to a page that says the upload was cancelled."""
+        agencies, *_ = changed_registry()
+        await sign_in(client, conn, "admin")
+        preview = await upload(client, "registry", format_agencies(agencies).encode())
+        token = await csrf_token(client, str(preview.url.path))
+        response = await client.post(
+            f"{preview.url.path}/cancel", data={"csrf": token}, allow_redirects=False
+        )
+        location = response.headers["Location"]
+        page = await (await client.get(location)).text()
+        assert (303, "/console/registry/uploads/cancelled", True) == (
+            response.status,
+            location,
+            'role="status"' in page,
+        )
+
     async def test_apply_reaches_the_search_index(
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
