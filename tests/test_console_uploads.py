@@ -71,7 +71,7 @@ def problems(page: str) -> list[tuple[int, str]]:
     body = page.split('<table id="problems">', 1)[1].split("</table>", 1)[0]
     return [
         (int(line), html.unescape(field))
-        for line, field in re.findall(r"<tr><td>(\d+)</td><td>([^<]*)</td>", body)
+        for line, field in re.findall(r"<tr><td[^>]*>(\d+)</td><td[^>]*>([^<]*)</td>", body)
     ]
 
 
@@ -99,7 +99,7 @@ class TestRegistryPage:
         """Everyone signed in sees the registry: one row per agency."""
         await sign_in(client, conn, "operator")
         response = await client.get("/console/registry")
-        rows = re.findall(r"<tr>\s*<td>", await response.text())
+        rows = re.findall(r"<tr>\s*<td[ >]", await response.text())
         assert len(sample_agencies()) == len(rows)
 
     async def test_row_shows_the_licence(
@@ -110,7 +110,8 @@ class TestRegistryPage:
         response = await client.get("/console/registry")
         text = await response.text()
         row = text.split("PT Contoh Samudra Karya", 1)[1].split("</tr>", 1)[0]
-        cells = [re.sub(r"\s+", " ", c).strip() for c in re.findall(r"<td>(.*?)</td>", row, re.S)]
+        found = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        cells = [re.sub(r"\s+", " ", c).strip() for c in found]
         assert ["99116000345227871", "aktif", "2027-03-13", "Jakarta Timur, DKI Jakarta", "ya"] == (
             cells
         )
@@ -406,7 +407,7 @@ class TestOfficials:
         await sign_in(client, conn, "admin")
         response = await client.get("/console/officials")
         text = await response.text()
-        listed = re.findall(r"<tr>\s*<td>([^<]+)", text)
+        listed = re.findall(r"<tr>\s*<td[^>]*>([^<]+)", text)
         assert [o.name for o in await load_officials(conn)] == [n.strip() for n in listed]
 
     @pytest.mark.parametrize("role", ["operator", "investigator"])

@@ -208,10 +208,21 @@ class Chart:
     rows: tuple[tuple[object, ...], ...]
 
 
+# The first column of each bar chart's numbers table.
+FIRST_COLUMN = {
+    "kecamatan": "kecamatan",
+    "desa": "desa",
+    "cases": "status",
+    "funnel": "chart_step",
+    "not-found": "name",
+}
+
+
 def _bars_chart(ident: str, title: str, caption: str, bars: Sequence[Bar], lang: str) -> Chart:
     drawing = bar_chart(f"chart-{ident}", title, bars)
     rows = tuple((b.label, b.value) for b in bars)
-    return Chart(ident, title, caption, drawing, ("", ct("chart_count", lang)), rows)
+    header = (ct(FIRST_COLUMN[ident], lang), ct("chart_count", lang))
+    return Chart(ident, title, caption, drawing, header, rows)
 
 
 @require(ROLES_ALL)

@@ -520,6 +520,7 @@ CONSOLE_TEXTS: dict[str, tuple[str, str]] = {
     "chart_period": ("Periode", "Period"),
     "chart_days": ("hari terakhir", "last days"),
     "chart_count": ("Jumlah", "Count"),
+    "chart_step": ("Langkah menu", "Menu step"),
     "chart_numbers": ("Angka", "Numbers"),
     "chart_desa": ("Laporan per desa", "Tips per desa"),
     "desa_caption": (
