@@ -3,9 +3,9 @@ Rendering console pages: one autoescaping jinja2 environment, and the values eve
 and CSV downloads.
 
 Every table with a header row leaves here with each data cell labelled by its column
-(`data-label`, `data-stack` on the table): on a phone-sized screen the stylesheet stacks such a
-table's rows into cards, each value under its label, without script and without touching each
-template (issue 17).
+(`data-label`; nothing else in the markup changes): on a phone-sized screen the stylesheet stacks
+such a table's rows into cards, each value beside its label, without script and without touching
+each template (issue 17).
 """
 
 from __future__ import annotations
@@ -69,8 +69,6 @@ def _header(row: str) -> list[str] | None:
 
 
 def _label_row(row: re.Match[str], labels: list[str]) -> str:
-    if _header(row.group(2)) is not None:  # hidden when rows stack: each cell has its label
-        return f"<tr{row.group(1)} data-head>{row.group(2)}</tr>"
     column = 0
 
     def cell(found: re.Match[str]) -> str:
@@ -97,7 +95,7 @@ def _label_table(table: re.Match[str]) -> str:
     if labels is None:
         return table.group(0)
     rows = _ROW.sub(lambda r: _label_row(r, labels), body)
-    return f"<table{attributes} data-stack>{rows}</table>"
+    return f"<table{attributes}>{rows}</table>"
 
 
 def label_cells(page: str) -> str:
