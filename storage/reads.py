@@ -373,30 +373,37 @@ class Count:
     count: int
 
 
-async def tips_per_kecamatan(conn: Queryable, area: Area = EVERYWHERE) -> list[Count]:
+async def tips_per_kecamatan(
+    conn: Queryable, area: Area = EVERYWHERE, since: datetime | None = None
+) -> list[Count]:
     """Every kecamatan of the area with its number of tips inside the area (zero included), by
-    name."""
+    name; only tips filed from `since` on, when given."""
     rows = await conn.fetch(
         "SELECT k.code AS key, k.name AS label, count(t.id)::int AS count FROM kecamatan k"
         f" LEFT JOIN tips t ON t.kecamatan_code = k.code AND {area_condition('t', 1, 2)}"
+        "  AND ($3::timestamptz IS NULL OR t.created_at >= $3)"
         " WHERE $1::text IS NULL OR k.code = $1"
         " GROUP BY k.code, k.name ORDER BY k.name",
         area.kecamatan_code,
         area.desa_match,
+        since,
     )
     return [Count(**dict(r)) for r in rows]
 
 
-async def tips_per_desa(conn: Queryable, area: Area) -> list[Count]:
+async def tips_per_desa(conn: Queryable, area: Area, since: datetime | None = None) -> list[Count]:
     """For a kecamatan or desa area: each of its desa (zero included), by name, with its number
-    of tips filed with that desa's code. Empty for the whole regency (326 bars say nothing)."""
+    of tips filed with that desa's code (from `since` on, when given). Empty for the whole
+    regency (326 bars say nothing)."""
     if area.kecamatan_code is None:
         return []
     rows = await conn.fetch(
         "SELECT t.desa_code, count(*)::int AS count FROM tips t"
-        f" WHERE {area_condition('t', 1, 2)} AND t.desa_code IS NOT NULL GROUP BY t.desa_code",
+        f" WHERE {area_condition('t', 1, 2)} AND t.desa_code IS NOT NULL"
+        " AND ($3::timestamptz IS NULL OR t.created_at >= $3) GROUP BY t.desa_code",
         area.kecamatan_code,
         area.desa_match,
+        since,
     )
     counts = {r["desa_code"]: r["count"] for r in rows}
     shown = [
@@ -405,14 +412,19 @@ async def tips_per_desa(conn: Queryable, area: Area) -> list[Count]:
     return [Count(d.code, d.name, counts.get(d.code, 0)) for d in shown]
 
 
-async def cases_per_status(conn: Queryable, area: Area = EVERYWHERE) -> dict[str, int]:
-    """How many cases of the area are in each status (statuses without one left out): counts
-    for every role, operators included; never a case's content."""
+async def cases_per_status(
+    conn: Queryable, area: Area = EVERYWHERE, since: datetime | None = None
+) -> dict[str, int]:
+    """How many cases of the area (filed from `since` on, when given) are in each status
+    (statuses without one left out): counts for every role, operators included; never a case's
+    content."""
     rows = await conn.fetch(
         "SELECT t.status, count(*)::int AS count FROM tips t"
-        f" WHERE {area_condition('t', 1, 2)} GROUP BY t.status",
+        f" WHERE {area_condition('t', 1, 2)}"
+        " AND ($3::timestamptz IS NULL OR t.created_at >= $3) GROUP BY t.status",
         area.kecamatan_code,
         area.desa_match,
+        since,
     )
     return {r["status"]: r["count"] for r in rows}
 
@@ -443,22 +455,26 @@ async def delivery_per_day(conn: Queryable, days: int) -> list[DayDelivery]:
     return [DayDelivery(**dict(r)) for r in rows]
 
 
-async def sessions_by_last_step(conn: Queryable) -> dict[str, int]:
-    """How many USSD sessions ended at each menu step."""
+async def sessions_by_last_step(conn: Queryable, since: datetime | None = None) -> dict[str, int]:
+    """How many USSD sessions ended at each menu step (reported from `since` on, when given)."""
     rows = await conn.fetch(
-        "SELECT last_step, count(*)::int AS sessions FROM ussd_session_events GROUP BY last_step"
+        "SELECT last_step, count(*)::int AS sessions FROM ussd_session_events"
+        " WHERE $1::timestamptz IS NULL OR received_at >= $1 GROUP BY last_step",
+        since,
     )
     return {r["last_step"]: r["sessions"] for r in rows}
 
 
-async def top_not_found(conn: Queryable, limit: int) -> list[Count]:
-    """The names residents checked most often that the registry did not know, most first;
-    each labelled with the way it was most often typed."""
+async def top_not_found(conn: Queryable, limit: int, since: datetime | None = None) -> list[Count]:
+    """The names residents checked most often (from `since` on, when given) that the registry
+    did not know, most first; each labelled with the way it was most often typed."""
     rows = await conn.fetch(
         "SELECT query_key AS key, mode() WITHIN GROUP (ORDER BY query) AS label,"
         " count(*)::int AS count FROM agency_checks WHERE NOT found"
+        " AND ($2::timestamptz IS NULL OR checked_at >= $2)"
         " GROUP BY query_key ORDER BY count(*) DESC, query_key LIMIT $1",
         limit,
+        since,
     )
     return [Count(**dict(r)) for r in rows]
 

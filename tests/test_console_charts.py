@@ -280,6 +280,59 @@ class TestNotFoundChart:
         assert "Warga tidak menyebut kecamatan saat memeriksa P3MI" in await charts(client)
 
 
+def numbers(page: str, ident: str) -> dict[str, str]:
+    """A chart's numbers table: first cell -> second cell, for rows with a non-zero count."""
+    table = page.split(f'id="numbers-{ident}"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", r, re.S) for r in rows]
+    return {c[0]: c[1] for c in cells if c and c[1] != "0"}
+
+
+class TestPeriodAndNumbers:
+    async def test_period_leaves_out_older_tips(
+        self, client: TestClient, conn: asyncpg.Connection
+    ) -> None:
+        """A tip filed 10 days ago counts over 30 days, not over 7."""
+        receipt = await file_test_tip(conn, "ussd:a", kecamatan_code="36.04.12")
+        await conn.execute(
+            "UPDATE tips SET created_at = now() - interval '10 days' WHERE receipt = $1", receipt
+        )
+        await sign_in(client, conn, "operator")
+        month = nonzero(await charts(client), "chart-kecamatan")
+        week_page = await (await client.get("/console/charts?days=7")).text()
+        assert ({"Pontang": 1}, {}) == (month, nonzero(week_page, "chart-kecamatan"))
+
+    async def test_each_chart_offers_the_periods(
+        self, client: TestClient, conn: asyncpg.Connection
+    ) -> None:
+        """Every figure links to 7, 30 and 90 days; the chosen one is marked."""
+        await sign_in(client, conn, "operator")
+        page = await (await client.get("/console/charts?days=90")).text()
+        figures = re.findall(
+            r'<figure class="card chart-card" id="([^"]+)">(.*?)</figure>', page, re.S
+        )
+        offered = {
+            ident: re.findall(r'href="/console/charts\?days=(\d+)#', body)
+            for ident, body in figures
+        }
+        current = re.findall(r'days=(\d+)#[^"]*" aria-current', page)
+        assert (5, True, {"90"}) == (
+            len(offered),
+            all(v == ["7", "30", "90"] for v in offered.values()),
+            set(current),
+        )
+
+    async def test_numbers_table_matches_the_bars(
+        self, client: TestClient, conn: asyncpg.Connection
+    ) -> None:
+        """Beside the drawing, a table holds the same numbers."""
+        await file_test_tip(conn, "ussd:a", kecamatan_code="36.04.12")
+        await file_test_tip(conn, "ussd:b", kecamatan_code="36.04.09")
+        await sign_in(client, conn, "operator")
+        page = await charts(client)
+        assert {"Pontang": "1", "Ciruas": "1"} == numbers(page, "kecamatan")
+
+
 class TestChartsPage:
     async def test_needs_no_javascript(self, client: TestClient, conn: asyncpg.Connection) -> None:
         """The charts are drawn without any script."""

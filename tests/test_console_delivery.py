@@ -97,7 +97,8 @@ async def timeline(client: TestClient, outbox_id: int) -> list[tuple[str, str]]:
     """A message's timeline as (event, detail) pairs."""
     text = await page(client, f"/console/delivery/{outbox_id}")
     body = text.split('<table id="timeline">', 1)[1]
-    rows = re.findall(r"<tr><td>[^<]*</td><td>([^<]*)</td><td>([^<]*)</td></tr>", body)
+    cell = r"<td[^>]*>([^<]*)</td>"
+    rows = re.findall(rf"<tr><td[^>]*>[^<]*</td>{cell}{cell}</tr>", body)
     return [(html.unescape(kind), html.unescape(detail)) for kind, detail in rows]
 
 

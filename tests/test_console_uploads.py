@@ -71,7 +71,7 @@ def problems(page: str) -> list[tuple[int, str]]:
     body = page.split('<table id="problems">', 1)[1].split("</table>", 1)[0]
     return [
         (int(line), html.unescape(field))
-        for line, field in re.findall(r"<tr><td>(\d+)</td><td>([^<]*)</td>", body)
+        for line, field in re.findall(r"<tr><td[^>]*>(\d+)</td><td[^>]*>([^<]*)</td>", body)
     ]
 
 
@@ -102,7 +102,7 @@ class TestRegistryPage:
         """Everyone signed in sees the registry: one row per agency."""
         await sign_in(client, conn, "operator")
         response = await client.get("/console/registry")
-        rows = re.findall(r"<tr>\s*<td>", await response.text())
+        rows = re.findall(r"<tr>\s*<td[ >]", await response.text())
         assert len(sample_agencies()) == len(rows)
 
     async def test_row_shows_the_licence(
@@ -251,6 +251,44 @@ class TestRegistryApply:
         page = await (await press(client, preview, "apply")).text()
         assert (True, [added]) == ("Perubahan sudah diterapkan." in page, section(page, "added"))
 
+    async def test_apply_redirects_and_a_refresh_posts_nothing(
+        self, client: TestClient, conn: asyncpg.Connection
+    ) -> None:
+        """Apply answers 303 to the upload's page; loading that page again applies nothing."""
+        agencies, *_ = changed_registry()
+        await sign_in(client, conn, "admin")
+        preview = await upload(client, "registry", format_agencies(agencies).encode())
+        token = await csrf_token(client, str(preview.url.path))
+        response = await client.post(
+            f"{preview.url.path}/apply", data={"csrf": token}, allow_redirects=False
+        )
+        location = response.headers["Location"]
+        for _ in range(2):
+            assert 200 == (await client.get(location)).status
+        count = await conn.fetchval("SELECT count(*) FROM registry_imports")
+        assert (303, True, 2) == (
+            response.status,
+            location.startswith(f"{preview.url.path}?note="),
+            count,
+        )
+
+    async def test_cancel_redirects(self, client: TestClient, conn: asyncpg.Connection) -> None:
+        """Cancel answers 303 to a page that says the upload was cancelled."""
+        agencies, *_ = changed_registry()
+        await sign_in(client, conn, "admin")
+        preview = await upload(client, "registry", format_agencies(agencies).encode())
+        token = await csrf_token(client, str(preview.url.path))
+        response = await client.post(
+            f"{preview.url.path}/cancel", data={"csrf": token}, allow_redirects=False
+        )
+        location = response.headers["Location"]
+        page = await (await client.get(location)).text()
+        assert (303, "/console/registry/uploads/cancelled", True) == (
+            response.status,
+            location,
+            'role="status"' in page,
+        )
+
     async def test_apply_reaches_the_search_index(
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
@@ -378,7 +416,7 @@ class TestOfficials:
         await sign_in(client, conn, "admin")
         response = await client.get("/console/officials")
         text = await response.text()
-        listed = re.findall(r"<tr>\s*<td>([^<]+)", text)
+        listed = re.findall(r"<tr>\s*<td[^>]*>([^<]+)", text)
         assert [o.name for o in await load_officials(conn)] == [n.strip() for n in listed]
 
     @pytest.mark.parametrize("role", ["operator", "investigator"])

@@ -289,7 +289,8 @@ class TestChecksPage:
         await sign_in(gateway.client, conn, "operator")
         page = await (await gateway.client.get("/console/checks")).text()
         counts = page.split('id="check-counts"', 1)[1].split("</table>", 1)[0]
-        assert "Pontang" in counts and "<td>0</td><td>1</td>" in counts, counts
+        cells = re.findall(r"<td[^>]*>([^<]*)</td>", counts)
+        assert "Pontang" in counts and ["0", "1"] == cells[-2:], counts
         assert 'id="checks"' not in page and "PT Maju Kerja" not in page
 
     async def test_investigator_sees_the_list(

@@ -202,7 +202,7 @@ async def coordination_csv(request: web.Request) -> web.Response:
     table: list[list[object]]
     if part == "cases":
         if request[SESSION_KEY].user.role not in ROLES_TIPS:
-            raise web.HTTPForbidden(text="forbidden\n")
+            raise web.HTTPForbidden(text="forbidden")
         cases, with_text = await _cases(request, period)
         header = ["receipt", "created_at", "category", "kecamatan", "status", "holder"]
         header += ["description"] if with_text else []

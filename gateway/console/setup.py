@@ -16,6 +16,7 @@ from gateway.console.checks import setup_checks
 from gateway.console.conflicts import setup_conflicts
 from gateway.console.coordination import setup_coordination
 from gateway.console.delivery import setup_delivery
+from gateway.console.flash import setup_flash
 from gateway.console.migrants import setup_migrants
 from gateway.console.pages import setup_pages
 from gateway.console.rekap import setup_rekap
@@ -26,6 +27,7 @@ from gateway.console.uploads import setup_uploads
 def setup_console(app: web.Application) -> None:
     """Register every console route (the app adds gateway.console.guard as middleware)."""
     setup_auth(app)
+    setup_flash(app)
     setup_pages(app)
     setup_delivery(app)
     setup_tips(app)

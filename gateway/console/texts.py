@@ -564,6 +564,11 @@ CONSOLE_TEXTS: dict[str, tuple[str, str]] = {
     ),
     # Charts
     "chart_kecamatan": ("Laporan per kecamatan", "Tips per kecamatan"),
+    "chart_period": ("Periode", "Period"),
+    "chart_days": ("hari terakhir", "last days"),
+    "chart_count": ("Jumlah", "Count"),
+    "chart_step": ("Langkah menu", "Menu step"),
+    "chart_numbers": ("Angka", "Numbers"),
     "chart_desa": ("Laporan per desa", "Tips per desa"),
     "desa_caption": (
         "Laporan dengan kode desa (dipilih di USSD atau ditemukan di SMS)",
@@ -575,8 +580,8 @@ CONSOLE_TEXTS: dict[str, tuple[str, str]] = {
         "Counts only, within your account's area; a tip's content is for investigators",
     ),
     "chart_delivery": (
-        "Pengiriman SMS per hari (30 hari terakhir)",
-        "SMS delivery per day (last 30 days)",
+        "Pengiriman SMS per hari (per minggu untuk 90 hari)",
+        "SMS delivery per day (per week over 90 days)",
     ),
     "delivered": ("Sampai", "Delivered"),
     "failed": ("Gagal / mati", "Failed / dead"),

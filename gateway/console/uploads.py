@@ -29,6 +29,7 @@ import structlog
 from aiohttp import web
 
 from gateway import keys
+from gateway.console import flash
 from gateway.console.auth import ROLES_ADMIN, ROLES_ALL, SESSION_KEY, Handler, require
 from gateway.console.render import render
 from gateway.phones import normalize
@@ -346,6 +347,9 @@ def preview(kind: Kind) -> Handler:
                 except InvalidCsv as error:
                     outcome = Preview(problems=tuple(error.problems))
         state = "applied" if stored.applied_at else "pending"
+        applied = flash.take(request).get("applied")
+        if isinstance(applied, Preview):  # just applied (POST/redirect/GET): what it changed
+            outcome, state = applied, "done"
         return _preview_page(
             request,
             kind,
@@ -440,16 +444,8 @@ def apply(kind: Kind) -> Handler:
             changed=len(outcome.changed),
             removed=len(outcome.removed),
         )
-        return _preview_page(
-            request,
-            kind,
-            upload_id,
-            stored.file_name,
-            stored.user_name,
-            outcome,
-            state="done",
-            mode=stored.mode,
-        )
+        note = flash.put(request, applied=outcome)
+        raise web.HTTPSeeOther(f"{kind.path}/uploads/{upload_id}?note={note}")
 
     return handler
 
@@ -463,8 +459,18 @@ def cancel(kind: Kind) -> Handler:
         done = await cancel_upload(request.app[keys.POOL], upload_id, kind.name)
         log.info("console.csv_cancelled", kind=kind.name, upload_id=upload_id, cancelled=done)
         if done:
-            return _done_page(request, kind, "cancelled", 200)
+            raise web.HTTPSeeOther(f"{kind.path}/uploads/cancelled")
         return _done_page(request, kind, "upload_done", 409)
+
+    return handler
+
+
+def cancelled(kind: Kind) -> Handler:
+    """GET {path}/uploads/cancelled: where a cancel redirects (a refresh posts nothing)."""
+
+    @require(ROLES_ADMIN)
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return _done_page(request, kind, "cancelled", 200)
 
     return handler
 
@@ -482,5 +488,6 @@ def setup_uploads(app: web.Application) -> None:
     for kind in (REGISTRY, OFFICIALS, JOB_ORDERS):
         app.router.add_post(f"{kind.path}/upload", upload(kind))
         app.router.add_get(kind.path + r"/uploads/{id:\d{1,18}}", preview(kind))
+        app.router.add_get(kind.path + "/uploads/cancelled", cancelled(kind))
         app.router.add_post(kind.path + r"/uploads/{id:\d{1,18}}/apply", apply(kind))
         app.router.add_post(kind.path + r"/uploads/{id:\d{1,18}}/cancel", cancel(kind))

@@ -173,7 +173,9 @@ async def test_tip_page_for_investigators_only(
         await expect(other.locator("header a[href='/console/tips']")).to_have_count(0)
         response = await other.goto(f"{live.url}/console/tips/{receipt}")
         assert response is not None and 403 == response.status
-        await expect(other.locator("body")).to_contain_text("forbidden")
+        await expect(other.locator("#refused")).to_have_text(
+            "Anda tidak berhak membuka halaman ini."
+        )
         assert "Calo minta" not in await other.content()
         await shot("operator-refused", other)
     finally:
@@ -283,7 +285,7 @@ async def test_security_visible_in_the_browser(
         "input => { input.value = 'forged-token'; }"
     )
     await page.locator("form[action='/console/lang'] button").click()
-    await expect(page.locator("body")).to_contain_text("CSRF token missing or wrong")
+    await expect(page.locator("#refused")).to_have_text("Formulir kedaluwarsa. Muat ulang halaman.")
     await shot("csrf-refused")
     await page.goto(f"{live.url}/console")
     await expect(page.locator("html")).to_have_attribute("lang", "id")
