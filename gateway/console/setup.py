@@ -16,6 +16,7 @@ from gateway.console.checks import setup_checks
 from gateway.console.conflicts import setup_conflicts
 from gateway.console.coordination import setup_coordination
 from gateway.console.delivery import setup_delivery
+from gateway.console.find import setup_find
 from gateway.console.migrants import setup_migrants
 from gateway.console.pages import setup_pages
 from gateway.console.rekap import setup_rekap
@@ -29,6 +30,7 @@ def setup_console(app: web.Application) -> None:
     setup_pages(app)
     setup_delivery(app)
     setup_tips(app)
+    setup_find(app)
     setup_conflicts(app)
     setup_cases(app)
     setup_uploads(app)

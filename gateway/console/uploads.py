@@ -15,13 +15,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 import structlog
 from aiohttp import web
 
 from gateway import keys
 from gateway.console.auth import ROLES_ADMIN, ROLES_ALL, SESSION_KEY, Handler, require
-from gateway.console.render import render
+from gateway.console.registry_search import registry_search
+from gateway.console.render import WIB, render
 from gateway.phones import normalize
 from storage.csv_files import formula_warnings
 from storage.db import Conn
@@ -42,7 +44,13 @@ from storage.officials import (
     parse_officials,
 )
 from storage.regions import load_kecamatan
-from storage.registry import Agency, diff, load_agencies, replace_registry
+from storage.registry import (
+    Agency,
+    diff,
+    load_agencies,
+    registry_snapshot,
+    replace_registry,
+)
 from storage.registry_csv import parse_agencies
 from storage.tips import CATEGORIES
 from storage.uploads import cancel_upload, claim_upload, save_upload, upload_by_id
@@ -140,9 +148,13 @@ OFFICIALS = Kind(
 
 @require(ROLES_ALL)
 async def registry_page(request: web.Request) -> web.Response:
-    """GET /console/registry: every agency; admins also get the upload form."""
-    agencies = await load_agencies(request.app[keys.POOL])
-    return render(request, "registry.html", agencies=agencies, problem="")
+    """GET /console/registry: the agencies matching the search (name, licence number, status),
+    with the snapshot's data date and source; admins also get the upload form."""
+    pool = request.app[keys.POOL]
+    agencies = await load_agencies(pool)
+    found = registry_search(request, agencies, datetime.now(WIB).date())
+    snapshot = await registry_snapshot(pool)
+    return render(request, "registry.html", problem="", snapshot=snapshot, **found)
 
 
 @require(ROLES_ALL)
