@@ -25,6 +25,7 @@ from aiohttp import web
 
 from gateway import keys
 from gateway.console.auth import ROLES_ALL, ROLES_TIPS, SESSION_KEY, require, session_area
+from gateway.console.exports import BOM, export_format
 from gateway.console.params import query_choice, query_date, query_flag, query_int
 from gateway.console.render import WIB, render
 from gateway.console.texts import ct
@@ -158,6 +159,7 @@ async def delivery_csv(request: web.Request) -> web.StreamResponse:
     pool = request.app[keys.POOL]
     wanted = _filters(request, _offices(await load_officials(pool)))
     stamp = datetime.now(WIB).strftime("%Y%m%d-%H%M")
+    excel = export_format(request) == "excel"  # a BOM and `;` (no XLSX: the log is streamed)
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/csv; charset=utf-8",
@@ -167,11 +169,11 @@ async def delivery_csv(request: web.Request) -> web.StreamResponse:
     harden(response)  # streamed: the guard cannot add the page headers afterwards
     await response.prepare(request)
     resident = ct("resident", session.lang)
-    await response.write(_csv_lines([CSV_COLUMNS]))
+    await response.write((BOM.encode() if excel else b"") + _csv_lines([CSV_COLUMNS], excel))
     cursor: Cursor | None = None
     while True:
         page = await delivery_rows(pool, Reader.CONSOLE, wanted, Order.NEWEST, CSV_PAGE, cursor)
-        await response.write(_csv_lines(_csv_values(r, resident) for r in page.rows))
+        await response.write(_csv_lines((_csv_values(r, resident) for r in page.rows), excel))
         if page.next is None:
             break
         cursor = page.next
@@ -192,9 +194,9 @@ def _csv_values(row: DeliveryRow, resident: str) -> tuple[object, ...]:
     )
 
 
-def _csv_lines(rows: Iterable[Sequence[object]]) -> bytes:
+def _csv_lines(rows: Iterable[Sequence[object]], excel: bool) -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv.writer(out, delimiter=";" if excel else ",", lineterminator="\r\n")
     for values in rows:
         writer.writerow([csv_cell(v) for v in values])
     return out.getvalue().encode("utf-8")

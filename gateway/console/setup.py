@@ -10,6 +10,7 @@ from gateway.console.accounts import setup_accounts
 from gateway.console.audit import setup_audit
 from gateway.console.auth import setup_auth
 from gateway.console.broadcasts import setup_broadcasts
+from gateway.console.case_export import setup_case_export
 from gateway.console.cases import setup_cases
 from gateway.console.charts import setup_charts
 from gateway.console.checks import setup_checks
@@ -39,6 +40,7 @@ def setup_console(app: web.Application) -> None:
     setup_checks(app)
     setup_migrants(app)
     setup_coordination(app)
+    setup_case_export(app)
     setup_broadcasts(app)
     setup_accounts(app)
     setup_audit(app)

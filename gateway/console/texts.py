@@ -631,6 +631,11 @@ CONSOLE_TEXTS: dict[str, tuple[str, str]] = {
     "coord_csv_summary": ("Unduh CSV ringkasan", "Download the summary as CSV"),
     "coord_csv_categories": ("CSV per kategori", "CSV per category"),
     "coord_csv_cases": ("CSV daftar kasus", "CSV of the cases"),
+    "export_excel_hint": (
+        "Untuk Excel (pemisah ; dan huruf yang benar):",
+        "For Excel (; separator, letters kept right):",
+    ),
+    "case_export": ("Ekspor kasus untuk laporan bulanan", "Case export for the monthly report"),
     "total": ("Jumlah", "Total"),
     "no_kecamatan": ("(tanpa kecamatan)", "(no kecamatan)"),
 }
