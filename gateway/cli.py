@@ -534,8 +534,10 @@ async def load_demo(conn: asyncpg.Connection, config: Config) -> None:
 
 
 async def _demo_accounts(conn: asyncpg.Connection, config: Config) -> None:
-    """One console account per role for the demo, with fresh passwords shown once on the
-    terminal (never logged); a database that has accounts already gets none."""
+    """One console account per role for the demo, with fresh passwords printed once to standard
+    error (never through the structured log; but when stderr is not a terminal, whatever
+    collects it keeps them: the README says so); a database that has accounts already gets
+    none."""
     lines = [f"demo console: http://127.0.0.1:{config.port}/console  (phone simulator: /simulator)"]
     for role in ROLES:
         password = secrets.token_urlsafe(9)

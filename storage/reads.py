@@ -68,6 +68,9 @@ class DeliveryFilter:
     stuck: bool = False
     dead: bool = False
     area: Area = EVERYWHERE  # the reader's: SMS about tips outside it are never listed
+    alerts: str | None = None  # one of ALERT_STATES: alerts to officials not yet acknowledged
+    receipt: str | None = None  # SMS about this tip (only for readers who may read tips)
+    office: str | None = None  # SMS to officials of this office
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +113,13 @@ _DELIVERY_ORDER = {
     Order.OLDEST: "o.updated_at, o.id",
 }
 _AFTER = {Order.NEWEST: "<", Order.OLDEST: ">"}
+# Alerts waiting for an official's acknowledgement (not held in a flood, not yet escalated): still
+# within their time, or past it (the escalation is due). The home page counts these.
+_ALERT_WAITING = (
+    "o.status <> 'held' AND EXISTS (SELECT 1 FROM alerts a WHERE a.outbox_id = o.id"
+    " AND a.acknowledged_at IS NULL AND a.escalated_at IS NULL AND a.ack_due_at {} now())"
+)
+ALERT_STATES = {"waiting": _ALERT_WAITING.format(">="), "overdue": _ALERT_WAITING.format("<")}
 
 
 class _Where:
@@ -170,16 +180,7 @@ async def delivery_rows(
 ) -> Page[DeliveryRow]:
     """One page of outbound SMS matching the filters, in the order asked, as `reader` may see
     them, starting after the cursor."""
-    where = _Where(reader.value)
-    where.given("o.status = {}::text", wanted.status)
-    where.given("o.official_id = {}::bigint", wanted.official_id)
-    where.days("o.created_at", wanted.since, wanted.until)
-    where.given("o.updated_at >= {}::timestamptz", wanted.changed_since)
-    if wanted.stuck:
-        where.add(f"o.status = 'sent' AND o.updated_at < now() - interval '{STUCK_AFTER}'")
-    if wanted.dead:
-        where.add("o.status = 'dead'")
-    where.area("t", wanted.area, _ABOUT_AREA)
+    where = _delivery_where(wanted, reader.value)
     key = _DELIVERY_KEY[order]
     where.after(f"o.{key}, o.id", order, after, "timestamptz")
     limited = f" ORDER BY {_DELIVERY_ORDER[order]} LIMIT {where.param(limit + 1)}"
@@ -187,6 +188,36 @@ async def delivery_rows(
     page = [DeliveryRow(**dict(r)) for r in rows]
     last = page[limit - 1] if len(page) > limit else None
     return paged(page, limit, Cursor(getattr(last, key), last.id) if last else None)
+
+
+def _delivery_where(wanted: DeliveryFilter, *args: object) -> _Where:
+    """The filters' WHERE, after `args` (the list's reader is $1; a count has none)."""
+    where = _Where(*args)
+    where.given("o.status = {}::text", wanted.status)
+    where.given("o.official_id = {}::bigint", wanted.official_id)
+    where.given("f.office = {}::text", wanted.office)
+    where.given("t.receipt = {}::text", wanted.receipt)
+    where.days("o.created_at", wanted.since, wanted.until)
+    where.given("o.updated_at >= {}::timestamptz", wanted.changed_since)
+    if wanted.stuck:
+        where.add(f"o.status = 'sent' AND o.updated_at < now() - interval '{STUCK_AFTER}'")
+    if wanted.dead:
+        where.add("o.status = 'dead'")
+    if wanted.alerts in ALERT_STATES:
+        where.add(ALERT_STATES[wanted.alerts])
+    where.area("t", wanted.area, _ABOUT_AREA)
+    return where
+
+
+async def delivery_count(conn: Queryable, wanted: DeliveryFilter) -> int:
+    """How many outbound SMS the same filters list (the home page's counts link to that list)."""
+    where = _delivery_where(wanted)
+    sql = (
+        "SELECT count(*)::int FROM outbox o LEFT JOIN officials f ON f.id = o.official_id"
+        " LEFT JOIN tips t ON t.id = o.tip_id"
+    )
+    found: int = await conn.fetchval(sql + where.sql(), *where.args)
+    return found
 
 
 async def delivery_row(
@@ -301,6 +332,13 @@ async def tip_rows(
     page = [TipRow(**dict(r)) for r in rows]
     last = page[limit - 1] if len(page) > limit else None
     return paged(page, limit, Cursor(last.created_at, last.id) if last else None)
+
+
+async def tip_count(conn: Queryable, wanted: TipFilter) -> int:
+    """How many tips the same filters list (the home page's counts link to that list)."""
+    where = _tip_where(wanted)
+    found: int = await conn.fetchval("SELECT count(*)::int FROM tips t" + where.sql(), *where.args)
+    return found
 
 
 @dataclass(frozen=True, slots=True)

@@ -170,6 +170,24 @@ async def registry_date(conn: Queryable) -> date | None:
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Where the registry in use came from: the last import's data date, file and time."""
+
+    snapshot_date: date | None
+    file_name: str
+    imported_at: datetime
+
+
+async def registry_snapshot(conn: Queryable) -> Snapshot | None:
+    """The last import (the registry in use), None before any import."""
+    row = await conn.fetchrow(
+        "SELECT snapshot_date, file_name, imported_at FROM registry_imports"
+        " ORDER BY id DESC LIMIT 1"
+    )
+    return Snapshot(**dict(row)) if row else None
+
+
 def diff(old: list[Agency], new: list[Agency]) -> RegistryDiff:
     """Compare two snapshots by licence number."""
     before = {a.licence_number: a for a in old}

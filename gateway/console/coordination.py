@@ -12,7 +12,8 @@ gateway/console/charts.py; the print stylesheet (console.css, @media print) fits
 
 The CSV has the same figures as the page (part=summary, the default: one row per kecamatan and
 holder, then the total; part=categories; part=cases for ROLES_TIPS), plain UTF-8 with a header row,
-each cell made safe for spreadsheets (render.csv_download).
+each cell made safe for spreadsheets; `format=excel` (BOM and `;`) or `format=xlsx` for Excel
+(gateway/console/exports.py).
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ from aiohttp import web
 from gateway import keys
 from gateway.console.auth import ROLES_ALL, ROLES_TIPS, SESSION_KEY, require, session_area
 from gateway.console.charts import Bar, bar_chart
+from gateway.console.exports import table_download
 from gateway.console.params import query_choice, query_date, query_flag
-from gateway.console.render import WIB, csv_download, render
+from gateway.console.render import WIB, render
 from gateway.console.texts import ct
 from storage.coordination import (
     FIGURES,
@@ -228,8 +230,8 @@ async def coordination_csv(request: web.Request) -> web.Response:
             for g in by_kecamatan_and_holder(rows, ct("no_kecamatan", lang))
         ]
         table.append(["*", ct("total", lang), "", *_figure_cells(total(rows))])
-    name = f"koordinasi-{part}-{period.since:%Y%m%d}-{period.until:%Y%m%d}.csv"
-    return csv_download(header, table, name)
+    name = f"koordinasi-{part}-{period.since:%Y%m%d}-{period.until:%Y%m%d}"
+    return table_download(request, header, table, name)
 
 
 def setup_coordination(app: web.Application) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from urllib.parse import urlencode
@@ -25,6 +25,7 @@ from aiohttp import web
 
 from gateway import keys
 from gateway.console.auth import ROLES_ALL, ROLES_TIPS, SESSION_KEY, require, session_area
+from gateway.console.exports import BOM, export_format
 from gateway.console.params import query_choice, query_date, query_flag, query_int
 from gateway.console.render import WIB, render
 from gateway.console.texts import ct
@@ -34,9 +35,10 @@ from storage.alerts import release_held
 from storage.budgets import abuse_gauges
 from storage.csv_files import csv_cell
 from storage.keyset import Cursor, decode_cursor, encode_cursor
-from storage.officials import load_officials
+from storage.officials import Official, load_officials
 from storage.outbox import retry_dead
 from storage.reads import (
+    ALERT_STATES,
     OUTBOX_STATUSES,
     DeliveryEvent,
     DeliveryFilter,
@@ -48,7 +50,7 @@ from storage.reads import (
     delivery_rows,
 )
 from storage.tips import read_tip
-from ussd_menus.receipts import show_receipt
+from ussd_menus.receipts import parse_receipt, show_receipt
 
 log = structlog.get_logger()
 ROLES_RETRY = frozenset({"operator", "admin"})
@@ -68,7 +70,10 @@ CSV_COLUMNS = (
 )
 
 
-def _filters(request: web.Request) -> DeliveryFilter:
+def _filters(request: web.Request, offices: Collection[str] = ()) -> DeliveryFilter:
+    """The log's filters from the query. A receipt filters only for roles that may read tips:
+    for others, whether a receipt has SMS would tell them it exists."""
+    may_read_tips = request[SESSION_KEY].user.role in ROLES_TIPS
     return DeliveryFilter(
         status=query_choice(request, "status", STATUSES),
         official_id=query_int(request, "official"),
@@ -77,7 +82,15 @@ def _filters(request: web.Request) -> DeliveryFilter:
         stuck=query_flag(request, "stuck"),
         dead=query_flag(request, "dead"),
         area=session_area(request),
+        alerts=query_choice(request, "alerts", ALERT_STATES),
+        receipt=parse_receipt(request.query.get("receipt", "")) if may_read_tips else None,
+        office=query_choice(request, "office", offices),
     )
+
+
+def _offices(officials: Iterable[Official]) -> list[str]:
+    """The offices officials belong to, for the office filter."""
+    return sorted({o.office for o in officials if o.office}, key=str.casefold)
 
 
 def _query_string(wanted: DeliveryFilter) -> str:
@@ -89,6 +102,9 @@ def _query_string(wanted: DeliveryFilter) -> str:
         "to": wanted.until.isoformat() if wanted.until else "",
         "stuck": "1" if wanted.stuck else "",
         "dead": "1" if wanted.dead else "",
+        "alerts": wanted.alerts or "",
+        "receipt": wanted.receipt or "",
+        "office": wanted.office or "",
     }
     return urlencode({k: v for k, v in params.items() if v})
 
@@ -98,11 +114,12 @@ async def delivery_log(request: web.Request) -> web.Response:
     """GET /console/delivery: one page of the filtered log, newest first. A cursor that is not
     one this page made is ignored (the first page, with a message), never an error."""
     pool = request.app[keys.POOL]
-    wanted = _filters(request)
+    officials = sorted(await load_officials(pool), key=lambda o: o.name.casefold())
+    offices = _offices(officials)
+    wanted = _filters(request, offices)
     raw_cursor = request.query.get("after", "")
     cursor = decode_cursor(raw_cursor)
     page = await delivery_rows(pool, Reader.CONSOLE, wanted, Order.NEWEST, PAGE_ROWS, cursor)
-    officials = sorted(await load_officials(pool), key=lambda o: o.name.casefold())
     budgets = await abuse_gauges(pool)
     per_hour = request.app[keys.CONFIG].sms_per_hour
     query = _query_string(wanted)
@@ -119,6 +136,10 @@ async def delivery_log(request: web.Request) -> web.Response:
         wanted=wanted,
         statuses=STATUSES,
         officials=officials,
+        offices=offices,
+        alert_states=sorted(ALERT_STATES),
+        shown_filter_receipt=show_receipt(wanted.receipt) if wanted.receipt else "",
+        can_search_receipt=request[SESSION_KEY].user.role in ROLES_TIPS,
         query=query,
         next_link=f"/console/delivery?{'&'.join(p for p in (query, after) if p)}" if after else "",
         bad_cursor=bool(raw_cursor) and cursor is None,
@@ -136,8 +157,9 @@ async def delivery_csv(request: web.Request) -> web.StreamResponse:
     spreadsheet; streamed page by page (keyset), so no row limit and no whole log in memory."""
     session = request[SESSION_KEY]
     pool = request.app[keys.POOL]
-    wanted = _filters(request)
+    wanted = _filters(request, _offices(await load_officials(pool)))
     stamp = datetime.now(WIB).strftime("%Y%m%d-%H%M")
+    excel = export_format(request) == "excel"  # a BOM and `;` (no XLSX: the log is streamed)
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/csv; charset=utf-8",
@@ -147,11 +169,11 @@ async def delivery_csv(request: web.Request) -> web.StreamResponse:
     harden(response)  # streamed: the guard cannot add the page headers afterwards
     await response.prepare(request)
     resident = ct("resident", session.lang)
-    await response.write(_csv_lines([CSV_COLUMNS]))
+    await response.write((BOM.encode() if excel else b"") + _csv_lines([CSV_COLUMNS], excel))
     cursor: Cursor | None = None
     while True:
         page = await delivery_rows(pool, Reader.CONSOLE, wanted, Order.NEWEST, CSV_PAGE, cursor)
-        await response.write(_csv_lines(_csv_values(r, resident) for r in page.rows))
+        await response.write(_csv_lines((_csv_values(r, resident) for r in page.rows), excel))
         if page.next is None:
             break
         cursor = page.next
@@ -172,9 +194,9 @@ def _csv_values(row: DeliveryRow, resident: str) -> tuple[object, ...]:
     )
 
 
-def _csv_lines(rows: Iterable[Sequence[object]]) -> bytes:
+def _csv_lines(rows: Iterable[Sequence[object]], excel: bool) -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv.writer(out, delimiter=";" if excel else ",", lineterminator="\r\n")
     for values in rows:
         writer.writerow([csv_cell(v) for v in values])
     return out.getvalue().encode("utf-8")

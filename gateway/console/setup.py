@@ -10,12 +10,14 @@ from gateway.console.accounts import setup_accounts
 from gateway.console.audit import setup_audit
 from gateway.console.auth import setup_auth
 from gateway.console.broadcasts import setup_broadcasts
+from gateway.console.case_export import setup_case_export
 from gateway.console.cases import setup_cases
 from gateway.console.charts import setup_charts
 from gateway.console.checks import setup_checks
 from gateway.console.conflicts import setup_conflicts
 from gateway.console.coordination import setup_coordination
 from gateway.console.delivery import setup_delivery
+from gateway.console.find import setup_find
 from gateway.console.flash import setup_flash
 from gateway.console.migrants import setup_migrants
 from gateway.console.pages import setup_pages
@@ -31,6 +33,7 @@ def setup_console(app: web.Application) -> None:
     setup_pages(app)
     setup_delivery(app)
     setup_tips(app)
+    setup_find(app)
     setup_conflicts(app)
     setup_cases(app)
     setup_uploads(app)
@@ -39,6 +42,7 @@ def setup_console(app: web.Application) -> None:
     setup_checks(app)
     setup_migrants(app)
     setup_coordination(app)
+    setup_case_export(app)
     setup_broadcasts(app)
     setup_accounts(app)
     setup_audit(app)

@@ -31,6 +31,7 @@ from aiohttp import web
 from gateway import keys
 from gateway.console import flash
 from gateway.console.auth import ROLES_ADMIN, ROLES_ALL, SESSION_KEY, Handler, require
+from gateway.console.registry_search import registry_search
 from gateway.console.render import render
 from gateway.phones import normalize
 from gateway.ussd import WIB
@@ -65,6 +66,7 @@ from storage.registry import (
     load_agencies,
     merge,
     registry_date,
+    registry_snapshot,
     registry_versions,
     replace_registry,
     rollback_registry,
@@ -212,25 +214,27 @@ OFFICIALS = Kind(
 
 @require(ROLES_ALL)
 async def registry_page(request: web.Request) -> web.Response:
-    """GET /console/registry: every agency with its licence's state in words (the one
-    computation, Agency.effective_status); admins also get the upload form, the import history
-    and the rollback button."""
+    """GET /console/registry: the agencies matching the search (name, licence number, state in
+    words from the one computation, Agency.effective_status), with the snapshot's data date and
+    source; admins also get the upload form, the import history and the rollback button."""
     return await _registry(request, "", 200)
 
 
 async def _registry(request: web.Request, problem: str, status: int) -> web.Response:
     pool = request.app[keys.POOL]
     message = request.query.get("done", "")
+    today = datetime.now(WIB).date()
     return render(
         request,
         "registry.html",
         status=status,
-        agencies=await load_agencies(pool),
-        today=datetime.now(WIB).date(),
+        today=today,
+        snapshot=await registry_snapshot(pool),
         versions=await registry_versions(pool),
         data_date=await registry_date(pool),
         message=message if message in ("rollback_done", "rollback_none") else "",
         problem=problem,
+        **registry_search(request, await load_agencies(pool), today),
     )
 
 
