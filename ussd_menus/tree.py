@@ -120,20 +120,21 @@ def build_nodes() -> dict[str, Node]:
     }
 
 
-# The walks already passed, by (content, kecamatan, desa): the tree is code, so a walk that passed
-# once passes again; with 326 desa pages a walk costs seconds, and every app start builds a machine.
-# Each key holds its content, so the id in it is never reused.
-_WALKED: dict[tuple[int, tuple[Kecamatan, ...], tuple[Desa, ...]], catalogue.Content] = {}
+# The walks already passed, by what they depend on: the texts of every language and the places.
+# The tree is code, so a walk that passed once passes again; with 326 desa pages a walk costs
+# seconds, and every app start (each test's too) loads its content anew and builds a machine.
+_WALKED: set[tuple[object, tuple[Kecamatan, ...], tuple[Desa, ...]]] = set()
 
 
 def build_machine(kecamatan: tuple[Kecamatan, ...] = (), desa: tuple[Desa, ...] = ()) -> Machine:
     """The checked machine; raises MenuError if the tree is inconsistent."""
     nodes = build_nodes()
     content = catalogue.active()
-    key = (id(content), kecamatan, desa)
+    texts = tuple((lang, tuple(content.texts[lang].items())) for lang in content.codes)
+    key = (texts, kecamatan, desa)
     if key not in _WALKED:
         check(nodes, kecamatan, desa)
-        _WALKED[key] = content
+        _WALKED.add(key)
     return Machine(nodes)
 
 
