@@ -19,6 +19,7 @@ from aiohttp import web
 from markupsafe import Markup, escape
 
 from gateway import keys
+from gateway.console import vocabulary
 from gateway.console.auth import ROLES_ALL, SESSION_KEY, require, session_area
 from gateway.console.render import WIB, render
 from gateway.console.texts import ct
@@ -176,10 +177,11 @@ def _svg_open(chart_id: str, title: str, width: int, height: int) -> str:
     )
 
 
-def funnel_order(counts: dict[str, int]) -> list[Bar]:
-    """Every journey step (zero included) in order, then any other step that was recorded."""
+def funnel_order(counts: dict[str, int], lang: str) -> list[Bar]:
+    """Every journey step (zero included) in order, then any other step that was recorded;
+    each named in words (vocabulary.py), never by its node name."""
     steps = list(JOURNEY) + sorted(s for s in counts if s not in JOURNEY)
-    return [Bar(step, step or "-", counts.get(step, 0)) for step in steps]
+    return [Bar(step, vocabulary.label("step", step, lang), counts.get(step, 0)) for step in steps]
 
 
 def last_days(today: date, days: int) -> list[date]:
@@ -220,13 +222,15 @@ async def charts_page(request: web.Request) -> web.Response:
         cases_chart=bar_chart(
             "chart-cases",
             ct("chart_cases", lang),
-            [Bar(s, ct(f"case_{s}", lang), cases.get(s, 0)) for s in STATUSES],
+            [Bar(s, vocabulary.label("case_status", s, lang), cases.get(s, 0)) for s in STATUSES],
         ),
         delivery_chart=stacked_columns(
             "chart-delivery", ct("chart_delivery", lang), columns, series
         ),
         has_delivery=bool(by_day),
-        funnel_chart=bar_chart("chart-funnel", ct("chart_funnel", lang), funnel_order(funnel)),
+        funnel_chart=bar_chart(
+            "chart-funnel", ct("chart_funnel", lang), funnel_order(funnel, lang)
+        ),
         has_funnel=bool(funnel),
         not_found_chart=bar_chart(
             "chart-not-found",
