@@ -34,7 +34,14 @@ from gateway.console.auth import ROLES_ALL, ROLES_TIPS, SESSION_KEY, require, se
 from gateway.console.params import query_choice, query_date, query_flag, query_int
 from gateway.console.render import WIB, render
 from gateway.console.texts import ct
-from gateway.console.vocabulary import Failure, failure, failure_hint, failure_text, label
+from gateway.console.vocabulary import (
+    Failure,
+    failure,
+    failure_hint,
+    failure_text,
+    label,
+    report_detail,
+)
 from gateway.page_security import harden
 from gateway.phones import mask
 from storage.alerts import release_held
@@ -310,6 +317,8 @@ def _detail(event: DeliveryEvent, lang: str) -> str:
     """An event's detail, numbers masked; a resend names the account that asked for it."""
     if event.kind == "requeued" and event.detail:
         return f"{ct('case_by', lang)}: {event.detail}"
+    if event.kind == "report":
+        return mask(report_detail(event.detail, lang))
     return mask(event.detail)
 
 

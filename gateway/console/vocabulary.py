@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from gateway.console.auth import ROLES_ALL
+from gateway.core.messages import DeliveryStatus
 from storage.reads import OUTBOX_STATUSES
 from storage.tips import CATEGORIES
 from ussd_menus import catalogue
@@ -57,6 +58,18 @@ SMS_CAUSES: dict[str, Label] = {
     "official": ("Balasan perintah petugas", "Official's command reply"),
 }
 
+# A delivery report's status (gateway/core/messages.py DeliveryStatus), first word of its detail.
+REPORT_STATUSES: dict[str, Label] = {
+    "queued": ("Di antrean penyedia", "Queued at the provider"),
+    "sent": ("Diteruskan ke operator seluler", "Passed to the network"),
+    "delivered": ("Sampai di HP", "Delivered to the phone"),
+    "failed_temporary": ("Gagal sementara", "Failed for now"),
+    "failed_permanent": ("Gagal permanen", "Failed permanently"),
+    "expired": ("Kedaluwarsa", "Expired"),
+    "rejected": ("Ditolak", "Refused"),
+    "unknown": ("Status tidak dikenal", "Unknown status"),
+}
+
 SMS_EVENTS: dict[str, Label] = {
     "queued": ("Masuk antrean", "Queued"),
     "accepted": ("Diterima penyedia SMS", "Accepted by the SMS provider"),
@@ -88,6 +101,16 @@ TIP_CHANNELS: dict[str, Label] = {
     "console": ("Konsol", "Console"),
     "system": ("Sistem", "System"),
     "official": ("Petugas", "Official"),
+}
+
+# Why a tip was read (tip_reads.purpose; gateway/console/tips.py, delivery.py, coordination.py,
+# sms_inbound.py INFO_PURPOSE, api.py), in the audit page.
+READ_PURPOSES: dict[str, Label] = {
+    "console": ("Halaman laporan di konsol", "The tip's console page"),
+    "console: alert SMS": ("Isi SMS peringatan di konsol", "An alert's text in the console"),
+    "console: coordination export": ("Ekspor rekap koordinasi", "Coordination export"),
+    "sms: INFO": ("Perintah INFO lewat SMS", "INFO command by SMS"),
+    "api": ("API", "API"),
 }
 
 # The USSD menu steps (gateway/console/charts.py JOURNEY) as a caller meets them.
@@ -133,10 +156,12 @@ _TABLES: dict[str, dict[str, Label]] = {
     "sms_status": SMS_STATUSES,
     "sms_cause": SMS_CAUSES,
     "sms_event": SMS_EVENTS,
+    "report_status": REPORT_STATUSES,
     "recipient": RECIPIENTS,
     "role": ROLES,
     "channel": TIP_CHANNELS,
     "step": MENU_STEPS,
+    "read_purpose": READ_PURPOSES,
 }
 
 
@@ -178,6 +203,8 @@ def label(kind: str, code: str | None, lang: str) -> str:
         return category(code, lang)
     if kind == "sms_cause":
         return sms_cause(code, lang)
+    if kind == "alert_reason":
+        return sms_cause(f"alert:{code}", lang)
     found = _TABLES[kind].get(code)
     return _pick(found, lang) if found else code
 
@@ -278,6 +305,13 @@ def failure_hint(found: Failure, recipient_kind: str, lang: str) -> str:
     return _pick(hint, lang) if hint else ""
 
 
+def report_detail(detail: str, lang: str) -> str:
+    """A delivery report's timeline detail ('delivered (Success)') with our status in words."""
+    status, _, rest = detail.partition(" ")
+    found = REPORT_STATUSES.get(status)
+    return f"{_pick(found, lang)} {rest}".strip() if found else detail
+
+
 def stored_codes() -> Iterator[tuple[str, str]]:
     """Every stored code a page could show, by kind, taken from the code's own enums."""
     from gateway.console.charts import JOURNEY  # here: charts imports this module
@@ -290,4 +324,5 @@ def stored_codes() -> Iterator[tuple[str, str]]:
     yield from (("step", s) for s in JOURNEY)
     yield from (("recipient", r) for r in RECIPIENTS)
     yield from (("sms_event", e) for e in SMS_EVENTS)
+    yield from (("report_status", s) for s in DeliveryStatus)
     yield from (("sms_cause", c) for c in SMS_CAUSES if ":" in c)
