@@ -217,7 +217,7 @@ CONSOLE_TEXTS: dict[str, tuple[str, str]] = {
     "from": ("Dari tanggal", "From"),
     "to": ("Sampai tanggal", "To"),
     "status": ("Status", "Status"),
-    # A case's statuses (ussd_menus/cases.py), as staff read them
+    # Case actions (a status's words: gateway/console/vocabulary.py, from the residents' catalogue)
     "case_actions": ("Tindakan kasus", "Case actions"),
     "case_set_status": ("Ubah status", "Change status"),
     "case_note": ("Catatan internal", "Internal note"),
@@ -273,14 +273,6 @@ CONSOLE_TEXTS: dict[str, tuple[str, str]] = {
     "overdue": ("Lewat tenggat", "Overdue"),
     "case_done_empty": ("Isi dulu teksnya.", "Fill in the text first."),
     "case_done_invalid": ("Pilihan tidak sah.", "Not a valid choice."),
-    "case_baru": ("Baru", "New"),
-    "case_diterima": ("Diterima petugas", "Acknowledged"),
-    "case_diteruskan": ("Diteruskan", "Handed over"),
-    "case_diselidiki": ("Diselidiki", "Under investigation"),
-    "case_menunggu_pelapor": ("Menunggu pelapor", "Waiting for the reporter"),
-    "case_selesai_ditindak": ("Selesai, ditindak", "Closed, action taken"),
-    "case_tidak_terbukti": ("Selesai, tidak terbukti", "Closed, not substantiated"),
-    "case_bukan_wewenang": ("Selesai, bukan wewenang", "Closed, outside our agencies"),
     "no_rows": ("Tidak ada data.", "Nothing found."),
     "next_page": ("Halaman berikutnya", "Next page"),
     "bad_cursor": (
