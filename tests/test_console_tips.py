@@ -224,7 +224,8 @@ class TestTipPage:
         """The page shows the tip's current status."""
         await set_status(conn, receipt, "diselidiki")
         await sign_in(client, conn, "investigator")
-        assert '<td data-status="diselidiki">Sedang diselidiki</td>' in await tip_page(client, receipt)
+        shown = '<td data-status="diselidiki">Sedang diselidiki</td>'
+        assert shown in await tip_page(client, receipt)
 
     async def test_formatted_receipt_opens_the_tip(
         self, client: TestClient, conn: asyncpg.Connection, receipt: str
