@@ -498,7 +498,7 @@ def _officials_export(config: Config, args: argparse.Namespace) -> None:
 
 
 def _outbox_retry(config: Config, args: argparse.Namespace) -> None:
-    if not _on_database(config, lambda conn: retry_dead(conn, args.id)):
+    if not _on_database(config, lambda conn: retry_dead(conn, args.id, "CLI")):
         sys.exit(f"error: SMS {args.id} is not a dead letter or failed message")
     print(f"SMS {args.id} queued again")
 

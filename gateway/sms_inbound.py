@@ -159,11 +159,25 @@ async def _handle(request: web.Request, message: InboundSms) -> bool:
             log.info("sms.reply_suppressed", reason=suppressed)
         else:
             await enqueue_sms(
-                conn,
-                QueuedSms(identity.seal(message.phone), "resident", reply, f"reply:{message_id}"),
+                conn, _reply_sms(identity.seal(message.phone), official, reply, message_id)
             )
     log.info("sms.inbound_handled")
     return True
+
+
+def _reply_sms(sealed: bytes, official: Official | None, body: str, message_id: str) -> QueuedSms:
+    """The answer to an inbound SMS: to the official by their directory record when the sender is
+    one (the delivery log then names them and their office), else to the sealed number."""
+    if official is not None and official.id is not None:
+        return QueuedSms(
+            None,
+            "official",
+            body,
+            f"reply:{message_id}",
+            official_id=official.id,
+            is_sample=official.is_sample,
+        )
+    return QueuedSms(sealed, "resident", body, f"reply:{message_id}")
 
 
 def _keyword(

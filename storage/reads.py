@@ -82,6 +82,7 @@ class DeliveryRow:
     recipient_kind: str
     official_id: int | None
     official_name: str | None
+    official_office: str | None
     cause: str
     attempts: int
     last_error: str
@@ -95,6 +96,7 @@ class DeliveryRow:
 # $1 is the Reader.
 _DELIVERY = (
     "SELECT o.id, o.status, o.recipient_kind, o.official_id, f.name AS official_name,"
+    " f.office AS official_office,"
     " CASE WHEN o.recipient_kind = 'official' OR $1 = 'api' THEN o.cause"
     "  ELSE split_part(o.cause, ':', 1) END AS cause,"
     " o.attempts, o.last_error, o.provider_id, o.created_at, o.updated_at,"

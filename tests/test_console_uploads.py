@@ -416,7 +416,7 @@ class TestOfficials:
         await sign_in(client, conn, "admin")
         response = await client.get("/console/officials")
         text = await response.text()
-        listed = re.findall(r"<tr>\s*<td[^>]*>([^<]+)", text)
+        listed = re.findall(r"<tr[^>]*>\s*<td[^>]*>([^<]+)", text)
         assert [o.name for o in await load_officials(conn)] == [n.strip() for n in listed]
 
     @pytest.mark.parametrize("role", ["operator", "investigator"])

@@ -21,6 +21,7 @@ from aiohttp import web
 from markupsafe import Markup, escape
 
 from gateway import keys
+from gateway.console import vocabulary
 from gateway.console.auth import ROLES_ALL, SESSION_KEY, require, session_area
 from gateway.console.params import query_choice
 from gateway.console.render import WIB, render
@@ -172,10 +173,11 @@ def _svg_open(chart_id: str, title: str, width: int, height: int) -> str:
     )
 
 
-def funnel_order(counts: dict[str, int]) -> list[Bar]:
-    """Every journey step (zero included) in order, then any other step that was recorded."""
+def funnel_order(counts: dict[str, int], lang: str) -> list[Bar]:
+    """Every journey step (zero included) in order, then any other step that was recorded;
+    each named in words (vocabulary.py), never by its node name."""
     steps = list(JOURNEY) + sorted(s for s in counts if s not in JOURNEY)
-    return [Bar(step, step or "-", counts.get(step, 0)) for step in steps]
+    return [Bar(step, vocabulary.label("step", step, lang), counts.get(step, 0)) for step in steps]
 
 
 def last_days(today: date, days: int) -> list[date]:
@@ -255,7 +257,7 @@ async def charts_page(request: web.Request) -> web.Response:
         bars = [Bar(d.key, d.label, d.count) for d in desa]
         title = ct("chart_desa", lang)
         shown.append(_bars_chart("desa", title, ct("desa_caption", lang), bars, lang))
-    bars = [Bar(s, ct(f"case_{s}", lang), cases.get(s, 0)) for s in STATUSES]
+    bars = [Bar(s, vocabulary.label("case_status", s, lang), cases.get(s, 0)) for s in STATUSES]
     shown.append(
         _bars_chart("cases", ct("chart_cases", lang), ct("cases_caption", lang), bars, lang)
     )
@@ -272,7 +274,7 @@ async def charts_page(request: web.Request) -> web.Response:
     )
     checked = [Bar(c.key, c.label, c.count) for c in not_found]
     for ident, key, caption, bars, has_data in (
-        ("funnel", "chart_funnel", "funnel_caption", funnel_order(funnel), bool(funnel)),
+        ("funnel", "chart_funnel", "funnel_caption", funnel_order(funnel, lang), bool(funnel)),
         ("not-found", "chart_not_found", "not_found_caption", checked, bool(checked)),
     ):
         chart = _bars_chart(ident, ct(key, lang), ct(caption, lang), bars, lang)

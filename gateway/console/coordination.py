@@ -27,6 +27,7 @@ import structlog
 from aiohttp import web
 
 from gateway import keys
+from gateway.console import vocabulary
 from gateway.console.auth import ROLES_ALL, ROLES_TIPS, SESSION_KEY, require, session_area
 from gateway.console.charts import Bar, bar_chart
 from gateway.console.exports import table_download
@@ -80,12 +81,12 @@ def by_kecamatan_and_holder(rows: Iterable[SummaryRow], nowhere: str) -> list[Gr
     return list(groups.values())
 
 
-def by_category(rows: Iterable[SummaryRow]) -> list[Group]:
-    """The figures added up per category, by category name."""
+def by_category(rows: Iterable[SummaryRow], lang: str = "id") -> list[Group]:
+    """The figures added up per category, each named in the residents' words."""
     totals: dict[str, Figures] = {}
     for row in rows:
         totals[row.category] = totals.get(row.category, Figures()) + row.figures
-    return [Group(c, c, totals[c]) for c in sorted(totals)]
+    return [Group(c, vocabulary.label("category", c, lang), totals[c]) for c in sorted(totals)]
 
 
 def total(rows: Iterable[SummaryRow]) -> Figures:
@@ -149,7 +150,7 @@ async def coordination_page(request: web.Request) -> web.Response:
     cases, with_text = await _cases(request, period)
     names = {k.code: k.name for k in await load_kecamatan(request.app[keys.POOL])}
     groups = by_kecamatan_and_holder(rows, ct("no_kecamatan", lang))
-    categories = by_category(rows)
+    categories = by_category(rows, lang)
     overall = total(rows)
     per_kecamatan: dict[str, int] = {}
     for row in rows:
@@ -178,7 +179,10 @@ async def coordination_page(request: web.Request) -> web.Response:
         outcome_chart=bar_chart(
             "chart-coord-outcomes",
             ct("coord_chart_outcomes", lang),
-            [Bar(o, ct("case_" + o, lang), getattr(overall, o)) for o in OUTCOMES],
+            [
+                Bar(o, vocabulary.label("case_status", o, lang), getattr(overall, o))
+                for o in OUTCOMES
+            ],
         ),
         category_chart=bar_chart(
             "chart-coord-categories",

@@ -3,6 +3,12 @@ The delivery log pages: every outbound SMS with its filters and CSV export, one 
 timeline, and sending a dead letter or failed message again. The log warns when this hour's
 outbound SMS budget is used up and when the tip flood detector holds alerts (admins release them).
 
+Every code is read in words (gateway/console/vocabulary.py): statuses, what an SMS was for, the
+timeline's events, and a provider's failure reason, with the provider's code beside it and what to
+do about it. A permanent failure (a wrong number) is not offered for sending again: the same
+message to the same number cannot succeed; an admin gets a link to the official's record instead.
+A reply to an official's command is to that official (name and office). Times are WIB.
+
 A resident is only ever "warga" here: no number, no message text (it may hold a receipt). An
 official alert's text holds part of a tip, so only roles that may read tips see it, and that
 view is written to the tip's audit log like any other read. The same goes for the tip's receipt:
@@ -16,7 +22,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from urllib.parse import urlencode
 
@@ -29,6 +35,14 @@ from gateway.console.exports import BOM, export_format
 from gateway.console.params import query_choice, query_date, query_flag, query_int
 from gateway.console.render import WIB, render
 from gateway.console.texts import ct
+from gateway.console.vocabulary import (
+    Failure,
+    failure,
+    failure_hint,
+    failure_text,
+    label,
+    report_detail,
+)
 from gateway.page_security import harden
 from gateway.phones import mask
 from storage.alerts import release_held
@@ -55,6 +69,7 @@ from ussd_menus.receipts import parse_receipt, show_receipt
 log = structlog.get_logger()
 ROLES_RETRY = frozenset({"operator", "admin"})
 ROLES_RELEASE = frozenset({"admin"})
+ROLES_FIX_OFFICIALS = frozenset({"admin"})  # who may change an official's record (officials page)
 STATUSES = OUTBOX_STATUSES
 PAGE_ROWS = 50
 CSV_PAGE = 1000  # rows per query while streaming the CSV
@@ -63,10 +78,15 @@ CSV_COLUMNS = (
     "created_at",
     "updated_at",
     "status",
+    "status_text",
     "recipient",
+    "office",
     "cause",
+    "cause_text",
     "attempts",
     "last_error",
+    "reason",
+    "hint",
 )
 
 
@@ -132,7 +152,7 @@ async def delivery_log(request: web.Request) -> web.Response:
         held_alerts=budgets.held_alerts,
         can_release=request[SESSION_KEY].user.role in ROLES_RELEASE,
         released=request.query.get("released", ""),
-        rows=[replace(_shown(r), body=None, tip_receipt=None) for r in page.rows],  # never listed
+        rows=[_listed(r, session_lang(request)) for r in page.rows],
         wanted=wanted,
         statuses=STATUSES,
         officials=officials,
@@ -144,6 +164,62 @@ async def delivery_log(request: web.Request) -> web.Response:
         next_link=f"/console/delivery?{'&'.join(p for p in (query, after) if p)}" if after else "",
         bad_cursor=bool(raw_cursor) and cursor is None,
     )
+
+
+def session_lang(request: web.Request) -> str:
+    """The reader's language."""
+    return str(request[SESSION_KEY].lang)
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """A failure as an operator reads it: plain words, the provider's code, what to do."""
+
+    text: str
+    code: str
+    hint: str
+    permanent: bool
+
+
+def reason_of(row: DeliveryRow, lang: str) -> Reason | None:
+    """Why the message failed, when it did (or is being retried)."""
+    found: Failure | None = failure(row.last_error) if row.status != "delivered" else None
+    if found is None:
+        return None
+    return Reason(
+        failure_text(found, lang),
+        mask(found.code),
+        failure_hint(found, row.recipient_kind, lang),
+        found.permanent,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """One row of the log as shown: the row (no text, no receipt) and its words."""
+
+    row: DeliveryRow
+    status: str
+    cause: str
+    reason: Reason | None
+
+
+def _listed(row: DeliveryRow, lang: str) -> Listed:
+    shown = replace(_shown(row), body=None, tip_receipt=None)  # never listed
+    return Listed(
+        shown,
+        label("sms_status", row.status, lang),
+        label("sms_cause", row.cause, lang),
+        reason_of(row, lang),
+    )
+
+
+def may_retry(row: DeliveryRow) -> bool:
+    """A dead letter, or a failure that is not permanent, may be sent again."""
+    if row.status == "dead":
+        return True
+    found = failure(row.last_error)
+    return row.status == "failed" and found is not None and not found.permanent
 
 
 def _shown(row: DeliveryRow) -> DeliveryRow:
@@ -168,12 +244,11 @@ async def delivery_csv(request: web.Request) -> web.StreamResponse:
     )
     harden(response)  # streamed: the guard cannot add the page headers afterwards
     await response.prepare(request)
-    resident = ct("resident", session.lang)
     await response.write((BOM.encode() if excel else b"") + _csv_lines([CSV_COLUMNS], excel))
     cursor: Cursor | None = None
     while True:
         page = await delivery_rows(pool, Reader.CONSOLE, wanted, Order.NEWEST, CSV_PAGE, cursor)
-        await response.write(_csv_lines((_csv_values(r, resident) for r in page.rows), excel))
+        await response.write(_csv_lines((_csv_values(r, session.lang) for r in page.rows), excel))
         if page.next is None:
             break
         cursor = page.next
@@ -181,16 +256,24 @@ async def delivery_csv(request: web.Request) -> web.StreamResponse:
     return response
 
 
-def _csv_values(row: DeliveryRow, resident: str) -> tuple[object, ...]:
+def _csv_values(row: DeliveryRow, lang: str) -> tuple[object, ...]:
+    """A row for the spreadsheet: each code next to its words (the codes stay filterable)."""
+    official = row.recipient_kind == "official"
+    reason = reason_of(row, lang)
     return (
         row.id,
         _iso(row.created_at),
         _iso(row.updated_at),
         row.status,
-        row.official_name if row.recipient_kind == "official" else resident,
+        label("sms_status", row.status, lang),
+        row.official_name if official else ct("resident", lang),
+        (row.official_office or "") if official else "",
         row.cause,
+        label("sms_cause", row.cause, lang),
         row.attempts,
         mask(row.last_error),
+        reason.text if reason else "",
+        reason.hint if reason else "",
     )
 
 
@@ -223,27 +306,42 @@ async def delivery_message(request: web.Request) -> web.Response:
             if await read_tip(conn, row.tip_receipt, session.user.name, "console: alert SMS", area):
                 body = row.body
     elif row.body is not None and row.tip_receipt is None:
-        body = row.body  # an official message that quotes no tip
+        # An official message that quotes no tip; a reply to a command may quote a receipt.
+        if can_read_tips or not row.cause.startswith("reply:"):
+            body = row.body
     queued = DeliveryEvent("queued", "", row.created_at)
     timeline = [queued, *await delivery_events(pool, outbox_id)]
     receipt = row.tip_receipt if can_read_tips else None  # never in an operator's page
+    lang = session.lang
     return render(
         request,
         "delivery_message.html",
         row=replace(_shown(row), tip_receipt=receipt),
+        status_text=label("sms_status", row.status, lang),
+        cause_text=label("sms_cause", row.cause, lang),
+        reason=reason_of(row, lang),
+        official_link=(
+            f"/console/officials#official-{row.official_id}"
+            if row.official_id is not None and session.user.role in ROLES_FIX_OFFICIALS
+            else ""
+        ),
         body=body,
         about_tip=row.tip_receipt is not None,
         tip_receipt=receipt or "",
         shown_receipt=show_receipt(receipt) if receipt else "",
-        events=[(e.at, _event_label(e.kind, session.lang), mask(e.detail)) for e in timeline],
-        can_retry=row.status in ("dead", "failed") and session.user.role in ROLES_RETRY,
+        events=[(e.at, label("sms_event", e.kind, lang), _detail(e, lang)) for e in timeline],
+        can_retry=may_retry(row) and session.user.role in ROLES_RETRY,
         outcome=request.query.get("retry", ""),
     )
 
 
-def _event_label(kind: str, lang: str) -> str:
-    label = ct(f"ev_{kind}", lang)
-    return kind if label == f"ev_{kind}" else label
+def _detail(event: DeliveryEvent, lang: str) -> str:
+    """An event's detail, numbers masked; a resend names the account that asked for it."""
+    if event.kind == "requeued" and event.detail:
+        return f"{ct('case_by', lang)}: {event.detail}"
+    if event.kind == "report":
+        return mask(report_detail(event.detail, lang))
+    return mask(event.detail)
 
 
 @require(ROLES_RETRY)
@@ -251,11 +349,14 @@ async def retry(request: web.Request) -> web.StreamResponse:
     """POST /console/delivery/{id}/retry: queue a dead letter or failed message again."""
     outbox_id = int(request.match_info["id"])
     pool = request.app[keys.POOL]
-    if await delivery_row(pool, Reader.CONSOLE, outbox_id, session_area(request)) is None:
+    row = await delivery_row(pool, Reader.CONSOLE, outbox_id, session_area(request))
+    if row is None:
         return render(request, "not_found.html", status=404)
-    async with pool.acquire() as conn:
-        done = await retry_dead(conn, outbox_id)
     user = request[SESSION_KEY].user.name
+    done = False
+    if may_retry(row):  # never a permanent failure: the same number cannot succeed
+        async with pool.acquire() as conn:
+            done = await retry_dead(conn, outbox_id, user)
     log.info("console.sms_requeued", outbox_id=outbox_id, user=user, requeued=done)
     outcome = "requeued" if done else "not_retryable"
     raise web.HTTPSeeOther(f"/console/delivery/{outbox_id}?retry={outcome}")

@@ -23,6 +23,7 @@ from aiohttp import web
 
 from gateway.console.auth import SESSION_KEY
 from gateway.console.texts import ct
+from gateway.console.vocabulary import label
 from storage.csv_files import csv_cell
 
 _ENV = jinja2.Environment(
@@ -34,11 +35,12 @@ WIB = timezone(timedelta(hours=7), "WIB")  # Kabupaten Serang's time
 
 
 def when(value: datetime | date | None) -> str:
-    """A moment in Serang's time ('2026-11-30 08:05'), a day as ISO, nothing as '-'."""
+    """A moment in Serang's time ('2026-11-30 08:05 WIB'), a day as ISO (yyyy-mm-dd, the format
+    of the date inputs too), nothing as '-'."""
     if value is None:
         return "-"
     if isinstance(value, datetime):
-        return value.astimezone(WIB).strftime("%Y-%m-%d %H:%M")
+        return value.astimezone(WIB).strftime("%Y-%m-%d %H:%M WIB")
     return value.isoformat()
 
 
@@ -112,6 +114,7 @@ def render(request: web.Request, template: str, status: int = 200, **values: Any
         csrf=session.csrf_token if session else "",
         lang=lang,
         t=lambda key: ct(key, lang),
+        v=lambda kind, code: label(kind, code, lang),  # a stored code's words (vocabulary.py)
         path=request.path,
         **values,
     )

@@ -130,7 +130,7 @@ async def test_delivery_log_filters_by_status(
 
     await filter_status(page, "failed")
     await expect(rows).to_have_count(1)
-    await expect(rows.locator("td.status-failed")).to_have_text("failed")
+    await expect(rows.locator("td.status-failed")).to_have_text("Gagal (permanen)")
     await expect(rows.locator("td").nth(2)).to_have_text("warga")
     await shot("failed-only")
 
