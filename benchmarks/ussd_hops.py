@@ -90,7 +90,7 @@ def journeys() -> list[Journey]:
     a, b, c = licences[0], licences[7], licences[12]
     dashed = f"{b[:4]}-{b[4:8]}-{b[8:12]}-{b[12:]}"
     spaced = f"{c[:5]} {c[5:10]} {c[10:]}"
-    check, info = Pick("Cek perusahaan"), Pick("Info kerja")
+    check, info = Pick("Cek perusahaan"), Pick("Kerja aman")
     return [
         Journey("name, several hits, pick 2nd", (check, "contoh", "2"), 3, typed=2),
         Journey("name, exact without PT", (check, "sampel bahari sejahtera"), 2, typed=2),

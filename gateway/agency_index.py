@@ -1,5 +1,6 @@
 """
-The in-memory agency search index, and the watcher that rebuilds it when the registry changes.
+The in-memory agency search index (with the agencies' job orders), and the watcher that rebuilds
+it when the registry or the job orders change.
 
 The registry is small (hundreds of rows), so every gateway process holds it in memory and searches
 without touching PostgreSQL. An import NOTIFYs the registry channel; every process reloads within
@@ -20,6 +21,7 @@ import structlog
 from rapidfuzz import fuzz, process, utils
 
 from storage.db import DATABASE_ERRORS
+from storage.job_orders import JobOrder, job_orders_date, load_job_orders
 from storage.registry import REGISTRY_CHANNEL, Agency, load_agencies, normalize_licence
 
 log = structlog.get_logger()
@@ -47,8 +49,20 @@ def name_key(name: str) -> str:
 class AgencyIndex:
     """Exact search by licence number and ranked, typo-tolerant search by the words of a name."""
 
-    def __init__(self, agencies: Sequence[Agency]) -> None:
+    def __init__(
+        self,
+        agencies: Sequence[Agency],
+        orders: Sequence[JobOrder] | None = None,
+        orders_date: date | None = None,
+    ) -> None:
         self.agencies = tuple(agencies)
+        # Job orders by licence; None: none were ever imported (answers then say nothing of them).
+        self._orders: dict[str, list[JobOrder]] | None = None
+        if orders is not None:
+            self._orders = {}
+            for order in orders:
+                self._orders.setdefault(order.licence_number, []).append(order)
+        self.job_orders_date = orders_date
         # The import records the same date (storage.registry.replace_registry): the newest row's.
         dates = [a.snapshot_date for a in agencies if a.snapshot_date is not None]
         self.snapshot_date: date | None = max(dates) if dates else None
@@ -62,6 +76,26 @@ class AgencyIndex:
         self._vocabulary = list(self._postings)
         # A USSD hop replays its path, so the same query is searched several times in a row.
         self._cached = lru_cache(maxsize=1024)(self._search)
+
+    def job_orders(self, licence_number: str) -> tuple[JobOrder, ...] | None:
+        """The agency's job orders (valid or not); None when none were ever imported."""
+        if self._orders is None:
+            return None
+        return tuple(self._orders.get(normalize_licence(licence_number), ()))
+
+    def recruiting_for(self, country_code: str, today: date) -> tuple[str, ...]:
+        """Names of the agencies that may recruit today (Agency.effective_status) with a job
+        order to that country valid today, by name."""
+        names = {
+            a.name
+            for a in self.agencies
+            if a.effective_status(today) == "aktif"
+            and any(
+                o.country_code == country_code and o.valid_until >= today
+                for o in (self._orders or {}).get(a.licence_number, ())
+            )
+        }
+        return tuple(sorted(names))
 
     def get(self, licence_number: str) -> Agency | None:
         """The agency with that licence number, if any."""
@@ -113,8 +147,11 @@ class RegistryWatcher:
 
     async def load(self) -> None:
         """Rebuild the index from the database."""
-        agencies = await load_agencies(self.pool)
-        self.index = AgencyIndex(agencies)
+        async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+            agencies = await load_agencies(conn)
+            orders_date = await job_orders_date(conn)  # every import has rows, so a date
+            orders = await load_job_orders(conn) if orders_date is not None else None
+        self.index = AgencyIndex(agencies, orders, orders_date)
         log.info(
             "registry.index_loaded",
             agencies=len(agencies),

@@ -28,6 +28,7 @@ import structlog
 from aiohttp import web
 
 from gateway import keys
+from gateway.ussd import WIB
 from storage.areas import area_of
 from storage.db import DATABASE_ERRORS
 from storage.keyset import Cursor, Page, decode_cursor, encode_cursor
@@ -302,7 +303,19 @@ async def tip_detail(request: web.Request, client: ApiClient) -> Json:
 
 
 async def registry(request: web.Request, client: ApiClient) -> Json:
-    """GET /api/v1/registry: the agency (P3MI) registry as last imported."""
+    """GET /api/v1/registry: the agency (P3MI) registry as last imported; `status` is the
+    licence's state today as every surface computes it (Agency.effective_status: an `aktif`
+    licence past its end date is expired), `recorded_status` the status as the source wrote it."""
     _params(request, ())
     agencies = await load_agencies(request.app[keys.POOL])
-    return {"items": [{f: getattr(a, f) for f in AGENCY_FIELDS} for a in agencies]}
+    today = datetime.now(WIB).date()
+    return {
+        "items": [
+            {
+                **{f: getattr(a, f) for f in AGENCY_FIELDS},
+                "status": a.effective_status(today),
+                "recorded_status": a.status,
+            }
+            for a in agencies
+        ]
+    }

@@ -36,15 +36,17 @@ from gateway.providers.registry import provider_for
 from gateway.public.pages import setup_public
 from gateway.simulator import setup_simulator
 from gateway.usecases.tips import TipRules
-from gateway.ussd import USSD, UssdHops, UssdMenus
+from gateway.ussd import USSD, UssdHops, UssdMenus, menu_desa
 from gateway.ussd_desk import HopDesk
 from gateway.ussd_sessions import SessionPaths
 from storage.db import DATABASE_ERRORS
+from storage.migrants import purge_migrants
 from storage.outbox import forget_recipients
 from storage.regions import load_kecamatan
 from storage.tips import purge
 from storage.ussd_sessions import purge_free_text
 from ussd_menus.model import Kecamatan
+from ussd_menus.places import Gazetteer
 from ussd_menus.tree import build_machine
 
 log = structlog.get_logger()
@@ -106,15 +108,17 @@ def create_app(config: Config, database_url: str) -> web.Application:
             server_settings={"synchronous_commit": "off"},
         )
         kecamatan = tuple(Kecamatan(k.code, k.name) for k in await load_kecamatan(pool))
-        machine = build_machine(kecamatan)
+        desa = menu_desa()
+        machine = build_machine(kecamatan, desa)
         watcher = RegistryWatcher(pool, database_url)
         await watcher.load()
         app[keys.POOL] = pool
         app[keys.REGISTRY] = watcher
         app[keys.IDENTITY] = identity
+        app[keys.PLACES] = Gazetteer(kecamatan, desa)
         deadline = Deadline(config.db_timeout_s)
         app[USSD] = UssdHops(
-            UssdMenus(machine, lambda: watcher.index, kecamatan, config.ussd_service_code),
+            UssdMenus(machine, lambda: watcher.index, kecamatan, config.ussd_service_code, desa),
             SessionPaths(pool, state_pool, deadline),
             HopDesk(
                 pool,
@@ -125,6 +129,7 @@ def create_app(config: Config, database_url: str) -> web.Application:
                 deadline,
                 replies_per_hour=config.sms_replies_per_hour,
                 service_code=config.ussd_service_code,
+                agencies=lambda: watcher.index,
             ),
             identity,
         )
@@ -205,17 +210,19 @@ def make_sender(config: Config) -> Sender:
 
 async def _housekeeping(pool: asyncpg.Pool, config: Config) -> None:
     """Hourly: drop free-text boundaries of finished sessions, residents' numbers no longer
-    needed for a retry, and apply tip retention."""
+    needed for a retry, and apply tip retention and prospective migrants' retention."""
     while True:
         try:
             removed = await purge_free_text(pool, older_than_hours=24)
             forgotten = await forget_recipients(pool, config.dead_letter_hours)
             async with pool.acquire() as conn:
                 purged = await purge(conn, config.tip_retention_days, config.draft_minutes)
+                migrants = await purge_migrants(conn, config.migrant_retention_days)
             log.info(
                 "housekeeping.purged",
                 free_text=removed,
                 recipients_forgotten=forgotten,
+                migrants=migrants,
                 **asdict(purged),
             )
         except DATABASE_ERRORS as error:

@@ -37,6 +37,8 @@ from storage.areas import REGENCY, checked_area
 from storage.csv_files import formula_warnings
 from storage.embedded import embedded_database_url
 from storage.errors import CsvProblem, InvalidCsv, StorageError
+from storage.job_orders import diff as job_orders_diff
+from storage.job_orders import load_job_orders, parse_job_orders, replace_job_orders
 from storage.migrate import migrate
 from storage.officials import (
     PHONE_COLUMNS,
@@ -50,12 +52,23 @@ from storage.officials import (
 )
 from storage.outbox import forget_recipients, retry_dead, set_paused
 from storage.regions import load_kecamatan
-from storage.registry import RegistryDiff, diff, load_agencies, replace_registry
+from storage.registry import (
+    REMOVAL_LIMIT,
+    Mode,
+    RegistryDiff,
+    RolledBack,
+    TooManyRemoved,
+    diff,
+    load_agencies,
+    merge,
+    replace_registry,
+    rollback_registry,
+)
 from storage.registry_csv import format_agencies, parse_agencies
-from storage.sample import sample_agencies, sample_officials_csv
+from storage.sample import sample_agencies, sample_job_orders, sample_officials_csv
 from storage.tips import CATEGORIES, Purged, purge, read_tip
 from storage.users import ROLES, add_api_token, add_user, list_users
-from ussd_menus import catalogue
+from ussd_menus import catalogue, destinations
 from ussd_menus.receipts import parse_receipt, show_receipt
 
 log = structlog.get_logger()
@@ -186,10 +199,31 @@ def _parser() -> argparse.ArgumentParser:
 
     registry = commands.add_parser("registry", help="agency registry")
     registry_commands = registry.add_subparsers(required=True, metavar="ACTION")
-    load = registry_commands.add_parser("import", help="replace the registry with a CSV snapshot")
+    load = registry_commands.add_parser(
+        "import",
+        help="import a CSV snapshot (refused when it removes more than 10%% without --replace)",
+    )
     load.add_argument("file", type=Path)
     load.add_argument("--dry-run", action="store_true", help="validate and show the changes only")
+    kind = load.add_mutually_exclusive_group()
+    kind.add_argument(
+        "--replace",
+        action="store_true",
+        help="the file is the full registry: remove every agency missing from it, however many",
+    )
+    kind.add_argument(
+        "--update", action="store_true", help="only add and change the file's rows, remove none"
+    )
     load.set_defaults(run=_registry_import)
+    registry_commands.add_parser(
+        "rollback", help="restore the registry as it was before the last import"
+    ).set_defaults(run=_registry_rollback)
+    orders = registry_commands.add_parser(
+        "import-job-orders", help="replace every job order with a CSV file's"
+    )
+    orders.add_argument("file", type=Path)
+    orders.add_argument("--dry-run", action="store_true", help="validate and show the changes only")
+    orders.set_defaults(run=_job_orders_import)
     dump = registry_commands.add_parser("export", help="write the registry as CSV")
     dump.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     dump.set_defaults(run=_registry_export)
@@ -287,16 +321,8 @@ def _serve(config: Config, args: argparse.Namespace) -> None:
     async def prepare() -> None:
         conn = await _connect(config)
         try:
-            if args.demo and not await load_agencies(conn):
-                changes = await replace_registry(conn, sample_agencies(), "sample:agencies.csv")
-                log.info("demo.sample_registry_loaded", agencies=len(changes.added))
-            if args.demo and not await load_officials(conn):
-                codes = {k.code for k in await load_kecamatan(conn)}
-                sample = parse_officials(sample_officials_csv(), normalize, codes, CATEGORIES)
-                await import_officials(conn, sample, sample=True)
-                log.info("demo.sample_officials_loaded", officials=len(sample))
-            if args.demo and not await list_users(conn):
-                await _demo_accounts(conn, config)
+            if args.demo:
+                await load_demo(conn, config)
         finally:
             await conn.close()
 
@@ -472,7 +498,7 @@ def _officials_export(config: Config, args: argparse.Namespace) -> None:
 
 
 def _outbox_retry(config: Config, args: argparse.Namespace) -> None:
-    if not _on_database(config, lambda conn: retry_dead(conn, args.id)):
+    if not _on_database(config, lambda conn: retry_dead(conn, args.id, "CLI")):
         sys.exit(f"error: SMS {args.id} is not a dead letter or failed message")
     print(f"SMS {args.id} queued again")
 
@@ -488,9 +514,30 @@ def _alerts_release(config: Config, args: argparse.Namespace) -> None:
     print(f"{released} held alerts queued for sending")
 
 
+async def load_demo(conn: asyncpg.Connection, config: Config) -> None:
+    """The fictional sample data `serve --demo` shows, each part only where that part is empty:
+    registry, job orders, officials, console accounts."""
+    if not await load_agencies(conn):
+        changes = await replace_registry(conn, sample_agencies(), "sample:agencies.csv")
+        log.info("demo.sample_registry_loaded", agencies=len(changes.added))
+    if not await load_job_orders(conn):
+        orders = sample_job_orders()
+        await replace_job_orders(conn, orders, "sample:job_orders.csv", sample=True)
+        log.info("demo.sample_job_orders_loaded", job_orders=len(orders))
+    if not await load_officials(conn):
+        codes = {k.code for k in await load_kecamatan(conn)}
+        sample = parse_officials(sample_officials_csv(), normalize, codes, CATEGORIES)
+        await import_officials(conn, sample, sample=True)
+        log.info("demo.sample_officials_loaded", officials=len(sample))
+    if not await list_users(conn):
+        await _demo_accounts(conn, config)
+
+
 async def _demo_accounts(conn: asyncpg.Connection, config: Config) -> None:
-    """One console account per role for the demo, with fresh passwords shown once on the
-    terminal (never logged); a database that has accounts already gets none."""
+    """One console account per role for the demo, with fresh passwords printed once to standard
+    error (never through the structured log; but when stderr is not a terminal, whatever
+    collects it keeps them: the README says so); a database that has accounts already gets
+    none."""
     lines = [f"demo console: http://127.0.0.1:{config.port}/console  (phone simulator: /simulator)"]
     for role in ROLES:
         password = secrets.token_urlsafe(9)
@@ -500,20 +547,110 @@ async def _demo_accounts(conn: asyncpg.Connection, config: Config) -> None:
 
 
 def _registry_import(config: Config, args: argparse.Namespace) -> None:
+    """Import a registry file: a full snapshot (refused when it would remove more than 10%
+    unless --replace says the removals are meant) or, with --update, added and changed rows."""
     text = read_csv_file(args.file)
     agencies = parse_agencies(text)
+    _warn(args.file, formula_warnings(text))
+    mode: Mode = "update" if args.update else "replace"
+
+    async def work(conn: asyncpg.Connection) -> RegistryDiff:
+        if args.dry_run:
+            current = await load_agencies(conn)
+            return diff(current, merge(current, agencies) if args.update else agencies)
+        return await replace_registry(
+            conn, agencies, args.file.name, by=_actor(), mode=mode, allow_removals=args.replace
+        )
+
+    try:
+        changes = _on_database(config, work)
+    except TooManyRemoved as refused:
+        gone = refused.changes
+        sys.exit(
+            f"error: {args.file} would remove {len(gone.removed)} of the {gone.before} agencies"
+            f" in the registry (more than {REMOVAL_LIMIT:.0%}); nothing was changed.\n"
+            "If the file is the full registry from the source, run again with --replace;"
+            " to add and change its rows only, use --update."
+        )
+    verb = "would import" if args.dry_run else "imported"
+    _print_changes(
+        f"{verb} {len(agencies)} agencies from {args.file}",
+        [
+            ("added", changes.added),
+            ("changed", _with_fields(changes)),
+            ("removed", changes.removed),
+        ],
+    )
+    if changes.removes_too_many and args.dry_run and not args.replace:
+        print(f"note: removes more than {REMOVAL_LIMIT:.0%}; importing it needs --replace")
+
+
+def _with_fields(changes: RegistryDiff) -> list[str]:
+    """Changed names, each with the fields that changed."""
+    fields = changes.changed_fields or ("",) * len(changes.changed)
+    return [
+        f"{name} ({what})" if what else name
+        for name, what in zip(changes.changed, fields, strict=True)
+    ]
+
+
+def _registry_rollback(config: Config, args: argparse.Namespace) -> None:
+    """Restore the registry as it was before the last import (not yet rolled back)."""
+
+    async def work(conn: asyncpg.Connection) -> RolledBack | None:
+        return await rollback_registry(conn, _actor())
+
+    done = _on_database(config, work)
+    if done is None:
+        sys.exit("error: no import to roll back")
+    changes = done.changes
+    _print_changes(
+        f"rolled back import {done.import_id} ({done.file_name})",
+        [
+            ("added", changes.added),
+            ("changed", _with_fields(changes)),
+            ("removed", changes.removed),
+        ],
+    )
+
+
+def _snapshot_import(
+    config: Config,
+    args: argparse.Namespace,
+    noun: str,
+    parse: Callable[[str], list[T]],
+    load: Callable[[asyncpg.Connection], Awaitable[list[T]]],
+    compare: Callable[[list[T], list[T]], RegistryDiff],
+    replace_all: Callable[[asyncpg.Connection, list[T], str], Awaitable[RegistryDiff]],
+) -> None:
+    """Import a file that replaces a whole table (the registry, the job orders), or with
+    --dry-run only say what it would change."""
+    text = read_csv_file(args.file)
+    items = parse(text)
     _warn(args.file, formula_warnings(text))
 
     async def work(conn: asyncpg.Connection) -> RegistryDiff:
         if args.dry_run:
-            return diff(await load_agencies(conn), agencies)
-        return await replace_registry(conn, agencies, args.file.name)
+            return compare(await load(conn), items)
+        return await replace_all(conn, items, args.file.name)
 
     changes = _on_database(config, work)
     verb = "would import" if args.dry_run else "imported"
     _print_changes(
-        f"{verb} {len(agencies)} agencies from {args.file}",
+        f"{verb} {len(items)} {noun} from {args.file}",
         [("added", changes.added), ("changed", changes.changed), ("removed", changes.removed)],
+    )
+
+
+def _job_orders_import(config: Config, args: argparse.Namespace) -> None:
+    _snapshot_import(
+        config,
+        args,
+        "job orders",
+        parse_job_orders,
+        load_job_orders,
+        job_orders_diff,
+        replace_job_orders,
     )
 
 
@@ -538,6 +675,10 @@ def _content_check(config: Config, args: argparse.Namespace) -> None:
     for fact in content.facts:
         print(f"  {fact.key}: {fact.value('id') or fact.claim}")
         print(f"    source: {fact.source}; verified on {fact.verified_on}")
+    print("bans:")
+    for ban in destinations.active().bans:
+        print(f"  {ban.key}: {', '.join(ban.jobs)} in {', '.join(ban.countries)} since {ban.since}")
+        print(f"    source: {ban.source}; verified on {ban.verified_on}")
     print("content ok")
 
 

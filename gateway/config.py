@@ -78,12 +78,23 @@ class Config:
     rekap_weekday: int = 1
     rekap_hour: int = 7
     rekap_throttle_minutes: int = 10
+    # The console home warns when the registry, job orders or bans are older than this.
+    data_stale_days: int = 30
+    # Prospective migrants (issue 16 item 2): a consent request waits this long for the
+    # resident's YA; a record is deleted this many days after its return (or its planned month,
+    # when nobody recorded a departure).
+    migrant_consent_hours: int = 72
+    migrant_retention_days: int = 90
     run_worker: bool = True
     header_timeout_s: float = 10.0
     max_connections: int = 1000
     # Abuse budgets (issue 11): replies per sender, outbound SMS, tip floods, receipt guesses.
     sms_replies_per_hour: int = 10
     sms_per_hour: int = 2000
+    # Broadcasts (issue 16): messages a second handed to the SMS provider, and the price of one
+    # segment (rupiah) for the console's cost estimate. Claims stay within sms_per_hour too.
+    broadcast_per_second: float = 0.5
+    sms_price_per_segment: int = 350
     sms_catalogue: Path | None = None  # an operator's SMS wording overrides (README "SMS wording")
     hotlines_file: Path | None = None  # an operator's local/corrected hotlines (README "Facts")
     tip_flood_per_minute: int = 30
@@ -204,6 +215,15 @@ class Config:
             rekap_throttle_minutes=get(
                 "HOTLINE_REKAP_THROTTLE_MINUTES", _int_between(1, 1440), d.rekap_throttle_minutes
             ),
+            data_stale_days=get(
+                "HOTLINE_DATA_STALE_DAYS", _int_between(1, 3650), d.data_stale_days
+            ),
+            migrant_consent_hours=get(
+                "HOTLINE_MIGRANT_CONSENT_HOURS", _int_between(1, 720), d.migrant_consent_hours
+            ),
+            migrant_retention_days=get(
+                "HOTLINE_MIGRANT_RETENTION_DAYS", _int_between(1, 3650), d.migrant_retention_days
+            ),
             run_worker=get("HOTLINE_WORKER", _on_off, d.run_worker),
             header_timeout_s=get(
                 "HOTLINE_HEADER_TIMEOUT_S", _float_between(0.5, 300), d.header_timeout_s
@@ -215,6 +235,16 @@ class Config:
                 "HOTLINE_SMS_REPLIES_PER_HOUR", _int_between(1, 1000), d.sms_replies_per_hour
             ),
             sms_per_hour=get("HOTLINE_SMS_PER_HOUR", _int_between(1, 1_000_000), d.sms_per_hour),
+            broadcast_per_second=get(
+                "HOTLINE_BROADCAST_PER_SECOND",
+                _float_between(0.01, 1000),
+                d.broadcast_per_second,
+            ),
+            sms_price_per_segment=get(
+                "HOTLINE_SMS_PRICE_PER_SEGMENT",
+                _int_between(0, 100_000),
+                d.sms_price_per_segment,
+            ),
             sms_catalogue=get("HOTLINE_SMS_CATALOGUE", Path, d.sms_catalogue),
             hotlines_file=get("HOTLINE_HOTLINES_FILE", Path, d.hotlines_file),
             tip_flood_per_minute=get(

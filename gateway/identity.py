@@ -50,6 +50,10 @@ class Identity:
         """A phone number encrypted for the outbox."""
         return self._fernet.encrypt((normalize(phone) or phone).encode())
 
+    def seal_text(self, text: str) -> bytes:
+        """Any text encrypted with the same key (a consent request's proposed fields)."""
+        return self._fernet.encrypt(text.encode())
+
     def unseal(self, sealed: bytes) -> str:
         """The phone number inside a sealed recipient."""
         return self._fernet.decrypt(sealed).decode()

@@ -99,6 +99,16 @@ async def answer_request(conn: Conn, official_id: int, now: datetime, throttle_m
     return await _body(conn, recipient, now - WEEK, now)
 
 
+async def area_digest(conn: Conn, official_id: int, now: datetime) -> str | None:
+    """The digest of an official's area for the last 7 days, as the USSD officials' menu shows
+    it (no SMS is sent, so nothing is throttled or claimed); None when the official is gone."""
+    recipient = await official_recipient(conn, official_id)
+    if recipient is None:
+        return None
+    log.info("rekap.screen_read", official_id=official_id)
+    return await _body(conn, recipient, now - WEEK, now)
+
+
 def week_bounds(monday: date) -> tuple[datetime, datetime]:
     """A WIB week, Monday 00:00 to the next Monday 00:00 (the console's week picker)."""
     start = datetime.combine(monday, time(0), WIB)

@@ -1,9 +1,17 @@
 """
-Inbound SMS, from any provider: keywords for residents (LAPOR, STATUS, CEK, JAWAB, INFO, BANTUAN
-and English aliases, BAHASA to choose the reply language) and officials' commands (OK, TANYA,
-SELESAI, INFO, TERUSKAN, TOLAK, KONFLIK: gateway/usecases/cases.py moves the case; REKAP for
-their area's digest, throttled: gateway/rekap.py; BANTUAN or HELP for their help line), each
-answered by a reply queued in the outbox. The SMS loop works for an official who never logs in:
+Inbound SMS, from any provider: keywords for residents (LAPOR, STATUS, CEK, CEK LOWONGAN, JAWAB,
+INFO, BANTUAN and English aliases, BAHASA to choose the reply language, DAFTAR INFO then YA to
+subscribe to broadcasts: gateway/usecases/broadcasts.py; BERHENTI/STOP/UNREG ends every SMS at
+once) and officials' commands (OK, TANYA, SELESAI, INFO, TERUSKAN, TOLAK, KONFLIK:
+gateway/usecases/cases.py moves the case; REKAP for their area's digest, throttled:
+gateway/rekap.py; CEKIZIN, the check before signing, and LAPORKAN, filing a red check:
+gateway/signing.py; LAPORPETUGAS to report as themselves, attributed; HUKUM or ATURAN for the
+law reference; BANTUAN or HELP for their help line), each
+answered by a reply queued in the outbox. Prospective migrants (gateway/usecases/migrants.py):
+officials' CATAT, BERANGKAT and PULANG; residents' YA/SETUJU, DATAKU and HAPUS DATAKU, matched
+exactly, from the number the record is about (a number not in the officials directory sending
+CATAT gets the residents' help); a YA with no consent waiting confirms a pending subscription.
+The SMS loop works for an official who never logs in:
 INFO sends the whole case (a read written to the tip's audit log, like the console's), and when
 one official takes, hands over or closes a case the others alerted for it are told who did.
 
@@ -36,7 +44,10 @@ from gateway.core.messages import InboundSms
 from gateway.metrics import METRICS
 from gateway.phones import normalize
 from gateway.rekap import answer_request
+from gateway.signing import answer_check, report_check
 from gateway.sms_delivery import storable
+from gateway.usecases import migrants
+from gateway.usecases.broadcasts import confirm_by_sms, subscribe_by_sms
 from gateway.usecases.cases import hand_over_case, move
 from gateway.usecases.tips import (
     TipReport,
@@ -57,17 +68,33 @@ from storage.alerts import (
     tip_for_alert,
     tip_id_for_official,
 )
+from storage.areas import desa_by_code
+from storage.broadcasts import unsubscribe
 from storage.case_sms import case_thread, colleagues, official_named
 from storage.cases import Actor, case_events
 from storage.db import Conn
-from storage.officials import official_by_phone
+from storage.officials import Official, official_by_phone
 from storage.outbox import QueuedSms, enqueue_sms, opt_out, record_inbound
 from storage.sms_languages import choose_language, chosen_language
 from storage.tips import Limited, TipStatus, add_official_message, record_read
-from ussd_menus import sms, sms_language
+from ussd_menus import destinations, sms, sms_language
+from ussd_menus.agency_check import data_as_of
 from ussd_menus.cases import Refused
 from ussd_menus.identity_requests import identity_requests
+from ussd_menus.law import law_sms
+from ussd_menus.migrants import (
+    day_example,
+    month_example,
+    parse_day,
+    parse_record,
+    resident_word,
+    split_phone,
+)
+from ussd_menus.model import Lang
+from ussd_menus.places import find_in
 from ussd_menus.receipts import looks_like_receipt, parse_receipt, show_receipt
+from ussd_menus.sms_catalogue import MIGRANT_DESA_CAP
+from ussd_menus.texts import plain
 
 log = structlog.get_logger()
 INFO_PURPOSE = "sms: INFO"  # an official's INFO, in the tip's audit log (tip_reads)
@@ -106,36 +133,73 @@ async def _handle(request: web.Request, message: InboundSms) -> bool:
         official = await official_by_phone(conn, phone)
         order = sms.parse_official(text) if official else None
         command = sms.parse(text)
-        keyword = (
-            "stop" if sms.is_stop(text) else (f"official:{order.name}" if order else command.name)
-        )
+        own_data = resident_word(text) if order is None else None
+        keyword = _keyword(text, order, own_data, command)
         structlog.contextvars.bind_contextvars(sms_id=message_id, keyword=keyword)
         if not await record_inbound(conn, message_id, sender, keyword):
             log.info("sms.inbound_duplicate")
             return True
         if sms.is_stop(text):
             await opt_out(conn, sender)
-            log.info("sms.opted_out")
+            cancelled = await unsubscribe(conn, sender)  # every broadcast: none of the rest
+            log.info("sms.opted_out", broadcasts_cancelled=cancelled)
             reply = sms.official_reply("stopped", "")
         elif official is not None and order is not None and official.id is not None:
-            reply = await _official(request, conn, order, official.id, message_id)
+            if order.name in ("record", "departed", "returned"):
+                reply = await _migrant_official(request, conn, order, official)
+            else:
+                reply = await _official(request, conn, order, official.id, message_id, sender)
+        elif own_data is not None:
+            reply = await _migrant_resident(request, conn, own_data, sender)
         else:
-            reply = await _reply(request, conn, command, message_id, sender)
+            reply = await _reply(request, conn, command, message_id, sender, message.phone)
         config = request.app[keys.CONFIG]
         suppressed = await reply_suppressed(conn, config, sender, keyword, message_id)
         if suppressed:
             log.info("sms.reply_suppressed", reason=suppressed)
         else:
             await enqueue_sms(
-                conn,
-                QueuedSms(identity.seal(message.phone), "resident", reply, f"reply:{message_id}"),
+                conn, _reply_sms(identity.seal(message.phone), official, reply, message_id)
             )
     log.info("sms.inbound_handled")
     return True
 
 
+def _reply_sms(sealed: bytes, official: Official | None, body: str, message_id: str) -> QueuedSms:
+    """The answer to an inbound SMS: to the official by their directory record when the sender is
+    one (the delivery log then names them and their office), else to the sealed number."""
+    if official is not None and official.id is not None:
+        return QueuedSms(
+            None,
+            "official",
+            body,
+            f"reply:{message_id}",
+            official_id=official.id,
+            is_sample=official.is_sample,
+        )
+    return QueuedSms(sealed, "resident", body, f"reply:{message_id}")
+
+
+def _keyword(
+    text: str, order: sms.Command | None, own_data: tuple[str, Lang] | None, command: sms.Command
+) -> str:
+    """What an inbound SMS asked for, as recorded and logged (never its text)."""
+    if sms.is_stop(text):
+        return "stop"
+    if order is not None:
+        return f"official:{order.name}"
+    if own_data is not None:
+        return f"migrant:{own_data[0]}"
+    return command.name
+
+
 async def _reply(
-    request: web.Request, conn: Conn, command: sms.Command, message_id: str, sender: bytes
+    request: web.Request,
+    conn: Conn,
+    command: sms.Command,
+    message_id: str,
+    sender: bytes,
+    phone: str,
 ) -> str:
     if command.name == "language":
         return await _choose_language(conn, command, sender)
@@ -175,12 +239,81 @@ async def _reply(
             return sms.say("check_empty", lang)
         index = request.app[keys.REGISTRY].index
         today = datetime.now(WIB).date()
-        return sms.check_reply(
-            command.rest, index.search(command.rest), today, lang, index.snapshot_date
-        )
+        matches = index.search(command.rest)
+        orders = index.job_orders(matches[0].licence_number) if len(matches) == 1 else None
+        usable = orders is not None and matches[0].effective_status(today) == "aktif"
+        dated = data_as_of(index, orders=usable)
+        return sms.check_reply(command.rest, matches, today, lang, dated, orders)
+    if command.name == "vacancies":
+        return _vacancies(request, command)
     if command.name == "info":
         return sms.say("info", lang)
+    if command.name == "subscribe":
+        sealed = request.app[keys.IDENTITY].seal(phone)
+        return await subscribe_by_sms(conn, sender, sealed, command.rest, lang)
+    if command.name == "confirm":
+        return await confirm_by_sms(conn, sender, lang)
     return sms.say("help", lang)
+
+
+def _vacancies(request: web.Request, command: sms.Command) -> str:
+    """CEK LOWONGAN <negara> [halaman]: the licensed agencies with a job order valid today to
+    that country, a page per SMS, dated by the older of the registry and the job orders."""
+    query, page = sms.vacancy_query(command.rest)
+    country = destinations.country(query)
+    index = request.app[keys.REGISTRY].index
+    names = index.recruiting_for(country.code, datetime.now(WIB).date()) if country else ()
+    as_of = data_as_of(index, orders=True)
+    return sms.vacancies_reply(country, query, names, page, command.lang, as_of)
+
+
+async def _migrant_official(
+    request: web.Request, conn: Conn, order: sms.Command, official: Official
+) -> str:
+    """CATAT starts a record (a consent request to the resident); BERANGKAT / PULANG set its
+    departure or return day."""
+    today = datetime.now(WIB).date()
+    identity = request.app[keys.IDENTITY]
+    if order.name == "record":
+        proposal = parse_record(order.rest, today)
+        if isinstance(proposal, str):
+            if proposal == "format" and split_phone(order.rest) is None and order.rest:
+                return sms.official_reply("migrant_phone", "")
+            return sms.official_reply(f"migrant_{proposal}", "", month=month_example(today))
+        hours = request.app[keys.CONFIG].migrant_consent_hours
+        index = request.app[keys.REGISTRY].index
+        started = await migrants.start_record(
+            conn, identity, index, official, proposal, today, hours
+        )
+        return migrants.requested_reply(started)
+    parts = split_phone(order.rest)
+    when = parse_day(parts[1], today) if parts else None
+    if parts is None or when is None:
+        return sms.official_reply("migrant_day", "", day=day_example(today))
+    return await migrants.record_travel(conn, identity, official, parts[0], order.name, when)
+
+
+async def _migrant_resident(
+    request: web.Request, conn: Conn, word: tuple[str, Lang], sender: bytes
+) -> str:
+    """YA / DATAKU / HAPUS DATAKU from the number the request or record is about; from any
+    other number they find nothing and change nothing."""
+    what, keyword_lang = word
+    lang = sms_language.reply_language(keyword_lang, await chosen_language(conn, sender))
+    if what == "consent":
+        migrant = await migrants.confirm(conn, request.app[keys.IDENTITY], sender)
+        if migrant is None:  # no consent waiting: YA confirms a broadcast subscription, if any
+            subscribed = await confirm_by_sms(conn, sender, lang)
+            nothing = subscribed == sms.say("subscribe_nothing", lang)
+            return sms.say("migrant_none", lang) if nothing else subscribed
+        desa = desa_by_code().get(migrant.desa_code)
+        shown = plain(desa.name if desa else migrant.desa_code, MIGRANT_DESA_CAP)
+        return sms.say("migrant_confirmed", lang, desa=shown)
+    if what == "export":
+        own = await migrants.export_own(conn, sender)
+        return migrants.record_text(own, lang) if own else sms.say("migrant_none", lang)
+    deleted = await migrants.delete_own(conn, sender)
+    return sms.say("migrant_deleted" if deleted else "migrant_none", lang)
 
 
 async def _choose_language(conn: Conn, command: sms.Command, sender: bytes) -> str:
@@ -205,7 +338,12 @@ async def _lookup(request: web.Request, conn: Conn, receipt: str) -> TipStatus |
 
 
 async def _official(
-    request: web.Request, conn: Conn, order: sms.Command, official_id: int, message_id: str
+    request: web.Request,
+    conn: Conn,
+    order: sms.Command,
+    official_id: int,
+    message_id: str,
+    sender: bytes,
 ) -> str:
     """OK / TANYA / SELESAI / INFO / TERUSKAN / TOLAK / KONFLIK from a registered official, on a
     tip routed to them and not handed over since: any other receipt is answered exactly like one
@@ -214,6 +352,15 @@ async def _official(
     who the reporter is, is held for staff review (the tip still closes)."""
     if order.name == "help":
         return sms.official_reply("help", "")
+    if order.name == "signing":
+        return await answer_check(request, conn, order.rest, official_id)
+    if order.name == "signing_report":
+        return await report_check(request, conn, official_id, message_id)
+    if order.name == "law":
+        log.info("law.sms_sent", official_id=official_id)
+        return law_sms("id")
+    if order.name == "report":
+        return await _file_as_official(request, conn, order, official_id, message_id, sender)
     if order.name == "rekap":
         config = request.app[keys.CONFIG]
         return await answer_request(
@@ -349,11 +496,47 @@ async def _hand_over(
     return sms.official_reply("passed_up", receipt, tier=officials[0]["tier"])
 
 
+async def _file_as_official(
+    request: web.Request,
+    conn: Conn,
+    order: sms.Command,
+    official_id: int,
+    message_id: str,
+    sender: bytes,
+) -> str:
+    """LAPORPETUGAS <story>: the official's own report, attributed to them (their id, never their
+    number, in the tip), through the use case every channel files with; the receipt reply says it
+    is attributed. The reporter key still counts their hourly limit as for anyone."""
+    first = re.match(r"[a-z]*", order.rest.strip().lower())  # a category word may lead
+    report = TipReport(
+        channel="sms",
+        source_ref=f"sms:{message_id}",
+        reporter_key=sender,
+        category=first.group(0) if first else "",
+        story=order.rest,
+        lang="id",
+        reported_by_official_id=official_id,
+    )
+    rules = TipRules.from_config(request.app[keys.CONFIG])
+    filed = await file_tip(conn, report, rules, request.app[METRICS])
+    if isinstance(filed, TooShort):
+        return sms.say("report_empty", "id")
+    if isinstance(filed, Limited):
+        return sms.say("report_limited", "id", limit=filed.limit)
+    return sms.say(
+        "official_report_filed", "id", receipt=show_receipt(filed.receipt), code=filed.receipt
+    )
+
+
 async def _file(
     request: web.Request, conn: Conn, command: sms.Command, message_id: str, sender: bytes
 ) -> str:
     official, story = sms.official_mark(command.rest)  # LAPOR APARAT <cerita>
     first = re.match(r"[a-z]*", story.strip().lower())  # a category word may lead
+    # The kecamatan (and desa) the story names, so the tip reaches the local tier; none or an
+    # ambiguous one: the regency tier, as before (ussd_menus/places.py says why).
+    place = find_in(story, request.app[keys.PLACES])
+    log.info("sms.place_detected", found=place is not None, desa=bool(place and place.desa_code))
     report = TipReport(
         channel="sms",
         source_ref=f"sms:{message_id}",
@@ -361,6 +544,8 @@ async def _file(
         category=first.group(0) if first else "",
         story=story,
         lang=command.lang,
+        kecamatan_code=place.kecamatan_code if place else None,
+        desa_code=place.desa_code if place else None,
         involves_village_official=official,
     )
     rules = TipRules.from_config(request.app[keys.CONFIG])

@@ -28,11 +28,13 @@ from gateway.core.messages import UssdHop
 from gateway.identity import Identity
 from gateway.metrics import Metrics
 from gateway.ussd_desk import MAX_RECEIPT_MISSES, HopDesk, TooManyMisses
-from gateway.ussd_sessions import Located, SessionPaths
+from gateway.ussd_sessions import Located, Session, SessionPaths
+from storage.areas import desa_by_code
 from storage.db import DATABASE_ERRORS
 from storage.errors import StorageError
 from ussd_menus.machine import Act, Hop, Machine, Need
-from ussd_menus.model import AgencyLookup, End, Env, Kecamatan, Lang, Screen
+from ussd_menus.model import AgencyLookup, Desa, End, Env, Kecamatan, Lang, Screen
+from ussd_menus.officials import OFFICIAL_FACT
 from ussd_menus.report import report_frames
 from ussd_menus.texts import t
 
@@ -87,13 +89,14 @@ class ReportNotFiled(Exception):
 
 @dataclass(frozen=True, slots=True)
 class UssdMenus:
-    """The menus and what they read that is not a fact: the registry (it may be reloaded) and
-    the kecamatan."""
+    """The menus and what they read that is not a fact: the registry (it may be reloaded), the
+    kecamatan and their desa."""
 
     machine: Machine
     agencies: Callable[[], AgencyLookup]
     kecamatan: tuple[Kecamatan, ...]
     service_code: str = ""  # HOTLINE_USSD_CODE, for the way back the receipt screens give
+    desa: tuple[Desa, ...] = ()
 
     def env(
         self,
@@ -108,11 +111,19 @@ class UssdMenus:
             agencies=agencies if agencies is not None else self.agencies(),
             today=datetime.now(WIB).date(),
             kecamatan=self.kecamatan,
+            desa=self.desa,
             session_id=session_id,
             service_code=self.service_code,
             facts=facts,
             assume=assume,
         )
+
+
+def menu_desa() -> tuple[Desa, ...]:
+    """The shipped desa list (storage.areas) as the menus and place detection read it, by
+    name."""
+    found = (Desa(d.code, d.name, d.kecamatan_code) for d in desa_by_code().values())
+    return tuple(sorted(found, key=lambda d: (d.name, d.code)))
 
 
 class AnswerCache:
@@ -226,7 +237,7 @@ class UssdHops:
         session = self.sessions.session(hop.session_id)
         replayed = self.menus.machine.hop(
             located.path,
-            self.menus.env(hop.session_id, {}, assume=True),
+            self.menus.env(hop.session_id, session.known_facts(), assume=True),
             dict(session.spans),
             spans_complete=False,
             current_start=located.current,
@@ -244,13 +255,18 @@ class UssdHops:
             await self.sessions.stored_spans(session_id)
             complete = True
         agencies = self.menus.agencies()
-        key = (text, current, tuple(sorted(spans.items())), datetime.now(WIB).date())
+        # Whether the caller is an official, once the session knows: part of what an answer
+        # depends on (an official's main menu has one more option).
+        session_facts = session.known_facts()
+        official = session_facts.get(("official", ""))
+        key = (text, current, tuple(sorted(spans.items())), datetime.now(WIB).date(), official)
         known = self.answers.get(key, agencies)
         if known is not None:
             self.sessions.remember(session_id, located)
             await self._note_check(known, located, agencies)
             return known
-        facts: dict[tuple[str, str], object] = {}
+        facts: dict[tuple[str, str], object] = dict(session_facts)
+        failed: BaseException | None = None  # the officials lookup's database error, if any
         reporter = _Lazy(lambda: self.identity.reporter_key(hop.phone))
         for _ in range(MAX_ROUNDS):
             env = self.menus.env(session_id, facts, agencies=agencies)
@@ -261,9 +277,13 @@ class UssdHops:
                 if replayed.kind == "spans":
                     await self.sessions.stored_spans(session_id)
                     complete = True
+                elif replayed.kind == OFFICIAL_FACT:
+                    facts[(OFFICIAL_FACT, "")], failed = await self._official(hop, session)
                 else:
+                    if failed is not None:  # the database failed this hop already: no 2nd wait
+                        raise failed
                     facts[(replayed.kind, replayed.key)] = await self.desk.load(
-                        replayed, reporter(), session_id, session
+                        replayed, reporter(), session_id, session, hop.phone
                     )
                 continue
             span = replayed.new_span
@@ -274,8 +294,10 @@ class UssdHops:
             if span is not None:
                 spans[span[0]] = span[1]
             if isinstance(replayed, Act):
+                if failed is not None:
+                    raise failed
                 facts[("outcome", "")] = await self.desk.perform(
-                    replayed.effect, session_id, hop.phone, reporter(), replayed.lang
+                    replayed.effect, session_id, hop.phone, reporter(), replayed.lang, session
                 )
                 continue
             frames = report_frames(replayed.stack)
@@ -283,12 +305,28 @@ class UssdHops:
             if frames is not None and pseudonym is not None:
                 context = facts.get(("report", ""))
                 await self.desk.keep_draft(frames, pseudonym, session_id, context)
-            if not facts and not complete and span is None and frames is None:
+            if (
+                facts.keys() <= session_facts.keys()
+                and not complete
+                and span is None
+                and frames is None
+            ):
                 self.answers.put(key, replayed)
             self.sessions.remember(session_id, located)
             await self._note_check(replayed, located, agencies)
             return replayed
         raise RuntimeError("USSD replay did not settle")
+
+    async def _official(self, hop: UssdHop, session: Session) -> tuple[bool, BaseException | None]:
+        """Whether the caller is an official (looked up once per session). The residents' menus
+        must not depend on the database: when the lookup fails, this hop gets the residents'
+        menu (and the next hop looks again), and the error is kept so that anything else this
+        hop needs from the database fails at once instead of waiting a second time."""
+        try:
+            return await self.desk.official_id(hop.phone, session) is not None, None
+        except _UNAVAILABLE as error:
+            log.warning("ussd.official_lookup_failed", error=type(error).__name__)
+            return False, error
 
     async def _note_check(self, hop: Hop, located: Located, agencies: AgencyLookup) -> None:
         """Hand a freshly typed agency check to the desk (never a resend)."""
@@ -300,8 +338,9 @@ class UssdHops:
 
     async def last_step(self, session_id: str, path: str) -> str:
         """The menu step a finished session ended on, replayed without loading or doing anything."""
-        spans = dict(self.sessions.session(session_id).spans)
-        env = self.menus.env(session_id, {}, assume=True)
+        session = self.sessions.session(session_id)
+        spans = dict(session.spans)
+        env = self.menus.env(session_id, session.known_facts(), assume=True)
         replayed = self.menus.machine.hop(path, env, spans, spans_complete=False)
         if isinstance(replayed, Need):  # only spans can be missing here
             spans.update(await self.sessions.stored_spans(session_id))

@@ -1,22 +1,27 @@
 """
 What a USSD hop loads and does besides replaying menus: the facts the menus ask for (where a
 report starts, a tip's status) and the effects they ask for (filing a report, answering a
-question, sending an information topic by SMS), through the same use cases and budgets as SMS;
+question, sending an information topic by SMS, an official's check before signing and its
+report), through the same use cases and budgets as SMS;
 plus the two things a hop keeps (a report's draft, a typed agency check). Every database call
 runs under the hop's deadline.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
+
 import asyncpg
 import structlog
 
 from gateway.abuse import caller_sms_allowed
-from gateway.agency_index import name_key
+from gateway.agency_index import AgencyIndex, name_key
 from gateway.deadline import Deadline
 from gateway.identity import Identity
 from gateway.metrics import Metrics
-from gateway.phones import PHONE_PATTERN
+from gateway.phones import PHONE_PATTERN, normalize
+from gateway.usecases.broadcasts import subscribe_by_ussd
 from gateway.usecases.tips import (
     TipReport,
     TipRules,
@@ -30,14 +35,17 @@ from gateway.ussd_sessions import Session
 from storage.agency_checks import record_agency_check
 from storage.db import DATABASE_ERRORS
 from storage.drafts import reporter_state, save_draft
+from storage.officials import official_by_phone
 from storage.outbox import QueuedSms, enqueue_sms, queued_before
 from storage.tips import Filed, Limited, TipStatus, receipt_of_source, recent_tip_count
-from ussd_menus import sms
+from ussd_menus import destinations, sms
+from ussd_menus.law import LAW_TOPIC, law_sms
 from ussd_menus.machine import Hop, Need
 from ussd_menus.model import (
     AgencyLookup,
     AnswerQuestion,
     AnswerStored,
+    CheckSigning,
     Effect,
     Frame,
     InfoQueued,
@@ -47,10 +55,16 @@ from ussd_menus.model import (
     ReportContext,
     ReportFiled,
     ReportLimited,
+    ReportSigning,
     SendInfo,
     SendReceipt,
+    SigningChecked,
+    SigningReported,
     SubmitReport,
+    Subscribe,
+    Subscribed,
 )
+from ussd_menus.officials import OFFICER_MARK, OFFICIAL_FACT, REKAP_FACT
 from ussd_menus.report import frames_to_json, load_report, resume_frames
 from ussd_menus.texts import way_back
 
@@ -82,6 +96,7 @@ class HopDesk:
         deadline: Deadline,
         replies_per_hour: int = 10,
         service_code: str = "",
+        agencies: Callable[[], AgencyIndex] = lambda: AgencyIndex(()),
     ) -> None:
         self.pool = pool  # tips: fully durable
         self.state_pool = state_pool  # drafts and agency checks: written without waiting for disk
@@ -92,13 +107,18 @@ class HopDesk:
         # SMS a caller may ask for in an hour (HOTLINE_SMS_REPLIES_PER_HOUR, shared with SMS).
         self.replies_per_hour = replies_per_hour
         self.service_code = service_code  # HOTLINE_USSD_CODE: the way back the receipt SMS gives
+        self.agencies = agencies  # the registry index in use (the check before signing)
 
     async def load(
-        self, need: Need, reporter: bytes | None, session_id: str, session: Session
+        self, need: Need, reporter: bytes | None, session_id: str, session: Session, phone: str
     ) -> object:
         """The fact the menus asked for."""
         if need.kind == "tip":
             return await self._lookup_receipt(need.key, session)
+        if need.kind == OFFICIAL_FACT:
+            return await self.official_id(phone, session) is not None
+        if need.kind == REKAP_FACT:
+            return await self._rekap(phone, session)
         if need.kind != "report":
             raise ValueError(f"unknown fact {need.kind!r}")
         if reporter is None:  # no usable number: no draft to resume, one limit shared by all
@@ -118,6 +138,38 @@ class HopDesk:
             filed_receipt=found.filed_receipt,
             limited_at=self.rules.per_hour if found.recent_tips >= self.rules.per_hour else None,
         )
+
+    async def official_id(self, phone: str, session: Session) -> int | None:
+        """The active official whose directory number is the caller's (normalised), looked up
+        once per session and kept in it; None for everyone else. An official's number is no
+        secret (the directory holds it), but it is never logged nor written into a tip."""
+        if not session.official_known:
+            number = normalize(phone)
+            found = None
+            if number is not None:
+                found = await self.deadline.run(official_by_phone(self.pool, number))
+            session.official_id = found.id if found is not None else None
+            session.official_known = True
+            if session.official_id is not None:
+                log.info("ussd.official_caller", official_id=session.official_id)
+        return session.official_id
+
+    async def _rekap(self, phone: str, session: Session) -> str | None:
+        """The REKAP digest of the caller's area for the last 7 days, worded as the SMS REKAP is
+        (a screen costs nothing: not throttled); None for a caller who is not an official."""
+        from gateway.rekap import (
+            area_digest,  # gateway.rekap imports gateway.ussd, which imports us
+        )
+
+        official = await self.official_id(phone, session)
+        if official is None:
+            return None
+
+        async def digest() -> str | None:
+            async with self.pool.acquire() as conn:
+                return await area_digest(conn, official, datetime.now(UTC))
+
+        return await self.deadline.run(digest())
 
     async def _lookup_receipt(self, receipt: str, session: Session) -> TipStatus | None:
         """A tip's status under the global failed-lookup budget; a session that misses
@@ -139,7 +191,13 @@ class HopDesk:
         return status
 
     async def perform(
-        self, effect: Effect, session_id: str, phone: str, reporter: bytes | None, lang: Lang
+        self,
+        effect: Effect,
+        session_id: str,
+        phone: str,
+        reporter: bytes | None,
+        lang: Lang,
+        session: Session,
     ) -> Outcome:
         """Carry out an effect (idempotent per session: a retried hop asks again)."""
         source = source_of(session_id)
@@ -151,12 +209,22 @@ class HopDesk:
             )
             return AnswerStored(stored)
         if isinstance(effect, SendInfo):
+            if effect.topic == LAW_TOPIC and await self.official_id(phone, session) is None:
+                return InfoQueued(False)  # the law reference goes to officials' numbers only
             return await self._send_info(effect.topic, source, phone, reporter, lang)
 
+        if isinstance(effect, Subscribe):
+            return await self._subscribe(effect.place, phone, reporter, lang)
         if isinstance(effect, SendReceipt):
             return ReceiptSent(await self._send_receipt(source, phone, reporter, lang))
+        if isinstance(effect, CheckSigning | ReportSigning):
+            return await self._signing(effect, source, phone, session)
         assert isinstance(effect, SubmitReport)
         carried = load_report(effect.report)
+        # An official's own report ('p', from the officials' menu) is attributed to the official
+        # this number is, and only when it is one: a resident's draft carrying it stays anonymous.
+        marked = bool(carried.get(OFFICER_MARK))
+        by_official = await self.official_id(phone, session) if marked else None
         report = TipReport(
             channel="ussd",
             source_ref=source,
@@ -166,9 +234,11 @@ class HopDesk:
             lang=lang,
             kecamatan_code=carried.get("k"),
             desa=carried.get("d"),
+            desa_code=carried.get("dc"),
             agency_licence=carried.get("l"),
             agency_name=carried.get("a"),
             involves_village_official=bool(carried.get("o")),
+            reported_by_official_id=by_official,
         )
 
         async def file() -> Filed | Limited | TooShort:
@@ -183,6 +253,40 @@ class HopDesk:
             raise ValueError("the menus sent a report without a story")
         return ReportFiled(filed.receipt)
 
+    async def _signing(
+        self, effect: CheckSigning | ReportSigning, source: str, phone: str, session: Session
+    ) -> SigningChecked | SigningReported:
+        """The check before signing, or filing its red answer, for the official this number
+        is (gateway/signing.py, as by SMS); a caller who is not one gets nothing done."""
+        from gateway.signing import (
+            file_red_check,
+            run_check,
+        )
+
+        official = await self.official_id(phone, session)
+        if isinstance(effect, ReportSigning):
+            if official is None:
+                return SigningReported(None)
+
+            async def report() -> SigningReported:
+                async with self.pool.acquire() as conn:
+                    filed = await file_red_check(
+                        conn, official, "ussd", source, self.rules, self.metrics
+                    )
+                return SigningReported(filed if isinstance(filed, str) else None)
+
+            return await self.deadline.run(report())
+        country = destinations.active().country_by_code(effect.country)
+        job = destinations.active().job_by_key(effect.job)
+        if official is None or country is None or job is None:
+            return SigningChecked()
+
+        async def check() -> SigningChecked:
+            async with self.pool.acquire() as conn:
+                return await run_check(conn, self.agencies(), official, effect.agency, country, job)
+
+        return await self.deadline.run(check())
+
     async def _send_info(
         self, topic: str, source: str, phone: str, reporter: bytes | None, lang: Lang
     ) -> InfoQueued:
@@ -191,7 +295,7 @@ class HopDesk:
         if reporter is None:
             return InfoQueued(False)
         cause = f"info:{source}:{topic}"
-        body = sms.info_topic(topic, lang)
+        body = law_sms(lang) if topic == LAW_TOPIC else sms.info_topic(topic, lang)
 
         async def queue() -> bool:
             async with self.pool.acquire() as conn, conn.transaction():
@@ -207,6 +311,21 @@ class HopDesk:
         queued = await self.deadline.run(queue())
         log.info("ussd.info_sms", topic=topic, queued=queued)
         return InfoQueued(queued)
+
+    async def _subscribe(
+        self, place: str, phone: str, reporter: bytes | None, lang: Lang
+    ) -> Subscribed:
+        """Subscribe the caller's number to broadcasts (they confirmed on their own phone)."""
+        if reporter is None:
+            return Subscribed("")
+
+        async def store() -> str:
+            async with self.pool.acquire() as conn, conn.transaction():
+                return await subscribe_by_ussd(
+                    conn, reporter, self.identity.seal(phone), place, lang
+                )
+
+        return Subscribed(await self.deadline.run(store()))
 
     async def _send_receipt(
         self, source: str, phone: str, reporter: bytes | None, lang: Lang

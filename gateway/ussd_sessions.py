@@ -46,6 +46,14 @@ class Session:
     last_text: str | None = None
     current_start: int | None = None
     missed: set[str] = field(default_factory=set)  # receipts looked up and not found
+    # The caller's number in the officials directory, looked up once per session (ussd_desk):
+    # whether it was looked up, and the active official's id (None: a resident).
+    official_known: bool = False
+    official_id: int | None = None
+
+    def known_facts(self) -> dict[tuple[str, str], object]:
+        """What the menus may read of this session without a lookup: the `official` fact."""
+        return {("official", ""): self.official_id is not None} if self.official_known else {}
 
     def start_of(self, text: str) -> int | None:
         """Where this hop's own input begins, if the previous hop came through here."""

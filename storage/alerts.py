@@ -7,8 +7,10 @@ are written in the transaction that caused them. Nothing here knows who reported
 
 Conflict of interest: a tip the reporter marked as involving a village official never reaches a
 village official (storage.officials.VILLAGE_OFFICIAL) and goes to the kecamatan and the kabupaten
-tier at once; an official an investigator named as involved in a case (case_involved_officials)
-gets none of its alerts, escalations or resends again, and cannot act on it by SMS.
+tier at once; so does an official's own report ('laporan aparat'), which never reaches the
+official who filed it either; an official an investigator named as involved in a case
+(case_involved_officials) gets none of its alerts, escalations or resends again, and cannot act
+on it by SMS.
 
 During a tip flood alerts are written but held (outbox status 'held'): they are not sent and
 do not escalate until a person releases them, when their acknowledgement time starts afresh.
@@ -42,19 +44,33 @@ class TipForAlert:
     description: str | None
     # The reporter said a village official is involved: no village official is alerted.
     involves_village_official: bool = False
+    # An official reported it as themselves ('laporan aparat'): routed the same way.
+    reported_by_official_id: int | None = None
+
+    @property
+    def skips_village(self) -> bool:
+        """Whether the desa tier is left out and the kabupaten tier alerted at once: a tip about
+        a village official, or an official's own report (kecamatan and Disnakertrans)."""
+        return self.involves_village_official or self.reported_by_official_id is not None
 
 
 AlertText = Callable[[TipForAlert], str]
 
 # Who may be alerted for a tip ($1 kecamatan, $2 category, $3 tip id, $4 village officials too):
-# never an official named as involved in the case.
+# never an official named as involved in the case, nor the official who reported it. An official
+# with desa codes (the desa tier) only for a tip of one of those desa, or for a tip of their
+# kecamatan with no desa code.
 _MATCHING = (
     "SELECT id, tier, is_sample, agency FROM officials WHERE active"
     " AND ('*' = ANY(kecamatan_codes) OR $1::text = ANY(kecamatan_codes))"
+    " AND (desa_codes = '{}' OR (SELECT t.desa_code IS NULL OR t.desa_code = ANY(desa_codes)"
+    "  FROM tips t WHERE t.id = $3))"
     " AND ('*' = ANY(categories) OR $2::text = ANY(categories))"
     " AND NOT EXISTS (SELECT 1 FROM case_involved_officials i"
     "  WHERE i.case_id = $3 AND i.official_id = officials.id)"
     f" AND ($4::boolean OR NOT {VILLAGE_OFFICIAL})"
+    " AND officials.id IS DISTINCT FROM"
+    " (SELECT reported_by_official_id FROM tips WHERE tips.id = $3)"
 )
 # The kabupaten tier (Disnakertrans): a tip involving a village official goes there at once.
 KABUPATEN_TIER = 2
@@ -64,7 +80,8 @@ async def tip_for_alert(conn: Conn, tip_id: int) -> TipForAlert:
     """A tip as alerts describe it."""
     row = await conn.fetchrow(
         "SELECT t.id, t.receipt, t.category, t.kecamatan_code, k.name AS kecamatan_name, t.desa,"
-        " t.agency_name, t.description, t.involves_village_official FROM tips t"
+        " t.agency_name, t.description, t.involves_village_official, t.reported_by_official_id"
+        " FROM tips t"
         " LEFT JOIN kecamatan k ON k.code = t.kecamatan_code WHERE t.id = $1",
         tip_id,
     )
@@ -89,12 +106,12 @@ async def route_tip(conn: Conn, tip_id: int, text: AlertText, *, hold: bool = Fa
     )
     assert rule is not None  # the '*' rule is seeded by the migration
     officials = await conn.fetch(
-        _MATCHING, tip.kecamatan_code, tip.category, tip.id, not tip.involves_village_official
+        _MATCHING, tip.kecamatan_code, tip.category, tip.id, not tip.skips_village
     )
     if not rule["all_tiers"]:
         tiers = sorted({o["tier"] for o in officials})
         lowest = tiers[0] if tiers else 0
-        up_to = max(lowest, KABUPATEN_TIER) if tip.involves_village_official else lowest
+        up_to = max(lowest, KABUPATEN_TIER) if tip.skips_village else lowest
         officials = [o for o in officials if o["tier"] <= up_to]
     body = text(tip)
     for official in officials:
@@ -257,7 +274,7 @@ async def _escalate(conn: Conn, tip_id: int, tier: int, text: AlertText) -> Esca
         tip.kecamatan_code,
         tip.category,
         tip_id,
-        not tip.involves_village_official,
+        not tip.skips_village,
         tier,
     )
     next_tier = candidates[0]["tier"] if candidates else None
@@ -338,7 +355,7 @@ async def agency_officials(conn: Conn, tip_id: int, agency: str) -> list[Record]
         tip.kecamatan_code,
         tip.category,
         tip.id,
-        not tip.involves_village_official,
+        not tip.skips_village,
         agency,
     )
     return [o for o in found if o["tier"] == found[0]["tier"]]
@@ -355,7 +372,7 @@ async def next_tier_officials(conn: Conn, tip_id: int) -> list[Record]:
         tip.kecamatan_code,
         tip.category,
         tip.id,
-        not tip.involves_village_official,
+        not tip.skips_village,
         tier or 0,
     )
     first = candidates[0]["tier"] if candidates else None

@@ -4,8 +4,9 @@ Areas an account may see: the whole regency (`*`), one kecamatan (`36.04.NN`) or
 
 The desa list ships with the package (storage/data/serang-desa.csv, ODbL: see the README beside
 it) and is read once at import time; kecamatan codes are checked against the kecamatan table.
-A tip belongs to an area by its kecamatan code and, for a desa area, by its desa name (residents
-pick or type the desa's name, not its code). A tip with no kecamatan belongs only to the regency.
+A tip belongs to an area by its kecamatan code and, for a desa area, by its desa code (tips filed
+since desa codes, migration 0021) or, for an older tip without one, by the desa name it was filed
+with. A tip with no kecamatan belongs only to the regency.
 `area_condition` is the one SQL test every tip query uses, so lists, pages, charts, exports and
 the API agree on what an account may see.
 """
@@ -42,7 +43,7 @@ class Desa:
 @dataclass(frozen=True, slots=True)
 class Area:
     """What an account may see: kecamatan None means the whole regency; desa_name narrows a
-    kecamatan to one desa."""
+    kecamatan to one desa (the one `code` names)."""
 
     code: str
     kecamatan_code: str | None = None
@@ -52,6 +53,12 @@ class Area:
     def regency(self) -> bool:
         """The whole regency: every tip, those without a kecamatan included."""
         return self.kecamatan_code is None
+
+    @property
+    def desa_match(self) -> list[str] | None:
+        """What area_condition's desa parameter takes: [desa code, desa name], or None for a
+        kecamatan or the regency."""
+        return None if self.desa_name is None else [self.code, self.desa_name]
 
 
 EVERYWHERE = Area(REGENCY)
@@ -97,10 +104,22 @@ async def checked_area(conn: Queryable, text: str) -> Area:
 
 
 def area_condition(alias: str, kecamatan_param: int, desa_param: int) -> str:
-    """SQL true for the tips (table alias `alias`) inside the area whose kecamatan code and desa
-    name are the numbered parameters (NULL kecamatan: the regency, every tip)."""
-    k, d = f"${kecamatan_param}::text", f"${desa_param}::text"
+    """SQL true for the tips (table alias `alias`) inside the area whose kecamatan code and
+    `Area.desa_match` are the numbered parameters (NULL kecamatan: the regency, every tip; NULL
+    desa: the whole kecamatan). A tip with a desa code matches by code, an older one by name."""
+    k, d = f"${kecamatan_param}::text", f"${desa_param}::text[]"
     return (
-        f"({k} IS NULL OR ({alias}.kecamatan_code = {k}"
-        f" AND ({d} IS NULL OR lower(btrim({alias}.desa)) = lower({d}))))"
+        f"({k} IS NULL OR ({alias}.kecamatan_code = {k} AND ({d} IS NULL"
+        f" OR {alias}.desa_code = ({d})[1]"
+        f" OR ({alias}.desa_code IS NULL AND lower(btrim({alias}.desa)) = lower(({d})[2])))))"
+    )
+
+
+def desa_in(kecamatan_code: str) -> tuple[Desa, ...]:
+    """The desa of one kecamatan, by name."""
+    return tuple(
+        sorted(
+            (d for d in desa_by_code().values() if d.kecamatan_code == kecamatan_code),
+            key=lambda d: d.name,
+        )
     )

@@ -139,7 +139,7 @@ async def audit_rows(
         " AND ($9::timestamptz IS NULL OR (a.at, a.ref) < ($9, $10::text))"
         " ORDER BY a.at DESC, a.ref DESC LIMIT $11",
         wanted.area.kecamatan_code,
-        wanted.area.desa_name,
+        wanted.area.desa_match,
         wanted.area.code,
         wanted.actor,
         wanted.receipt,

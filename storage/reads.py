@@ -22,14 +22,23 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from storage.areas import EVERYWHERE, Area, area_condition
+from storage.areas import EVERYWHERE, Area, area_condition, desa_in
 from storage.db import Queryable
 from storage.keyset import Cursor, Page, paged
 from ussd_menus.cases import CLOSED
 
 TIME_ZONE = "Asia/Jakarta"
 STUCK_AFTER = "1 hour"
-OUTBOX_STATUSES = ("queued", "sending", "sent", "delivered", "failed", "dead", "held")
+OUTBOX_STATUSES = (
+    "queued",
+    "sending",
+    "sent",
+    "delivered",
+    "failed",
+    "dead",
+    "held",
+    "cancelled",
+)  # cancelled: a broadcast message whose subscriber stopped (storage/broadcasts.py)
 
 
 class Reader(StrEnum):
@@ -59,6 +68,9 @@ class DeliveryFilter:
     stuck: bool = False
     dead: bool = False
     area: Area = EVERYWHERE  # the reader's: SMS about tips outside it are never listed
+    alerts: str | None = None  # one of ALERT_STATES: alerts to officials not yet acknowledged
+    receipt: str | None = None  # SMS about this tip (only for readers who may read tips)
+    office: str | None = None  # SMS to officials of this office
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +82,7 @@ class DeliveryRow:
     recipient_kind: str
     official_id: int | None
     official_name: str | None
+    official_office: str | None
     cause: str
     attempts: int
     last_error: str
@@ -83,6 +96,7 @@ class DeliveryRow:
 # $1 is the Reader.
 _DELIVERY = (
     "SELECT o.id, o.status, o.recipient_kind, o.official_id, f.name AS official_name,"
+    " f.office AS official_office,"
     " CASE WHEN o.recipient_kind = 'official' OR $1 = 'api' THEN o.cause"
     "  ELSE split_part(o.cause, ':', 1) END AS cause,"
     " o.attempts, o.last_error, o.provider_id, o.created_at, o.updated_at,"
@@ -101,6 +115,13 @@ _DELIVERY_ORDER = {
     Order.OLDEST: "o.updated_at, o.id",
 }
 _AFTER = {Order.NEWEST: "<", Order.OLDEST: ">"}
+# Alerts waiting for an official's acknowledgement (not held in a flood, not yet escalated): still
+# within their time, or past it (the escalation is due). The home page counts these.
+_ALERT_WAITING = (
+    "o.status <> 'held' AND EXISTS (SELECT 1 FROM alerts a WHERE a.outbox_id = o.id"
+    " AND a.acknowledged_at IS NULL AND a.escalated_at IS NULL AND a.ack_due_at {} now())"
+)
+ALERT_STATES = {"waiting": _ALERT_WAITING.format(">="), "overdue": _ALERT_WAITING.format("<")}
 
 
 class _Where:
@@ -137,7 +158,7 @@ class _Where:
     def area(self, alias: str, area: Area, wrap: str = "{}") -> None:
         """The area's one SQL test (storage.areas), unless the area is the whole regency."""
         if not area.regency:
-            k, d = self.param(area.kecamatan_code), self.param(area.desa_name)
+            k, d = self.param(area.kecamatan_code), self.param(area.desa_match)
             self.conditions.append(wrap.format(area_condition(alias, int(k[1:]), int(d[1:]))))
 
     def after(self, columns: str, order: Order, cursor: Cursor | None, cast: str) -> None:
@@ -161,16 +182,7 @@ async def delivery_rows(
 ) -> Page[DeliveryRow]:
     """One page of outbound SMS matching the filters, in the order asked, as `reader` may see
     them, starting after the cursor."""
-    where = _Where(reader.value)
-    where.given("o.status = {}::text", wanted.status)
-    where.given("o.official_id = {}::bigint", wanted.official_id)
-    where.days("o.created_at", wanted.since, wanted.until)
-    where.given("o.updated_at >= {}::timestamptz", wanted.changed_since)
-    if wanted.stuck:
-        where.add(f"o.status = 'sent' AND o.updated_at < now() - interval '{STUCK_AFTER}'")
-    if wanted.dead:
-        where.add("o.status = 'dead'")
-    where.area("t", wanted.area, _ABOUT_AREA)
+    where = _delivery_where(wanted, reader.value)
     key = _DELIVERY_KEY[order]
     where.after(f"o.{key}, o.id", order, after, "timestamptz")
     limited = f" ORDER BY {_DELIVERY_ORDER[order]} LIMIT {where.param(limit + 1)}"
@@ -178,6 +190,36 @@ async def delivery_rows(
     page = [DeliveryRow(**dict(r)) for r in rows]
     last = page[limit - 1] if len(page) > limit else None
     return paged(page, limit, Cursor(getattr(last, key), last.id) if last else None)
+
+
+def _delivery_where(wanted: DeliveryFilter, *args: object) -> _Where:
+    """The filters' WHERE, after `args` (the list's reader is $1; a count has none)."""
+    where = _Where(*args)
+    where.given("o.status = {}::text", wanted.status)
+    where.given("o.official_id = {}::bigint", wanted.official_id)
+    where.given("f.office = {}::text", wanted.office)
+    where.given("t.receipt = {}::text", wanted.receipt)
+    where.days("o.created_at", wanted.since, wanted.until)
+    where.given("o.updated_at >= {}::timestamptz", wanted.changed_since)
+    if wanted.stuck:
+        where.add(f"o.status = 'sent' AND o.updated_at < now() - interval '{STUCK_AFTER}'")
+    if wanted.dead:
+        where.add("o.status = 'dead'")
+    if wanted.alerts in ALERT_STATES:
+        where.add(ALERT_STATES[wanted.alerts])
+    where.area("t", wanted.area, _ABOUT_AREA)
+    return where
+
+
+async def delivery_count(conn: Queryable, wanted: DeliveryFilter) -> int:
+    """How many outbound SMS the same filters list (the home page's counts link to that list)."""
+    where = _delivery_where(wanted)
+    sql = (
+        "SELECT count(*)::int FROM outbox o LEFT JOIN officials f ON f.id = o.official_id"
+        " LEFT JOIN tips t ON t.id = o.tip_id"
+    )
+    found: int = await conn.fetchval(sql + where.sql(), *where.args)
+    return found
 
 
 async def delivery_row(
@@ -189,7 +231,7 @@ async def delivery_row(
         reader.value,
         outbox_id,
         area.kecamatan_code,
-        area.desa_name,
+        area.desa_match,
     )
     return DeliveryRow(**dict(row)) if row else None
 
@@ -245,6 +287,7 @@ class TipRow:
     channel: str
     holder: str
     held: int  # officials' messages waiting for a reviewer (they ask who the reporter is)
+    by_official: bool = False  # 'laporan aparat': an official reported it as themselves
 
 
 _TIP_ORDER = {Order.NEWEST: "t.created_at DESC, t.id DESC", Order.OLDEST: "t.created_at, t.id"}
@@ -282,7 +325,8 @@ async def tip_rows(
         "SELECT t.id, t.receipt, t.created_at, t.category, t.kecamatan_code,"
         " k.name AS kecamatan_name, t.status, t.channel, t.holder,"
         " (SELECT count(*)::int FROM tip_messages m WHERE m.tip_id = t.id"
-        "  AND m.review = 'held') AS held"
+        "  AND m.review = 'held') AS held,"
+        " t.reported_by_official_id IS NOT NULL AS by_official"
         f" FROM tips t LEFT JOIN kecamatan k ON k.code = t.kecamatan_code{where.sql()}"
         f" ORDER BY {_TIP_ORDER[order]} LIMIT {where.param(limit + 1)}",
         *where.args,
@@ -290,6 +334,13 @@ async def tip_rows(
     page = [TipRow(**dict(r)) for r in rows]
     last = page[limit - 1] if len(page) > limit else None
     return paged(page, limit, Cursor(last.created_at, last.id) if last else None)
+
+
+async def tip_count(conn: Queryable, wanted: TipFilter) -> int:
+    """How many tips the same filters list (the home page's counts link to that list)."""
+    where = _tip_where(wanted)
+    found: int = await conn.fetchval("SELECT count(*)::int FROM tips t" + where.sql(), *where.args)
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,28 +413,58 @@ class Count:
     count: int
 
 
-async def tips_per_kecamatan(conn: Queryable, area: Area = EVERYWHERE) -> list[Count]:
+async def tips_per_kecamatan(
+    conn: Queryable, area: Area = EVERYWHERE, since: datetime | None = None
+) -> list[Count]:
     """Every kecamatan of the area with its number of tips inside the area (zero included), by
-    name."""
+    name; only tips filed from `since` on, when given."""
     rows = await conn.fetch(
         "SELECT k.code AS key, k.name AS label, count(t.id)::int AS count FROM kecamatan k"
         f" LEFT JOIN tips t ON t.kecamatan_code = k.code AND {area_condition('t', 1, 2)}"
+        "  AND ($3::timestamptz IS NULL OR t.created_at >= $3)"
         " WHERE $1::text IS NULL OR k.code = $1"
         " GROUP BY k.code, k.name ORDER BY k.name",
         area.kecamatan_code,
-        area.desa_name,
+        area.desa_match,
+        since,
     )
     return [Count(**dict(r)) for r in rows]
 
 
-async def cases_per_status(conn: Queryable, area: Area = EVERYWHERE) -> dict[str, int]:
-    """How many cases of the area are in each status (statuses without one left out): counts
-    for every role, operators included; never a case's content."""
+async def tips_per_desa(conn: Queryable, area: Area, since: datetime | None = None) -> list[Count]:
+    """For a kecamatan or desa area: each of its desa (zero included), by name, with its number
+    of tips filed with that desa's code (from `since` on, when given). Empty for the whole
+    regency (326 bars say nothing)."""
+    if area.kecamatan_code is None:
+        return []
+    rows = await conn.fetch(
+        "SELECT t.desa_code, count(*)::int AS count FROM tips t"
+        f" WHERE {area_condition('t', 1, 2)} AND t.desa_code IS NOT NULL"
+        " AND ($3::timestamptz IS NULL OR t.created_at >= $3) GROUP BY t.desa_code",
+        area.kecamatan_code,
+        area.desa_match,
+        since,
+    )
+    counts = {r["desa_code"]: r["count"] for r in rows}
+    shown = [
+        d for d in desa_in(area.kecamatan_code) if area.desa_name is None or d.code == area.code
+    ]
+    return [Count(d.code, d.name, counts.get(d.code, 0)) for d in shown]
+
+
+async def cases_per_status(
+    conn: Queryable, area: Area = EVERYWHERE, since: datetime | None = None
+) -> dict[str, int]:
+    """How many cases of the area (filed from `since` on, when given) are in each status
+    (statuses without one left out): counts for every role, operators included; never a case's
+    content."""
     rows = await conn.fetch(
         "SELECT t.status, count(*)::int AS count FROM tips t"
-        f" WHERE {area_condition('t', 1, 2)} GROUP BY t.status",
+        f" WHERE {area_condition('t', 1, 2)}"
+        " AND ($3::timestamptz IS NULL OR t.created_at >= $3) GROUP BY t.status",
         area.kecamatan_code,
-        area.desa_name,
+        area.desa_match,
+        since,
     )
     return {r["status"]: r["count"] for r in rows}
 
@@ -414,22 +495,26 @@ async def delivery_per_day(conn: Queryable, days: int) -> list[DayDelivery]:
     return [DayDelivery(**dict(r)) for r in rows]
 
 
-async def sessions_by_last_step(conn: Queryable) -> dict[str, int]:
-    """How many USSD sessions ended at each menu step."""
+async def sessions_by_last_step(conn: Queryable, since: datetime | None = None) -> dict[str, int]:
+    """How many USSD sessions ended at each menu step (reported from `since` on, when given)."""
     rows = await conn.fetch(
-        "SELECT last_step, count(*)::int AS sessions FROM ussd_session_events GROUP BY last_step"
+        "SELECT last_step, count(*)::int AS sessions FROM ussd_session_events"
+        " WHERE $1::timestamptz IS NULL OR received_at >= $1 GROUP BY last_step",
+        since,
     )
     return {r["last_step"]: r["sessions"] for r in rows}
 
 
-async def top_not_found(conn: Queryable, limit: int) -> list[Count]:
-    """The names residents checked most often that the registry did not know, most first;
-    each labelled with the way it was most often typed."""
+async def top_not_found(conn: Queryable, limit: int, since: datetime | None = None) -> list[Count]:
+    """The names residents checked most often (from `since` on, when given) that the registry
+    did not know, most first; each labelled with the way it was most often typed."""
     rows = await conn.fetch(
         "SELECT query_key AS key, mode() WITHIN GROUP (ORDER BY query) AS label,"
         " count(*)::int AS count FROM agency_checks WHERE NOT found"
+        " AND ($2::timestamptz IS NULL OR checked_at >= $2)"
         " GROUP BY query_key ORDER BY count(*) DESC, query_key LIMIT $1",
         limit,
+        since,
     )
     return [Count(**dict(r)) for r in rows]
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import cast
 
-from storage.csv_files import parse_csv, split_list, write_csv
+from storage.csv_files import DATE_HELP, parse_csv, parse_date, split_list, write_csv
 from storage.errors import CsvProblem
 from storage.registry import STATUSES, Agency, Status, normalize_licence
 
@@ -44,6 +44,15 @@ def parse_agencies(text: str) -> list[Agency]:
     )
 
 
+def licence_problem(licence: str) -> str | None:
+    """What is wrong with a (normalised) licence number in an imported file, if anything."""
+    if not licence:
+        return "required"
+    if not licence.isascii() or not licence.isalnum():
+        return "only letters and digits (spaces, dots and dashes are ignored)"
+    return None
+
+
 def _parse_row(row: dict[str, str], line: int) -> tuple[Agency | None, list[CsvProblem]]:
     problems: list[CsvProblem] = []
 
@@ -55,10 +64,8 @@ def _parse_row(row: dict[str, str], line: int) -> tuple[Agency | None, list[CsvP
         if len(value) > _MAX_TEXT and column not in _LISTS:
             bad(column, f"longer than {_MAX_TEXT} characters")
     licence = normalize_licence(values["licence_number"])
-    if not licence:
-        bad("licence_number", "required")
-    elif not licence.isascii() or not licence.isalnum():
-        bad("licence_number", "only letters and digits (spaces, dots and dashes are ignored)")
+    if problem := licence_problem(licence):
+        bad("licence_number", problem)
     if not values["name"]:
         bad("name", "required")
     status = values["status"].lower()
@@ -68,9 +75,9 @@ def _parse_row(row: dict[str, str], line: int) -> tuple[Agency | None, list[CsvP
     for column in _DATES:
         raw = values.get(column, "")
         try:
-            dates[column] = date.fromisoformat(raw) if raw else None
+            dates[column] = parse_date(raw) if raw else None
         except ValueError:
-            bad(column, f"not a date in YYYY-MM-DD form: {raw!r}")
+            bad(column, f"{DATE_HELP}: {raw!r}")
             dates[column] = None
     if status in ("dihentikan_sementara", "dicabut") and not values["status_since"]:
         bad("status_since", f"required when status is {status}")

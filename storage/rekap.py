@@ -38,17 +38,18 @@ _TAKEN_BY_NOBODY = "'baru', 'diteruskan'"
 @dataclass(frozen=True, slots=True)
 class Scope:
     """Which cases a digest counts: the area's (kecamatan codes, None for the whole regency, and
-    a desa's name for a desa area), only those an agency holds when `holder` is set."""
+    a desa area's Area.desa_match: its code and name), only those an agency holds when `holder`
+    is set."""
 
     kecamatan_codes: tuple[str, ...] | None
-    desa_name: str | None = None
+    desa_match: list[str] | None = None
     holder: str | None = None
 
 
 def area_scope(area: Area) -> Scope:
     """The scope of a console account's area."""
     codes = None if area.kecamatan_code is None else (area.kecamatan_code,)
-    return Scope(codes, area.desa_name)
+    return Scope(codes, area.desa_match)
 
 
 def _in_scope(scope: Scope) -> tuple[str, list[object]]:
@@ -58,9 +59,13 @@ def _in_scope(scope: Scope) -> tuple[str, list[object]]:
     if scope.kecamatan_codes is not None:
         args.append(list(scope.kecamatan_codes))
         tests.append(f"t.kecamatan_code = ANY(${len(args) + 3}::text[])")
-    if scope.desa_name is not None:
-        args.append(scope.desa_name)
-        tests.append(f"lower(btrim(t.desa)) = lower(${len(args) + 3}::text)")
+    if scope.desa_match is not None:
+        args.append(scope.desa_match)
+        d = f"${len(args) + 3}::text[]"
+        tests.append(
+            f"(t.desa_code = ({d})[1]"
+            f" OR (t.desa_code IS NULL AND lower(btrim(t.desa)) = lower(({d})[2])))"
+        )
     if scope.holder is not None:
         args.append(scope.holder)
         tests.append(f"t.holder = ${len(args) + 3}::text")

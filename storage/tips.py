@@ -21,6 +21,7 @@ from datetime import date, datetime
 
 from storage.alerts import AlertText, route_tip
 from storage.areas import EVERYWHERE, Area, area_condition
+from storage.broadcasts import forget_unconfirmed
 from storage.budgets import GLOBAL, count_use, purge_counters
 from storage.db import Conn, Queryable
 from storage.outbox import QueuedSms, enqueue_sms
@@ -42,12 +43,18 @@ class NewTip:
     description: str
     kecamatan_code: str | None = None
     desa: str | None = None
+    # The desa's Kemendagri code when the reporter chose it (or an SMS named it); checked
+    # against storage.areas by the caller, lies in kecamatan_code.
+    desa_code: str | None = None
     agency_licence: str | None = None
     agency_name: str | None = None
     agency_key: str | None = None
     lang: str = "id"
     # The reporter said a village official is involved (never alerted to the desa tier).
     involves_village_official: bool = False
+    # An official reported as themselves ('laporan aparat'): the attribution is their id, never
+    # their number.
+    reported_by_official_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +125,8 @@ async def file_tip(
             row = await conn.fetchrow(
                 "INSERT INTO tips (receipt, channel, source_ref, reporter_key, category,"
                 " kecamatan_code, desa, agency_licence, agency_name, agency_key, description, lang,"
-                " involves_village_official)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+                " involves_village_official, reported_by_official_id, desa_code)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
                 " ON CONFLICT (receipt) DO NOTHING RETURNING id, receipt",
                 new_receipt(),
                 tip.channel,
@@ -134,6 +141,8 @@ async def file_tip(
                 hide_phone_numbers(tip.description),  # the one way tip text enters storage
                 tip.lang,
                 tip.involves_village_official,
+                tip.reported_by_official_id,
+                tip.desa_code,
             )
         if tip.reporter_key:  # nothing left to resume; see storage.drafts for what is kept
             await conn.execute(
@@ -326,7 +335,7 @@ async def review_message(
         decision,
         reviewer,
         area.kecamatan_code,
-        area.desa_name,
+        area.desa_match,
     )
     return done is not None
 
@@ -367,12 +376,27 @@ async def read_tip(
             f" WHERE receipt = $1 AND {area_condition('t', 2, 3)}",
             receipt,
             area.kecamatan_code,
-            area.desa_name,
+            area.desa_match,
         )
         if row is None:
             return None
         await record_read(conn, row["id"], reader, purpose)
     return TipContent(**{k: v for k, v in row.items() if k != "id"})
+
+
+async def reported_by(conn: Queryable, receipt: str, area: Area = EVERYWHERE) -> str | None:
+    """Who filed a 'laporan aparat' (an official's own report): the official's name and office
+    from the directory; None for a resident's (anonymous) tip or one outside the reader's area."""
+    row = await conn.fetchrow(
+        "SELECT o.name, o.office FROM tips t JOIN officials o ON o.id = t.reported_by_official_id"
+        f" WHERE t.receipt = $1 AND {area_condition('t', 2, 3)}",
+        receipt,
+        area.kecamatan_code,
+        area.desa_match,
+    )
+    if row is None:
+        return None
+    return f"{row['name']} ({row['office']})" if row["office"] else str(row["name"])
 
 
 async def record_read(conn: Queryable, tip_id: int, reader: str, purpose: str) -> None:
@@ -425,6 +449,7 @@ async def purge(conn: Conn, retention_days: int, draft_minutes: int) -> Purged:
             retention_days,
         )
         await purge_counters(conn)
+        await forget_unconfirmed(conn)  # broadcast subscriptions never confirmed
     return Purged(
         tips=len(tips),
         messages=_count(messages),

@@ -1,6 +1,8 @@
 """
-Pending CSV uploads from the console (registry, officials): stored, previewed, then applied or
-cancelled. A cancelled upload is deleted; an applied one keeps its content and applied_at.
+Pending CSV uploads from the console (registry, job orders, officials): stored, previewed, then
+applied or cancelled. A cancelled upload is deleted; an applied one keeps its content, who
+uploaded it and applied_at: the version history of officials and job orders. Its mode says what the
+admin said the file is: a full snapshot ("replace") or an update of some rows ("update").
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from datetime import datetime
 
 from storage.db import Queryable
 
-KINDS = ("registry", "officials")
+KINDS = ("registry", "officials", "job_orders")
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,19 +26,21 @@ class Upload:
     user_name: str
     created_at: datetime
     applied_at: datetime | None
+    mode: str = "replace"
 
 
 async def save_upload(
-    conn: Queryable, kind: str, file_name: str, content: str, user_id: int
+    conn: Queryable, kind: str, file_name: str, content: str, user_id: int, mode: str = "replace"
 ) -> int:
     """Store an upload for preview; its id."""
     upload_id: int = await conn.fetchval(
-        "INSERT INTO uploads (kind, file_name, content, user_id) VALUES ($1, $2, $3, $4)"
-        " RETURNING id",
+        "INSERT INTO uploads (kind, file_name, content, user_id, mode)"
+        " VALUES ($1, $2, $3, $4, $5) RETURNING id",
         kind,
         file_name,
         content,
         user_id,
+        mode,
     )
     return upload_id
 
@@ -45,7 +49,7 @@ async def upload_by_id(conn: Queryable, upload_id: int, kind: str) -> Upload | N
     """An upload of this kind, applied or not."""
     row = await conn.fetchrow(
         "SELECT p.id, p.kind, p.file_name, p.content, u.name AS user_name, p.created_at,"
-        " p.applied_at FROM uploads p JOIN users u ON u.id = p.user_id"
+        " p.applied_at, p.mode FROM uploads p JOIN users u ON u.id = p.user_id"
         " WHERE p.id = $1 AND p.kind = $2",
         upload_id,
         kind,
@@ -60,7 +64,7 @@ async def claim_upload(conn: Queryable, upload_id: int, kind: str) -> Upload | N
         "UPDATE uploads p SET applied_at = now() FROM users u"
         " WHERE p.id = $1 AND p.kind = $2 AND p.applied_at IS NULL AND u.id = p.user_id"
         " RETURNING p.id, p.kind, p.file_name, p.content, u.name AS user_name, p.created_at,"
-        " p.applied_at",
+        " p.applied_at, p.mode",
         upload_id,
         kind,
     )

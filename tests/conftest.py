@@ -216,7 +216,9 @@ async def gateway(sample_db: str, config: Config, aiohttp_server, aiohttp_client
     finally:
         await connection.close()
     fake_app = create_fake_at(FAKE_API_KEY, None)
-    fake_server = await aiohttp_server(fake_app)
+    # AT's SDK sends from a thread pool that keeps its connection alive: the fake's shutdown
+    # need not wait the default 60 s for it to go idle.
+    fake_server = await aiohttp_server(fake_app, shutdown_timeout=1.0)
     fake_url = str(fake_server.make_url("/"))
     settings = replace(
         config,

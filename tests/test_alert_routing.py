@@ -48,15 +48,15 @@ async def file_tip(
     client: TestClient,
     category: str,
     kecamatan: str = "pontang",
-    desa: str = "1",
+    desa: tuple[str, ...] = ("1",),
     agency: str = "1",
     story: str = STORY,
     phone: str = RESIDENT,
 ) -> str:
     """File a tip over USSD (BAHAYA: add details; the typed kecamatan confirmed; '1' skips desa
-    and agency); its receipt."""
+    and agency, a desa typed is confirmed with '1'); its receipt."""
     details = ["2"] if category == "bahaya" else []
-    inputs = ["2", CHOICES[category], *details, kecamatan, "1", desa, agency, story, "1"]
+    inputs = ["2", CHOICES[category], *details, kecamatan, "1", *desa, agency, story, "1"]
     return receipt_on(await walk(client, inputs, phone))
 
 
@@ -193,15 +193,16 @@ class TestNoTierOne:
         assert ("baru", []) == (status, await alerted(conn))
 
 
-LONG_DESA = "Kampung Sukamaju Kidul Wetan Blok Cempaka Raya"
+# The longest desa name of the kecamatan with the longest name, typed and confirmed.
+LONG_DESA = ("cokopsulanjana", "1")
 LONG_AGENCY = "Pak Haji Sanusi bin Abdullah Sponsor Tenaga Kerja"
 LONG_STORY = "Calo datang ke rumah, minta uang 25 juta, janji kerja di pabrik Taiwan. " * 4
 TEXT_CASES = [
     # (id, category, kecamatan, desa, agency, story)
-    ("calo-short", "calo", "pontang", "1", "1", STORY),
-    ("lainnya-long-story", "lainnya", "pontang", "1", "1", LONG_STORY),
+    ("calo-short", "calo", "pontang", ("1",), "1", STORY),
+    ("lainnya-long-story", "lainnya", "pontang", ("1",), "1", LONG_STORY),
     ("tujuan-long-everything", "tujuan", "waringinkurung", LONG_DESA, LONG_AGENCY, LONG_STORY),
-    ("bahaya-long-story", "bahaya", "pontang", "1", "1", LONG_STORY),
+    ("bahaya-long-story", "bahaya", "pontang", ("1",), "1", LONG_STORY),
     ("bahaya-long-desa", "bahaya", "waringinkurung", LONG_DESA, "1", LONG_STORY),
     ("bahaya-long-everything", "bahaya", "waringinkurung", LONG_DESA, LONG_AGENCY, LONG_STORY),
 ]
@@ -234,7 +235,7 @@ class TestAlertText:
         conn: asyncpg.Connection,
         category: str,
         kecamatan: str,
-        desa: str,
+        desa: tuple[str, ...],
         agency: str,
         story: str,
     ) -> None:

@@ -37,7 +37,7 @@ PHONE = "+6281234567890"
 # Every way the number is written: E.164, without '+', national, and the bare subscriber number.
 FORMATS = ("+6281234567890", "6281234567890", "081234567890", "81234567890")
 STORY = "Calo minta uang 10 juta untuk ke Taiwan"
-SMS_STORY = "calo di Pontang minta 15 juta"
+SMS_STORY = "calo minta 15 juta, katanya bisa ke Taiwan"  # names no place: regency tier
 HOTLINE = shutil.which("hotline", path=str(Path(sys.executable).parent)) or "hotline"
 _ids = itertools.count()
 
@@ -151,7 +151,8 @@ async def walk(client: TestClient, inputs: list[str]) -> str:
 
 async def file_by_ussd(client: TestClient) -> str:
     """File a calo tip in Pontang by USSD, receipt by SMS; its receipt (9 digits)."""
-    screen = await walk(client, ["2", "2", "pontang", "1", "Kubang Puji", "1", STORY, "1", "2"])
+    inputs = ["2", "2", "pontang", "1", "Kubang Puji", "1", "1", STORY, "1", "2"]
+    screen = await walk(client, inputs)
     match = re.search(r"(\d{4})-(\d{4})-(\d)\b", screen)
     assert match is not None, screen
     return "".join(match.groups())

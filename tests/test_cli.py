@@ -187,7 +187,7 @@ class TestRegistryImport:
         expected = (
             f"imported 40 agencies from {path}\n"
             f"added: 1\n  {NEW_AGENCY.name}\n"
-            f"changed: 1\n  {changed.name}\n"
+            f"changed: 1\n  {changed.name} (status, status_since)\n"
             f"removed: 1\n  {removed.name}\n"
         )
         assert (0, expected) == (run.code, run.stdout)
@@ -208,7 +208,7 @@ class TestRegistryImport:
         expected = (
             f"would import 40 agencies from {path}\n"
             f"added: 1\n  {NEW_AGENCY.name}\n"
-            f"changed: 1\n  {changed.name}\n"
+            f"changed: 1\n  {changed.name} (status, status_since)\n"
             f"removed: 1\n  {removed.name}\n"
         )
         assert (0, expected) == (run.code, run.stdout)

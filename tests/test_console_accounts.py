@@ -17,10 +17,14 @@ PAGE = "/console/accounts"
 
 
 async def post(client: TestClient, path: str, **form: str) -> tuple[int, str, str]:
-    """POST a form of the accounts page with its CSRF token; status, page, Cache-Control."""
+    """POST a form of the accounts page with its CSRF token; the POST's status, then the page
+    and Cache-Control of the page it redirects to (a refusal's own page when it does not)."""
     form["csrf"] = await csrf_token(client, PAGE)
     response = await client.post(path, data=form, allow_redirects=False)
-    return response.status, await response.text(), response.headers.get("Cache-Control", "")
+    status = response.status
+    if status == 303:
+        response = await client.get(response.headers["Location"], allow_redirects=False)
+    return status, await response.text(), response.headers.get("Cache-Control", "")
 
 
 def shown_password(page: str) -> str:
@@ -35,6 +39,25 @@ async def account(conn: asyncpg.Connection, name: str) -> asyncpg.Record:
     row = await conn.fetchrow("SELECT role, area, active FROM users WHERE name = $1", name)
     assert row is not None
     return row
+
+
+class TestPostRedirectGet:
+    async def test_a_change_redirects_with_a_one_time_note(
+        self, client: TestClient, conn: asyncpg.Connection
+    ) -> None:
+        """A successful change answers 303 to the accounts page; the password shows once."""
+        await sign_in(client, conn, "admin")
+        form = {"csrf": await csrf_token(client, PAGE), "name": "siti", "role": "operator"}
+        response = await client.post(PAGE, data=form, allow_redirects=False)
+        location = response.headers["Location"]
+        first = await (await client.get(location)).text()
+        again = await (await client.get(location)).text()
+        assert (303, True, True, False) == (
+            response.status,
+            location.startswith(PAGE + "?note="),
+            'id="new-password"' in first,
+            'id="new-password"' in again,
+        )
 
 
 class TestWhoMayOpen:

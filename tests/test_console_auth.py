@@ -26,7 +26,7 @@ class TestLogin:
         """After logging in, the home page opens and names the user."""
         await sign_in(client, conn, "operator", "rina")
         response = await client.get("/console", allow_redirects=False)
-        assert (200, True) == (response.status, "rina (operator)" in await response.text())
+        assert (200, True) == (response.status, "rina (Operator)" in await response.text())
 
     async def test_wrong_password_is_401(
         self, client: TestClient, conn: asyncpg.Connection

@@ -11,7 +11,7 @@ from xml.etree import ElementTree
 import asyncpg
 from aiohttp.test_utils import TestClient
 
-from gateway.console.texts import ct
+from gateway.console.vocabulary import label
 from storage.outbox import claim_due, mark_accepted, mark_retry, record_delivery_report
 from storage.ussd_events import SessionEvent, record_session_event
 from tests.console_helpers import file_test_tip, sign_in, ussd_hop, ussd_walk
@@ -63,6 +63,15 @@ def bars(page: str, chart_id: str) -> list[tuple[str, int]]:
         svg(page, chart_id),
     )
     return [(html.unescape(label), int(value)) for label, value in found]
+
+
+def keyed(page: str, chart_id: str) -> list[tuple[str, int]]:
+    """A bar chart's (key, value) pairs, in order: the stored code behind each label."""
+    found = re.findall(
+        r'<g class="bar" data-key="([^"]*)" data-label="[^"]*" data-value="(\d+)">',
+        svg(page, chart_id),
+    )
+    return [(html.unescape(key), int(value)) for key, value in found]
 
 
 def nonzero(page: str, chart_id: str) -> dict[str, int]:
@@ -125,9 +134,8 @@ class TestCasesChart:
         await conn.execute("UPDATE users SET area = '36.04.12' WHERE name = 'operator-1'")
         other = await conn.fetchval("SELECT status FROM tips WHERE source_ref = 'ussd:b'")
         page = await charts(client)
-        assert {"Selesai, tidak terbukti": 1, ct(f"case_{other}", "id"): 1} == nonzero(
-            page, "chart-cases"
-        )
+        words = {s: label("case_status", s, "id") for s in ("tidak_terbukti", other)}
+        assert {words["tidak_terbukti"]: 1, words[other]: 1} == nonzero(page, "chart-cases")
         assert "Calo minta uang" not in page
 
     async def test_one_bar_per_status(self, client: TestClient, conn: asyncpg.Connection) -> None:
@@ -173,9 +181,8 @@ class TestFunnelChart:
         await post_end(client, ["2", "2"])
         await post_end(client, ["1"])
         await sign_in(client, conn, "operator")
-        assert {"main": 1, "check": 2, "check_none": 1, "report_kec": 1} == nonzero(
-            await charts(client), "chart-funnel"
-        )
+        counted = {k: v for k, v in keyed(await charts(client), "chart-funnel") if v}
+        assert {"main": 1, "check": 2, "check_none": 1, "report_kec": 1} == counted
 
     async def test_steps_follow_the_journeys(
         self, client: TestClient, conn: asyncpg.Connection
@@ -183,8 +190,8 @@ class TestFunnelChart:
         """The bars run along the journeys: main, the check, the report, then status."""
         await end_session(conn, "main")
         await sign_in(client, conn, "operator")
-        labels = [label for label, _ in bars(await charts(client), "chart-funnel")]
-        assert JOURNEYS == [label for label in labels if label in JOURNEYS]
+        steps = [key for key, _ in keyed(await charts(client), "chart-funnel")]
+        assert JOURNEYS == [step for step in steps if step in JOURNEYS]
 
     async def test_unlisted_step_comes_last(
         self, client: TestClient, conn: asyncpg.Connection
@@ -192,7 +199,16 @@ class TestFunnelChart:
         """A recorded step the journeys do not list is still charted, after them."""
         await end_session(conn, "unknown")
         await sign_in(client, conn, "operator")
-        assert ("unknown", 1) == bars(await charts(client), "chart-funnel")[-1]
+        assert ("unknown", 1) == keyed(await charts(client), "chart-funnel")[-1]
+
+    async def test_steps_are_named_in_words(
+        self, client: TestClient, conn: asyncpg.Connection
+    ) -> None:
+        """A step is labelled in the reader's words, never by its node name."""
+        await end_session(conn, "report_kec_pick")
+        await sign_in(client, conn, "operator")
+        shown = dict(bars(await charts(client), "chart-funnel"))
+        assert (1, False) == (shown.get("Lapor: pilih kecamatan"), "report_kec_pick" in shown)
 
 
 class TestNotFoundChart:
@@ -278,6 +294,59 @@ class TestNotFoundChart:
         """The caption explains why checks are not shown by kecamatan."""
         await sign_in(client, conn, "operator")
         assert "Warga tidak menyebut kecamatan saat memeriksa P3MI" in await charts(client)
+
+
+def numbers(page: str, ident: str) -> dict[str, str]:
+    """A chart's numbers table: first cell -> second cell, for rows with a non-zero count."""
+    table = page.split(f'id="numbers-{ident}"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", r, re.S) for r in rows]
+    return {c[0]: c[1] for c in cells if c and c[1] != "0"}
+
+
+class TestPeriodAndNumbers:
+    async def test_period_leaves_out_older_tips(
+        self, client: TestClient, conn: asyncpg.Connection
+    ) -> None:
+        """A tip filed 10 days ago counts over 30 days, not over 7."""
+        receipt = await file_test_tip(conn, "ussd:a", kecamatan_code="36.04.12")
+        await conn.execute(
+            "UPDATE tips SET created_at = now() - interval '10 days' WHERE receipt = $1", receipt
+        )
+        await sign_in(client, conn, "operator")
+        month = nonzero(await charts(client), "chart-kecamatan")
+        week_page = await (await client.get("/console/charts?days=7")).text()
+        assert ({"Pontang": 1}, {}) == (month, nonzero(week_page, "chart-kecamatan"))
+
+    async def test_each_chart_offers_the_periods(
+        self, client: TestClient, conn: asyncpg.Connection
+    ) -> None:
+        """Every figure links to 7, 30 and 90 days; the chosen one is marked."""
+        await sign_in(client, conn, "operator")
+        page = await (await client.get("/console/charts?days=90")).text()
+        figures = re.findall(
+            r'<figure class="card chart-card" id="([^"]+)">(.*?)</figure>', page, re.S
+        )
+        offered = {
+            ident: re.findall(r'href="/console/charts\?days=(\d+)#', body)
+            for ident, body in figures
+        }
+        current = re.findall(r'days=(\d+)#[^"]*" aria-current', page)
+        assert (5, True, {"90"}) == (
+            len(offered),
+            all(v == ["7", "30", "90"] for v in offered.values()),
+            set(current),
+        )
+
+    async def test_numbers_table_matches_the_bars(
+        self, client: TestClient, conn: asyncpg.Connection
+    ) -> None:
+        """Beside the drawing, a table holds the same numbers."""
+        await file_test_tip(conn, "ussd:a", kecamatan_code="36.04.12")
+        await file_test_tip(conn, "ussd:b", kecamatan_code="36.04.09")
+        await sign_in(client, conn, "operator")
+        page = await charts(client)
+        assert {"Pontang": "1", "Ciruas": "1"} == numbers(page, "kecamatan")
 
 
 class TestChartsPage:

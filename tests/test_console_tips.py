@@ -10,6 +10,7 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
+from gateway.console.vocabulary import label
 from storage.tips import add_official_message, answer_question, set_status
 from tests.console_helpers import csrf_token, file_test_tip, load_sample_officials, sign_in
 from ussd_menus.receipts import show_receipt
@@ -195,10 +196,11 @@ class TestTipPage:
         """Each alert lists the official, tier, reason and its SMS status."""
         await sign_in(client, conn, "investigator")
         rows = table(await tip_page(client, receipt), "alerts")
+        words = [label("alert_reason", "new", "id"), label("sms_status", "queued", "id")]
         assert [
-            ["Agus Contoh", "1", "new", "queued"],
-            ["Tatang Contoh", "1", "new", "queued"],
-            ["Nining Sampel", "1", "new", "queued"],
+            ["Agus Contoh", "1", *words],
+            ["Tatang Contoh", "1", *words],
+            ["Nining Sampel", "1", *words],
         ] == sorted(
             ([r[0], r[1], r[2], r[4]] for r in rows),
             key=lambda r: ["Agus Contoh", "Tatang Contoh", "Nining Sampel"].index(r[0]),
@@ -214,9 +216,11 @@ class TestTipPage:
         )
         await sign_in(client, conn, "investigator")
         rows = table(await tip_page(client, receipt), "alerts")
-        assert {"Agus Contoh": "2026-11-30 09:15", "Tatang Contoh": "-", "Nining Sampel": "-"} == {
-            r[0]: r[5] for r in rows
-        }
+        assert {
+            "Agus Contoh": "2026-11-30 09:15 WIB",
+            "Tatang Contoh": "-",
+            "Nining Sampel": "-",
+        } == {r[0]: r[5] for r in rows}
 
     async def test_status_is_shown(
         self, client: TestClient, conn: asyncpg.Connection, receipt: str
@@ -224,7 +228,8 @@ class TestTipPage:
         """The page shows the tip's current status."""
         await set_status(conn, receipt, "diselidiki")
         await sign_in(client, conn, "investigator")
-        assert '<td data-status="diselidiki">Diselidiki</td>' in await tip_page(client, receipt)
+        shown = '<td data-status="diselidiki">Sedang diselidiki</td>'
+        assert shown in await tip_page(client, receipt)
 
     async def test_formatted_receipt_opens_the_tip(
         self, client: TestClient, conn: asyncpg.Connection, receipt: str
@@ -277,7 +282,8 @@ class TestTipsList:
         await sign_in(client, conn, "investigator")
         response = await client.get("/console/tips")
         row = table(await response.text(), "tips")[0]
-        assert [show_receipt(receipt), "calo", "Pontang", "Diteruskan"] == [
+        category, status = label("category", "calo", "id"), label("case_status", "diteruskan", "id")
+        assert [show_receipt(receipt), category, "Pontang", status] == [
             row[0],
             row[2],
             row[3],

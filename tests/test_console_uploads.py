@@ -71,14 +71,17 @@ def problems(page: str) -> list[tuple[int, str]]:
     body = page.split('<table id="problems">', 1)[1].split("</table>", 1)[0]
     return [
         (int(line), html.unescape(field))
-        for line, field in re.findall(r"<tr><td>(\d+)</td><td>([^<]*)</td>", body)
+        for line, field in re.findall(r"<tr><td[^>]*>(\d+)</td><td[^>]*>([^<]*)</td>", body)
     ]
 
 
 def section(page: str, name: str) -> list[str]:
     """The names listed under a preview's section (added, changed, removed, deactivated)."""
-    body = page.split(f'<section id="{name}">', 1)[1].split("</section>", 1)[0]
-    return [html.unescape(n) for n in re.findall(r"<li>([^<]*)</li>", body)]
+    body = page.split(f'<section id="{name}"', 1)[1].split("</section>", 1)[0]
+    return [
+        html.unescape(n)
+        for n in re.findall(r"<li>([^<]*)(?:<small[^>]*>[^<]*</small>)?</li>", body)
+    ]
 
 
 async def names(conn: asyncpg.Connection) -> set[str]:
@@ -99,21 +102,28 @@ class TestRegistryPage:
         """Everyone signed in sees the registry: one row per agency."""
         await sign_in(client, conn, "operator")
         response = await client.get("/console/registry")
-        rows = re.findall(r"<tr>\s*<td>", await response.text())
+        rows = re.findall(r"<tr>\s*<td[ >]", await response.text())
         assert len(sample_agencies()) == len(rows)
 
     async def test_row_shows_the_licence(
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
-        """A row shows name, licence, status, valid until, head office and the Serang branch."""
+        """A row shows name, licence, status (in words), valid until, head office and the Serang
+        branch."""
         await sign_in(client, conn, "operator")
         response = await client.get("/console/registry")
         text = await response.text()
         row = text.split("PT Contoh Samudra Karya", 1)[1].split("</tr>", 1)[0]
-        cells = [re.sub(r"\s+", " ", c).strip() for c in re.findall(r"<td>(.*?)</td>", row, re.S)]
-        assert ["99116000345227871", "aktif", "2027-03-13", "Jakarta Timur, DKI Jakarta", "ya"] == (
-            cells
-        )
+        cells = [
+            re.sub(r"\s+", " ", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        ]
+        assert [
+            "99116000345227871",
+            "Izin aktif",
+            "2027-03-13",
+            "Jakarta Timur, DKI Jakarta",
+            "ya",
+        ] == cells
 
     async def test_operator_gets_no_upload_form(
         self, client: TestClient, conn: asyncpg.Connection
@@ -240,6 +250,44 @@ class TestRegistryApply:
         preview = await upload(client, "registry", format_agencies(agencies).encode())
         page = await (await press(client, preview, "apply")).text()
         assert (True, [added]) == ("Perubahan sudah diterapkan." in page, section(page, "added"))
+
+    async def test_apply_redirects_and_a_refresh_posts_nothing(
+        self, client: TestClient, conn: asyncpg.Connection
+    ) -> None:
+        """Apply answers 303 to the upload's page; loading that page again applies nothing."""
+        agencies, *_ = changed_registry()
+        await sign_in(client, conn, "admin")
+        preview = await upload(client, "registry", format_agencies(agencies).encode())
+        token = await csrf_token(client, str(preview.url.path))
+        response = await client.post(
+            f"{preview.url.path}/apply", data={"csrf": token}, allow_redirects=False
+        )
+        location = response.headers["Location"]
+        for _ in range(2):
+            assert 200 == (await client.get(location)).status
+        count = await conn.fetchval("SELECT count(*) FROM registry_imports")
+        assert (303, True, 2) == (
+            response.status,
+            location.startswith(f"{preview.url.path}?note="),
+            count,
+        )
+
+    async def test_cancel_redirects(self, client: TestClient, conn: asyncpg.Connection) -> None:
+        """Cancel answers 303 to a page that says the upload was cancelled."""
+        agencies, *_ = changed_registry()
+        await sign_in(client, conn, "admin")
+        preview = await upload(client, "registry", format_agencies(agencies).encode())
+        token = await csrf_token(client, str(preview.url.path))
+        response = await client.post(
+            f"{preview.url.path}/cancel", data={"csrf": token}, allow_redirects=False
+        )
+        location = response.headers["Location"]
+        page = await (await client.get(location)).text()
+        assert (303, "/console/registry/uploads/cancelled", True) == (
+            response.status,
+            location,
+            'role="status"' in page,
+        )
 
     async def test_apply_reaches_the_search_index(
         self, client: TestClient, conn: asyncpg.Connection
@@ -368,7 +416,7 @@ class TestOfficials:
         await sign_in(client, conn, "admin")
         response = await client.get("/console/officials")
         text = await response.text()
-        listed = re.findall(r"<tr>\s*<td>([^<]+)", text)
+        listed = re.findall(r"<tr[^>]*>\s*<td[^>]*>([^<]+)", text)
         assert [o.name for o in await load_officials(conn)] == [n.strip() for n in listed]
 
     @pytest.mark.parametrize("role", ["operator", "investigator"])

@@ -92,7 +92,7 @@ def row_figures(html: str, key: str) -> dict[str, int]:
     """The figures of the page's table row with this data-key."""
     match = re.search(rf'<tr data-key="{re.escape(key)}">(.*?)</tr>', html, re.S)
     assert match is not None, key
-    return {k: int(v) for k, v in re.findall(r'data-figure="(\w+)">(\d+)<', match.group(1))}
+    return {k: int(v) for k, v in re.findall(r'data-figure="(\w+)"[^>]*>(\d+)<', match.group(1))}
 
 
 async def csv_rows(client: TestClient, query: str) -> list[dict[str, str]]:

@@ -26,6 +26,8 @@ SHARED_WITH_INDONESIAN = (
     "status.line",
     "status.message",
     "detail.head_office",
+    "detail.job_orders",  # "Job order" is what Sundanese speakers say too
+    "signing.licence",  # only a name and a status
     "problem.choice",
     "report.send",
     "cat.calo",
@@ -39,10 +41,13 @@ SHARED_WITH_INDONESIAN = (
     "status.history",  # "Riwayat" is Sundanese too
     "sms.tip_status_history",
     "web.other_language",  # "English", in every language but English
+    "web.quota",
     "info.report",
     "nav.home",
     "report.kecamatan",
     "report.kecamatan_echo",
+    "report.desa_echo",
+    "report.desa_list",  # "Desa di ..." reads the same in Sundanese
     "sms.info_topic",
     "sms.tip_status_message",
     "topic.dokumen.title",
@@ -52,7 +57,7 @@ SHARED_WITH_INDONESIAN = (
 )
 JOURNEYS = json.loads((Path(__file__).parent / "data" / "journeys_language.json").read_text())
 # From the Indonesian main menu: language, Basa Sunda, a report on a calo in Pontang (the typed
-# kecamatan confirmed), sent, then the report number by SMS.
+# kecamatan and desa confirmed), sent, then the report number by SMS.
 REPORT_WITH_SMS = [
     "5",
     "3",
@@ -61,6 +66,7 @@ REPORT_WITH_SMS = [
     "pontang",
     "1",
     "Kubang Puji",
+    "1",
     "1",
     "Calo menta 10 juta",
     "1",

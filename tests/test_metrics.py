@@ -19,7 +19,8 @@ from tests.sms_client import send_sms
 
 PHONE = "+6281234567890"
 STORY = "Calo minta uang 10 juta untuk ke Taiwan"
-TIP_JOURNEY = ["2", "2", "pontang", "1", "Kubang Puji", "1", STORY, "1"]  # a calo tip in Pontang
+# A calo tip in Pontang, desa Kubang Puji (typed, confirmed), no agency.
+TIP_JOURNEY = ["2", "2", "pontang", "1", "Kubang Puji", "1", "1", STORY, "1"]
 INVALID_NUMBER = "+62811000403"  # the fake AT answers InvalidPhoneNumber
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]

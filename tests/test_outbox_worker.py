@@ -90,7 +90,9 @@ async def file_kramatwatu_tip(gateway: Gateway) -> int:
 async def only_alert(gateway: Gateway) -> int:
     """The outbox id of the one queued alert."""
     pool = gateway.client.server.app[keys.POOL]
-    ids = await pool.fetch("SELECT id FROM outbox WHERE recipient_kind = 'official'")
+    ids = await pool.fetch(
+        "SELECT id FROM outbox WHERE recipient_kind = 'official' AND cause LIKE 'alert:%'"
+    )
     assert 1 == len(ids)
     return int(ids[0]["id"])
 
@@ -617,7 +619,9 @@ class TestOptedOutOfficial:
         await send_sms(gateway.client, "BERHENTI", KADES_PONTANG)
         await file_tip(gateway.client, "calo", "pontang")
         await drain(gateway.worker)
-        alerts = await conn.fetch("SELECT body FROM outbox WHERE recipient_kind = 'official'")
+        alerts = await conn.fetch(
+            "SELECT body FROM outbox WHERE recipient_kind = 'official' AND cause LIKE 'alert:%'"
+        )
         body = alerts[0]["body"]
         assert [CAMAT_PONTANG, KAPOLSEK_PONTANG] == sorted(
             m["to"] for m in gateway.fake.messages if m["message"] == body

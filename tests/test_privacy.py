@@ -91,7 +91,7 @@ class TestNumberStoredNowhere:
         """One resident uses every channel; then every column of every table is searched."""
         session = "ATUid_privacy"
         story = "Calo minta 10 juta di desa"
-        inputs = ["2", "2", "pontang", "1", "Kubang Puji", "1", story, "1", "2"]
+        inputs = ["2", "2", "pontang", "1", "Kubang Puji", "1", "1", story, "1", "2"]
         ussd_receipt = receipt_on(await walk(client, inputs, session))
         await send_sms(client, "BAHASA SUNDA")
         await send_sms(client, "LAPOR calo minta uang 10 juta")

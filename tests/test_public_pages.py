@@ -17,8 +17,9 @@ from aiohttp.test_utils import TestClient
 from gateway.app import create_app
 from gateway.config import Config
 from gateway.public.pages import PUBLIC_CSP, shown_count
-from storage.sample import sample_agencies
+from storage.sample import sample_agencies, sample_job_orders
 from tests.console_helpers import file_test_tip
+from tests.test_job_orders import import_now
 
 PONTANG = "36.04.12"
 KUBANG_PUJI = "36.04.12.2008"  # a desa of Pontang (storage/data/serang-desa.csv)
@@ -87,6 +88,31 @@ class TestRegistrySearch:
         """A query is shown as text, never as markup."""
         page = await get(client, "/info?q=<script>alert(1)</script>")
         assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+class TestJobOrdersAndBans:
+    async def test_valid_job_orders_are_listed(
+        self, client: TestClient, conn: asyncpg.Connection
+    ) -> None:
+        """A job order valid today of an agency that may recruit is listed with its country,
+        job and end date; one that has ended, or of a revoked agency, is not."""
+        await import_now(client, conn, sample_job_orders())
+        page = await get(client, "/info")
+        table = re.search(r'<table id="orders".*?</table>', page, re.S)
+        assert table is not None
+        listed = ("PT Contoh Samudra Karya", "30-06-2027", "Singapura", "PT Fiktif Permata Rizki")
+        assert (True, True, False, False) == tuple(text in table[0] for text in listed)
+
+    async def test_closed_destinations_carry_their_source(self, client: TestClient) -> None:
+        """Every ban is listed with its countries, since when and its source."""
+        page = await get(client, "/info")
+        bans = re.search(r'<ul id="bans">(.*?)</ul>', page, re.S)
+        assert bans is not None
+        assert ("Arab Saudi" in bans[1], "sejak 01-07-2015" in bans[1], "sumber:" in bans[1]) == (
+            True,
+            True,
+            True,
+        )
 
 
 class TestFigures:

@@ -19,13 +19,15 @@ from functools import cache
 import pytest
 
 from gateway.agency_index import AgencyIndex
+from gateway.ussd import menu_desa
 from storage.migrate import available
 from storage.sample import sample_agencies
 from storage.tips import TipStatus
-from ussd_menus import catalogue
+from ussd_menus import catalogue, destinations
 from ussd_menus.machine import Hop, Machine, Need
 from ussd_menus.model import (
     SCREEN_LIMIT,
+    CheckSigning,
     Context,
     Continue,
     Env,
@@ -36,10 +38,15 @@ from ussd_menus.model import (
     ReportContext,
     ReportFiled,
     ReportLimited,
+    ReportSigning,
     SendReceipt,
+    SigningChecked,
+    SigningReported,
 )
 from ussd_menus.receipts import check_digit
+from ussd_menus.rekap import OUTCOMES, Figures, rekap_text
 from ussd_menus.report import CATEGORIES, dump_report, kecamatan_pages
+from ussd_menus.signing import check_before_signing
 from ussd_menus.texts import t
 from ussd_menus.tree import build_machine, build_nodes, is_gsm_safe
 
@@ -66,6 +73,7 @@ def _receipt(body: str) -> str:
 
 
 KECAMATAN = _kecamatan()
+DESA = menu_desa()
 AGENCIES = sample_agencies()
 INDEX = AgencyIndex(AGENCIES)
 FILED = _receipt("12345678")
@@ -117,7 +125,8 @@ FREE_TEXT: dict[str, list[str]] = {
         "zz*top",
     ],
     "report_kec": ["pontang", "an", "xyz", NOT_FOUND],
-    "report_desa": ["Sukamaju", NOT_FOUND],
+    # A desa of no kecamatan on page 1, several desa of Anyar, one with a typo, too few letters.
+    "report_desa": ["Sukamaju", NOT_FOUND, "sindang", "mekarsri", "ab"],
     "report_agency": ["PT Contoh Samudra Karya", "contoh", NOT_FOUND],
     "report_desc": ["ab", STORY, NOT_FOUND],
     "status": [
@@ -129,19 +138,49 @@ FREE_TEXT: dict[str, list[str]] = {
         "ab",
     ],
     "status_answer": ["Namanya Pak Budi, datang tiap Jumat*malam", "   "],
+    "officer_cekizin": ["ab", "PT Contoh Samudra Karya"],
+    "officer_cekizin_country": ["Atlantis", "Arab Saudi"],
 }
 GENERIC_TEXT = ["ab", NOT_FOUND, STORY]
+# The check before signing at its wordiest: a licensed agency, a closed destination, no job order.
+STOPPED = SigningChecked(
+    check_before_signing(
+        "PT Contoh Samudra Karya",
+        AGENCIES[0],
+        destinations.active().countries[0],
+        destinations.active().jobs[0],
+        destinations.active().bans,
+        (),
+        TODAY,
+    ),
+    TODAY,
+)
+
+
+# The REKAP digest as the officials' menu shows it: the SMS wording, with the longest values.
+REKAP = rekap_text(
+    "a" * 40,
+    date(2026, 11, 23),
+    date(2026, 11, 29),
+    Figures(99999, 99999, 99999, {o: 99999 for o in OUTCOMES}, ("n" * 40,) * 3, ("n" * 40,) * 3),
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Scenario:
-    """What the gateway would load for the machine: the reporter's report context, an outcome."""
+    """What the gateway would load for the machine: the reporter's report context, an outcome,
+    and whether the caller's number is an official's (the officials' menu)."""
 
     report: ReportContext
     outcome: ReportFiled | ReportLimited
+    official: bool = False
 
     def fact(self, kind: str, key: str) -> object:
         """The fact the machine asked for."""
+        if kind == "official":
+            return self.official
+        if kind == "rekap":
+            return REKAP if self.official else None
         if kind == "report":
             return self.report
         if kind == "tip":
@@ -168,6 +207,7 @@ SCENARIOS = {
         ReportContext(resume=None, filed_receipt=FILED, limited_at=None), ReportFiled(FILED)
     ),
     "limit-reached-on-sending": Scenario(NOTHING, ReportLimited(3)),
+    "official": Scenario(NOTHING, ReportFiled(FILED), official=True),
 }
 
 
@@ -194,7 +234,7 @@ def answer(
     """One hop as the gateway answers it: replay, load each fact asked for, replay again."""
     facts: dict[tuple[str, str], object] = {}
     for _ in range(8):
-        env = Env(agencies=INDEX, today=TODAY, kecamatan=KECAMATAN, facts=facts)
+        env = Env(agencies=INDEX, today=TODAY, kecamatan=KECAMATAN, desa=DESA, facts=facts)
         result = machine.hop(text, env, spans, spans_complete=True)
         if isinstance(result, Hop):
             return result, env
@@ -203,6 +243,10 @@ def answer(
             facts[(result.kind, result.key)] = fact(result.kind, result.key)
         elif isinstance(result.effect, SendReceipt):  # the receipt SMS is queued
             facts[("outcome", "")] = ReceiptSent(True)
+        elif isinstance(result.effect, CheckSigning):  # the longest kind of answer: stop
+            facts[("outcome", "")] = STOPPED
+        elif isinstance(result.effect, ReportSigning):
+            facts[("outcome", "")] = SigningReported(FILED)
         else:  # an effect to carry out: its outcome becomes a fact
             facts[("outcome", "")] = fact("outcome", "")
     raise AssertionError(f"replay of {text!r} did not settle")
@@ -230,7 +274,7 @@ def inputs_for(machine: Machine, hop: Hop, env: Env) -> list[str]:
 @cache
 def walk(lang: Lang, scenario: str) -> tuple[Seen, ...]:
     """Every distinct screen within MAX_DEPTH inputs, breadth-first."""
-    machine = Machine(build_machine(KECAMATAN).nodes, default_lang=lang)
+    machine = Machine(build_machine(KECAMATAN, DESA).nodes, default_lang=lang)
     fact = SCENARIOS[scenario]
     first, env = answer(machine, "", {}, fact.fact)
     todo: deque[tuple[tuple[str, ...], dict[int, int], Hop, Env]] = deque([((), {}, first, env)])
@@ -310,21 +354,19 @@ def dial(machine: Machine, inputs: list[str], scenario: Scenario) -> Hop:
     return hop
 
 
+def pick_kecamatan(kecamatan: int, lang: Lang) -> list[str]:
+    """The keys that pick the kecamatan at this index from its page of the list."""
+    pages = kecamatan_pages(KECAMATAN, lang)
+    page = next(n for n, (start, count) in enumerate(pages) if kecamatan < start + count)
+    return [*["99"] * page, str(kecamatan - pages[page][0] + 1)]
+
+
 def to_confirm(category: int, kecamatan: int, lang: Lang) -> list[str]:
     """From the main menu to the report summary: a category (BAHAYA: add details), a kecamatan
     from its page, no desa, a long name."""
-    pages = kecamatan_pages(KECAMATAN, lang)
-    page = next(n for n, (start, count) in enumerate(pages) if kecamatan < start + count)
-    return [
-        "2",
-        str(category + 1),
-        *(["2"] if CATEGORIES[category] == "bahaya" else []),
-        *["99"] * page,
-        str(kecamatan - pages[page][0] + 1),
-        "1",
-        NOT_FOUND,
-        STORY,
-    ]
+    details = ["2"] if CATEGORIES[category] == "bahaya" else []
+    kecamatan_keys = pick_kecamatan(kecamatan, lang)
+    return ["2", str(category + 1), *details, *kecamatan_keys, "1", NOT_FOUND, STORY]
 
 
 class TestEveryReportSummary:
@@ -334,7 +376,7 @@ class TestEveryReportSummary:
     def test_every_summary_fits_one_page(self, lang: Lang) -> None:
         """Every category with every kecamatan and a long typed name gives a summary that fits,
         with and without a village official marked as involved."""
-        machine = Machine(build_machine(KECAMATAN).nodes, default_lang=lang)
+        machine = Machine(build_machine(KECAMATAN, DESA).nodes, default_lang=lang)
         scenario = SCENARIOS["new-reporter"]
         screens = [
             Seen(tuple(path), dial(machine, path, scenario))
@@ -350,11 +392,31 @@ class TestEveryReportSummary:
         ), f"the longest is {longest.where()}"
 
     @pytest.mark.parametrize("lang", LANGS)
+    def test_every_officials_summary_fits_one_page(self, lang: Lang) -> None:
+        """An official's own report (main menu 6, then 1) asks to send it in their name: every
+        category with every kecamatan, marked or not, still fits."""
+        machine = Machine(build_machine(KECAMATAN).nodes, default_lang=lang)
+        scenario = SCENARIOS["official"]
+        screens = [
+            Seen(tuple(path), dial(machine, path, scenario))
+            for c in range(len(CATEGORIES))
+            for k in range(len(KECAMATAN))
+            for marked in ([], ["2", "1"])
+            for path in [["6", "1", *to_confirm(c, k, lang)[1:], *marked]]
+        ]
+        asks = t("report.confirm_officer", lang, summary="").strip()
+        assert ({"report_confirm"}, [], []) == (
+            {s.hop.node for s in screens},
+            [s.where() for s in screens if len(s.text) > SCREEN_LIMIT or not is_gsm_safe(s.text)],
+            [s.where() for s in screens if asks not in s.text],
+        )
+
+    @pytest.mark.parametrize("lang", LANGS)
     @pytest.mark.parametrize("then", [[], ["1"], ["2"]], ids=["receipt", "done", "sms"])
     @pytest.mark.parametrize("scenario", ["new-reporter", "limit-reached-on-sending"])
     def test_every_receipt_fits_one_page(self, lang: Lang, then: list[str], scenario: str) -> None:
         """The screens after sending (the receipt, finishing, the SMS), urgent or not, fit."""
-        machine = Machine(build_machine(KECAMATAN).nodes, default_lang=lang)
+        machine = Machine(build_machine(KECAMATAN, DESA).nodes, default_lang=lang)
         screens = [
             Seen(tuple(path), dial(machine, path, SCENARIOS[scenario]))
             for c in range(len(CATEGORIES))

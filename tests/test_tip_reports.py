@@ -58,10 +58,10 @@ async def walk(
 
 
 def journey(category: str = "2", story: str = STORY) -> list[str]:
-    """A whole report: category (BAHAYA: add details), kecamatan typed and confirmed, desa typed,
-    agency skipped, story, send."""
+    """A whole report: category (BAHAYA: add details), kecamatan typed and confirmed, desa typed
+    and confirmed, agency skipped, story, send."""
     details = ["2"] if category == "1" else []
-    return ["2", category, *details, "pontang", "1", "Kubang Puji", "1", story, "1"]
+    return ["2", category, *details, "pontang", "1", "Kubang Puji", "1", "1", story, "1"]
 
 
 def receipt_on(screen: str) -> str:
@@ -195,7 +195,7 @@ class TestResume:
         """'1 Lanjutkan' brings back the step the dropped session was on."""
         await walk(client, ["2", "2", "pontang", "1"])
         screen = await walk(client, ["2", "1"])
-        assert screen.startswith("CON Nama desa?")
+        assert screen.startswith("CON Desa di Pontang (1/")
 
     async def test_continued_report_is_filed_once(
         self, client: TestClient, conn: asyncpg.Connection

@@ -146,7 +146,7 @@ LAST_STEPS = [
     ("report-agency", ["2", "2", "pontang", "1", "1"], "report_agency"),
     ("report-description", ["2", "2", "pontang", "1", "1", "1"], "report_desc"),
     ("report-confirm", ["2", "2", "pontang", "1", "1", "1", SECRET_STORY], "report_confirm"),
-    ("report-done", ["2", "2", "pontang", "1", "Kubang", "1", SECRET_STORY, "1"], "report_done"),
+    ("report-done", ["2", "2", "pontang", "1", "1", "1", SECRET_STORY, "1"], "report_done"),
     ("status-prompt", ["3"], "status"),
     ("info", ["4"], "info"),
     ("language", ["5"], "lang"),

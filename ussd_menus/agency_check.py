@@ -6,14 +6,20 @@ Search itself is injected (AgencyLookup); this module only decides what a reside
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
+
+from ussd_menus import destinations
 from ussd_menus.machine import render
 from ussd_menus.model import (
     SCREEN_LIMIT,
     Action,
+    AgencyLookup,
     AgencyRecord,
     ChoiceNode,
     Context,
     Frame,
+    JobOrderRecord,
     Lang,
     Option,
     Push,
@@ -72,7 +78,8 @@ class CheckList(ChoiceNode):
 
 
 class CheckDetail(ChoiceNode):
-    """One agency's licence in words: what to do about it first, then where it is."""
+    """One agency's licence in words: what to do about it first, its valid job orders (once any were
+    imported), then where it is."""
 
     def view(self, frame: Frame, ctx: Context) -> View:
         """Name, status, the advice that goes with it, head office and Serang branch as room
@@ -83,8 +90,17 @@ class CheckDetail(ChoiceNode):
         lang = ctx.lang
         report = Frame("report", dump_report({}, l=agency.licence_number, a=agency.name))
         options = (Option(t("detail.report", lang), Push(report)),)
-        note = as_of(ctx)
+        orders = ctx.env.agencies.job_orders(agency.licence_number)
+        shows_orders = orders is not None and _usable(agency, ctx)
+        note = as_of(ctx, orders=shows_orders)
         lines = _core_lines(agency, ctx, note, options)
+        if orders is not None and shows_orders:  # before the offices: it says more
+            summary = order_summary(orders, agency.licence_number, ctx.env.today, lang, 60)
+            for cap in (60, 30, 18, 0):  # then the count alone
+                line = t("detail.job_orders", lang, **{**summary, "countries": _cut(summary, cap)})
+                if _room([*lines, line], note, options, lang) >= 0:
+                    lines.append(line)
+                    break
         label = t("detail.head_office", lang, city="")
         room = _room(lines, note, options, lang) - 1 - len(label)  # a new line, then the label
         city = _city_within(place(agency.head_office_city), room)
@@ -108,6 +124,12 @@ def _core_lines(
             if _room(lines, note, options, ctx.lang) >= 0:
                 return lines
     return lines
+
+
+def _cut(summary: dict[str, str], cap: int) -> str:
+    """' (the countries)' as far as `cap` allows; '' when none fits or there are none."""
+    shown = words(summary["countries"], cap) if cap and summary["countries"] != "-" else ""
+    return f" ({shown})" if shown else ""
 
 
 def _room(lines: list[str], note: str, options: tuple[Option, ...], lang: Lang) -> int:
@@ -144,10 +166,36 @@ def _usable(agency: AgencyRecord, ctx: Context) -> bool:
     return agency.effective_status(ctx.env.today) == "aktif"
 
 
-def as_of(ctx: Context) -> str:
-    """How old the registry is ('Data per <date>.'); nothing rather than a wrong date."""
-    snapshot = ctx.env.agencies.snapshot_date
+def as_of(ctx: Context, *, orders: bool = False) -> str:
+    """How old the registry is ('Data per <date>.'), or with `orders` the older of the registry
+    and the job orders; nothing rather than a wrong date."""
+    snapshot = data_as_of(ctx.env.agencies, orders=orders)
     return t("check.as_of", ctx.lang, day=day(snapshot)) if snapshot else ""
+
+
+def data_as_of(agencies: AgencyLookup, *, orders: bool) -> date | None:
+    """The date of the oldest data an answer rests on: the registry snapshot, and the job
+    orders' data date when the answer speaks of job orders."""
+    known = [agencies.snapshot_date, agencies.job_orders_date if orders else None]
+    dated = [d for d in known if d is not None]
+    return min(dated) if dated else None
+
+
+def order_summary(
+    orders: Sequence[JobOrderRecord], licence: str, today: date, lang: Lang, cap: int
+) -> dict[str, str]:
+    """How many of an agency's job orders are valid today and to which countries (names cut
+    to `cap` between words; '-': none)."""
+    valid = [o for o in orders if o.licence_number == licence and o.valid_until >= today]
+    table = destinations.active()
+    names: list[str] = []
+    for order in valid:
+        found = table.country_by_code(order.country_code)
+        name = found.name(lang) if found else order.country_code
+        if name not in names:
+            names.append(name)
+    listed = words(", ".join(names), cap) or "-"
+    return {"count": str(len(valid)), "countries": listed}
 
 
 def status_line(agency: AgencyRecord, ctx: Context, *, brief: bool = False) -> str:

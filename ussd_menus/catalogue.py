@@ -61,6 +61,8 @@ class Fact:
     verified_on: date | None
     values: Mapping[str, str]
     origin: str
+    # How a screen cites the fact's source in a few words ("UU 18/2017 Ps 42"); "" if never cited.
+    cite: str = ""
 
     def value(self, lang: str) -> str:
         """The fact's words in lang."""
@@ -206,6 +208,7 @@ def _facts(raw: Mapping[str, Any], origin: str, problems: list[str]) -> tuple[Fa
                 verified_on=_date(entry.get("verified_on")),
                 values=values if isinstance(values, dict) else {SOURCE: str(values)},
                 origin=origin,
+                cite=str(entry.get("cite", "")),
             )
         )
     return tuple(out)

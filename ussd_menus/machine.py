@@ -267,7 +267,9 @@ TEXT_PROBLEMS = (
     "problem.too_short",
     "problem.describe",
     "problem.receipt_typo",
+    "problem.country",
     "report.kecamatan_none",
+    "report.desa_none",
 )
 
 

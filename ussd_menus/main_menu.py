@@ -6,24 +6,33 @@ from __future__ import annotations
 
 from ussd_menus import catalogue
 from ussd_menus.model import ChoiceNode, Context, Frame, Option, Push, SetLang, View
+from ussd_menus.officials import is_official
 from ussd_menus.texts import t
 
 
 class MainMenu(ChoiceNode):
-    """The first screen; BACK here leaves the service."""
+    """The first screen; BACK here leaves the service. A caller the gateway found in the
+    officials directory also sees the officials' menu (ussd_menus/officials.py)."""
 
     def view(self, frame: Frame, ctx: Context) -> View:
         """Title and the journeys."""
         lang = ctx.lang
+        residents = (
+            Option(t("main.check", lang), Push(Frame("check"))),
+            Option(t("main.report", lang), Push(Frame("report"))),
+            Option(t("main.status", lang), Push(Frame("status"))),
+            Option(t("main.info", lang), Push(Frame("info"))),
+            Option(t("main.lang", lang), Push(Frame("lang"))),
+        )
+        if not is_official(ctx):
+            return View(body=t("main.title", lang), options=residents, footer=t("main.exit", lang))
+        # An official's number gets one more, last; the title is then a note, which a 'wrong
+        # choice' line replaces, so the longer menu still fits one screen.
+        officials = (Option(t("main.officer", lang), Push(Frame("officer"))),)
         return View(
-            body=t("main.title", lang),
-            options=(
-                Option(t("main.check", lang), Push(Frame("check"))),
-                Option(t("main.report", lang), Push(Frame("report"))),
-                Option(t("main.status", lang), Push(Frame("status"))),
-                Option(t("main.info", lang), Push(Frame("info"))),
-                Option(t("main.lang", lang), Push(Frame("lang"))),
-            ),
+            body="",
+            note=t("main.title", lang),
+            options=residents + officials,
             footer=t("main.exit", lang),
         )
 

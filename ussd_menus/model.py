@@ -104,7 +104,38 @@ class SendInfo:
     topic: str
 
 
-Effect = SubmitReport | SendReceipt | AnswerQuestion | SendInfo
+@dataclass(frozen=True, slots=True)
+class CheckSigning:
+    """Run the check before signing for the calling official (ussd_menus/signing.py decides;
+    the gateway gathers the agency, job orders and bans, and records the check)."""
+
+    agency: str
+    country: str  # a country code of ussd_menus/content/countries.toml
+    job: str  # a job kind's key
+
+
+@dataclass(frozen=True, slots=True)
+class ReportSigning:
+    """File the calling official's latest red check as an attributed case (as SMS LAPORKAN)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Subscribe:
+    """Subscribe the caller's own number to broadcasts for the place they typed (the caller
+    confirmed on their own phone: no confirmation SMS is needed)."""
+
+    place: str
+
+
+Effect = (
+    SubmitReport
+    | SendReceipt
+    | AnswerQuestion
+    | SendInfo
+    | CheckSigning
+    | ReportSigning
+    | Subscribe
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +174,42 @@ class ReceiptSent:
     sent: bool
 
 
-Outcome = ReportFiled | ReportLimited | ReceiptSent | AnswerStored | InfoQueued
+@dataclass(frozen=True, slots=True)
+class SigningChecked:
+    """CheckSigning's outcome: the answer (a ussd_menus.signing.SigningResult: typed loosely
+    here, signing imports this module), the data's date; or the names when several agencies
+    match what was typed; result None when the caller is not an official."""
+
+    result: object = None
+    as_of: date | None = None
+    names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SigningReported:
+    """ReportSigning's outcome: the case's receipt, or None when there was nothing to report."""
+
+    receipt: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Subscribed:
+    """Subscribe's outcome: the place as it reads back, or '' (no such place, or no usable
+    number)."""
+
+    place: str
+
+
+Outcome = (
+    ReportFiled
+    | ReportLimited
+    | ReceiptSent
+    | AnswerStored
+    | InfoQueued
+    | SigningChecked
+    | SigningReported
+    | Subscribed
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,14 +291,53 @@ class AgencyRecord(Protocol):
     def effective_status(self, today: date) -> str: ...
 
 
+class JobOrderRecord(Protocol):
+    """A job order as the menus read it (storage.job_orders.JobOrder): an agency may recruit
+    for a job in a country until a date."""
+
+    @property
+    def licence_number(self) -> str: ...
+    @property
+    def country_code(self) -> str: ...
+    @property
+    def job_kind(self) -> str: ...
+    @property
+    def valid_until(self) -> date: ...
+    @property
+    def data_date(self) -> date: ...
+
+
 class AgencyLookup(Protocol):
     """The registry as the menus see it: one snapshot, and the date it was taken (None when no
-    import said), which every agency answer states so a resident knows how old it is."""
+    import said), which every agency answer states so a resident knows how old it is; and the
+    agencies' job orders (None: none were ever imported) with their data date."""
 
     @property
     def snapshot_date(self) -> date | None: ...
+    @property
+    def job_orders_date(self) -> date | None: ...
     def search(self, query: str) -> Sequence[AgencyRecord]: ...
     def get(self, licence_number: str) -> AgencyRecord | None: ...
+    def job_orders(self, licence_number: str) -> Sequence[JobOrderRecord] | None: ...
+
+
+class NoAgencies:
+    """An empty registry, for wording that reads only a context's date and language."""
+
+    snapshot_date: date | None = None
+    job_orders_date: date | None = None
+
+    def search(self, query: str) -> list[AgencyRecord]:
+        """Nothing matches."""
+        return []
+
+    def get(self, licence_number: str) -> AgencyRecord | None:
+        """No agency."""
+        return None
+
+    def job_orders(self, licence_number: str) -> Sequence[JobOrderRecord] | None:
+        """No job orders imported."""
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +346,15 @@ class Kecamatan:
 
     code: str
     name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Desa:
+    """A desa or kelurahan of Kabupaten Serang, with the kecamatan it lies in."""
+
+    code: str
+    name: str
+    kecamatan_code: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +368,8 @@ class Env:
     agencies: AgencyLookup
     today: date
     kecamatan: tuple[Kecamatan, ...] = ()
+    # The desa of every kecamatan (the report's desa step lists a kecamatan's own).
+    desa: tuple[Desa, ...] = ()
     session_id: str = ""
     # The configured USSD code (HOTLINE_USSD_CODE), to tell residents the way back; "" if unset.
     service_code: str = ""

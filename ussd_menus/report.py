@@ -13,22 +13,27 @@ The report being built travels in each step's frame (a small JSON object), so re
 The gateway keeps the frames as a draft under the reporter's key: a dropped session can resume.
 Once filed, replay still walks the same steps: the gateway keeps what the session resumed from,
 counts the limit without the session's own tip, and reads the filed receipt back (ReportContext).
-Nothing here asks for, shows or stores who the reporter is.
+Nothing here asks for, shows or stores who the reporter is. An official's own report (from the
+officials' menu, ussd_menus/officials.py) walks the same steps carrying `p`: the gateway files it
+attributed to the official it found for the caller's number, and only then.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
 from ussd_menus import catalogue
 from ussd_menus.machine import problems_for, render
 from ussd_menus.model import (
+    MAX_OPTIONS,
     SCREEN_LIMIT,
     Action,
     ChoiceNode,
     Context,
+    Desa,
     Do,
     Frame,
     Kecamatan,
@@ -46,6 +51,7 @@ from ussd_menus.model import (
     SubmitReport,
     View,
 )
+from ussd_menus.places import match_desa
 from ussd_menus.receipts import show_receipt
 from ussd_menus.texts import plain, t, way_back
 
@@ -65,6 +71,8 @@ REPORT_NODES = frozenset(
         "report_kec_ok",
         "report_kec_pick",
         "report_desa",
+        "report_desa_ok",
+        "report_desa_pick",
         "report_agency",
         "report_agency_pick",
         "report_desc",
@@ -128,9 +136,11 @@ def _after_category(report: dict[str, Any], key: str) -> Action:
 
 def _category_view(report: dict[str, Any], ctx: Context) -> View:
     # The notice is a note: a 'wrong choice' line takes its place, so the re-prompt still fits.
+    # An official's own report ('p') is attributed: it does not promise anonymity.
+    notice = "report.category_officer" if report.get("p") else "report.category"
     return View(
         body="",
-        note=t("report.category", ctx.lang),
+        note=t(notice, ctx.lang),
         options=tuple(
             Option(t(f"cat.{key}", ctx.lang), _after_category(report, key)) for key in CATEGORIES
         ),
@@ -308,27 +318,153 @@ class ReportKecamatanPick(ChoiceNode):
         )
 
 
-def _after_desa(report: dict[str, Any], desa: str | None) -> Action:
+def _after_desa(report: dict[str, Any], desa: str | None, code: str | None = None) -> Action:
     following = "report_desc" if report.get("a") else "report_agency"
-    return Push(Frame(following, dump_report(report, d=desa)))
+    return Push(Frame(following, dump_report(report, d=desa, dc=code, q=None)))
+
+
+def _desa_of(report: dict[str, Any], ctx: Context) -> tuple[Desa, ...]:
+    """The desa of the kecamatan chosen, by name (none when no kecamatan was)."""
+    code = report.get("k")
+    return tuple(d for d in ctx.env.desa if code and d.kecamatan_code == code)
+
+
+@lru_cache(maxsize=64)
+def _desa_pages(
+    names: tuple[str, ...], kecamatan: str, lang: Lang, content: int
+) -> tuple[tuple[int, int], ...]:
+    """(start, count) of each page of a kecamatan's desa: as many as fit one screen with 'skip',
+    paging and the longest problem line, at most MAX_OPTIONS - 1 (`content`: as _pages)."""
+    body = t("report.desa_list", lang, kecamatan=kecamatan, page=99, pages=99)
+    pages: list[tuple[int, int]] = []
+    start = 0
+    while start < len(names):
+        count = min(MAX_OPTIONS - 1, len(names) - start)
+        more = Push(Frame("report_desa"))
+        while count > 1:
+            shown = [(n, n) for n in names[start : start + count]]
+            view = _desa_view(shown, body, lang, {}, more if start + count < len(names) else None)
+            if _fits(view, lang, later=True):
+                break
+            count -= 1
+        pages.append((start, count))
+        start += count
+    return tuple(pages) or ((0, 0),)
+
+
+def _desa_view(
+    shown: list[tuple[str, str]], body: str, lang: Lang, report: dict[str, Any], more: Action | None
+) -> View:
+    """'Skip', then desa (name, code) to choose, under `body`; typing is welcome."""
+    options = [Option(t("report.skip", lang), _after_desa(report, None))]
+    options += [Option(name, _after_desa(report, name, code)) for name, code in shown]
+    return View(
+        body=body,
+        note=t("report.kecamatan_type", lang),
+        options=tuple(options),
+        more=more,
+        free_text=True,
+    )
 
 
 class ReportDesa:
-    """The village, typed; or skipped."""
+    """The village: with a kecamatan chosen, its desa, paged, with 'skip' first; typing part of
+    a name (one typo forgiven) finds it faster, and a name found from typing is echoed back (or,
+    when several match, offered as choices). Without a kecamatan, typed as the caller says it."""
 
     def view(self, frame: Frame, ctx: Context) -> View:
-        """Ask for the desa."""
+        """One page of the kecamatan's desa, or the question for a typed name."""
         report = load_report(frame.arg)
-        return View(
-            body=t("report.desa", ctx.lang),
-            options=(Option(t("report.skip", ctx.lang), _after_desa(report, None)),),
-            free_text=True,
+        desa = _desa_of(report, ctx)
+        if not desa:
+            return View(
+                body=t("report.desa", ctx.lang),
+                options=(Option(t("report.skip", ctx.lang), _after_desa(report, None)),),
+                free_text=True,
+            )
+        kecamatan = _kecamatan_name(report, ctx)
+        names = tuple(d.name for d in desa)
+        pages = _desa_pages(names, kecamatan, ctx.lang, id(catalogue.active()))
+        page = min(frame.page, len(pages) - 1)
+        start, count = pages[page]
+        body = t("report.desa_list", ctx.lang, kecamatan=kecamatan, page=page + 1, pages=len(pages))
+        following = Push(Frame(frame.node, frame.arg, page + 1))
+        return _desa_view(
+            [(d.name, d.code) for d in desa[start : start + count]],
+            body,
+            ctx.lang,
+            report,
+            following if page + 1 < len(pages) else None,
         )
 
     def on_text(self, frame: Frame, text: str, ctx: Context) -> Action:
-        """Keep the typed name."""
-        desa = " ".join(text.split())[:100]
-        return _after_desa(load_report(frame.arg), desa or None)
+        """Without a kecamatan, keep the typed name; with one, find its desa by what was typed."""
+        report = load_report(frame.arg)
+        desa = _desa_of(report, ctx)
+        if not desa:
+            typed = " ".join(text.split())[:100]
+            return _after_desa(report, typed or None)
+        found = match_desa(text, desa)
+        if len(found) == 1:
+            return Push(Frame("report_desa_ok", dump_report(report, dc=found[0].code, q=None)))
+        if not found:
+            short = len("".join(text.split())) < 3
+            return Stay("problem.too_short" if short else "report.desa_none")
+        return Push(Frame("report_desa_pick", dump_report(report, q=plain(text, 30))))
+
+
+def _kecamatan_name(report: dict[str, Any], ctx: Context) -> str:
+    code = str(report.get("k", ""))
+    return next((k.name for k in ctx.env.kecamatan if k.code == code), code)
+
+
+class ReportDesaOk(ChoiceNode):
+    """'Desa Margasana?' 1 Ya 2 Bukan: the desa found from what was typed, to confirm."""
+
+    def view(self, frame: Frame, ctx: Context) -> View:
+        """The name found, yes or no."""
+        report = load_report(frame.arg)
+        code = str(report.get("dc", ""))
+        name = next((d.name for d in ctx.env.desa if d.code == code), code)
+        return View(
+            body=t("report.desa_echo", ctx.lang, name=name),
+            options=(
+                Option(t("report.yes", ctx.lang), _after_desa(report, name, code)),
+                Option(
+                    t("report.no", ctx.lang),
+                    Push(Frame("report_desa", dump_report(report, dc=None))),
+                ),
+            ),
+        )
+
+
+class ReportDesaPick(ChoiceNode):
+    """Several desa of the kecamatan matched what was typed: the first MAX_OPTIONS - 1, and
+    'skip'."""
+
+    def view(self, frame: Frame, ctx: Context) -> View:
+        """The matches."""
+        report = load_report(frame.arg)
+        found = match_desa(str(report.get("q", "")), _desa_of(report, ctx))
+        options = [Option(t("report.skip", ctx.lang), _after_desa(report, None))]
+        options += [Option(d.name, _after_desa(report, d.name, d.code)) for d in found]
+        kecamatan = _kecamatan_name(report, ctx)
+        view = View(body=t("report.desa_list", ctx.lang, kecamatan=kecamatan, page=1, pages=1))
+        count = MAX_OPTIONS
+        while count > 2 and not _fits(replace(view, options=tuple(options[:count])), ctx.lang):
+            count -= 1
+        return replace(view, options=tuple(options[:count]))
+
+
+def _fits(view: View, lang: Lang, *, later: bool = False) -> bool:
+    """Whether a screen fits with any problem line it may show (`later`: on a later page too,
+    whose footer may be the longer 'previous page' one)."""
+    texts = (
+        render(view, lang, p, later=late).text
+        for p in (None, *problems_for(view))
+        for late in ((False, True) if later else (False,))
+    )
+    return all(len(text) <= SCREEN_LIMIT for text in texts)
 
 
 class ReportAgency:
@@ -410,8 +546,9 @@ class ReportConfirm(ChoiceNode):
         if report.get("o"):
             parts.append(t("report.official_marked", ctx.lang))
         summary = ", ".join(p for p in parts if p)
+        title = "report.confirm_officer" if report.get("p") else "report.confirm"
         return View(
-            body=t("report.confirm", ctx.lang, summary=summary),
+            body=t(title, ctx.lang, summary=summary),
             options=(
                 Option(
                     t("report.send", ctx.lang),

@@ -109,10 +109,12 @@ class InfoMenu(ChoiceNode):
 
 
 def closing_options(topic: str, ctx: Context) -> tuple[Option, ...]:
-    """What a topic ends with: SMS it to me, report."""
+    """What a topic ends with: SMS it to me, report, subscribe to SMS news
+    (ussd_menus/subscribe.py)."""
     return (
         Option(t("info.send_sms", ctx.lang), Do(SendInfo(topic), Frame("info_sent", topic))),
         Option(t("info.report", ctx.lang), Push(Frame("report"))),
+        Option(t("info.subscribe", ctx.lang), Push(Frame("subscribe"))),
     )
 
 

@@ -18,8 +18,9 @@ from datetime import date
 from rapidfuzz.distance import DamerauLevenshtein
 
 from ussd_menus import sms_catalogue, sms_language
-from ussd_menus.agency_check import place, status_line
-from ussd_menus.model import AgencyRecord, Context, Env, Lang
+from ussd_menus.agency_check import order_summary, place, status_line
+from ussd_menus.destinations import Country
+from ussd_menus.model import AgencyRecord, Context, Env, JobOrderRecord, Lang, NoAgencies
 from ussd_menus.paging import fit
 from ussd_menus.receipts import show_receipt
 from ussd_menus.safe_migration import load_topics
@@ -38,6 +39,11 @@ KEYWORDS: dict[str, tuple[str, Lang]] = {
     "INFO": ("info", "id"),
     "BANTUAN": ("help", "id"),
     "HELP": ("help", "en"),
+    # Opt-in broadcasts: DAFTAR INFO [place], then YA from the same number confirms it.
+    "DAFTAR": ("subscribe", "id"),
+    "SUBSCRIBE": ("subscribe", "en"),
+    "YA": ("confirm", "id"),
+    "YES": ("confirm", "en"),
 }
 _FIRST_WORD = re.compile(r"^\s*([A-Za-z]+)[\s:#.,*-]*(.*)$", re.DOTALL)
 # LAPOR APARAT <cerita> / REPORT OFFICIAL <story>: the tip involves a village official (kepala
@@ -66,13 +72,76 @@ def parse(text: str) -> Command:
         name, lang = KEYWORDS[word]
         if name == "check" and rest.upper().startswith("STATUS"):  # 'CEK STATUS 1234..'
             return Command("status", lang, rest[6:].strip())
-        return Command(name, lang, rest)
+        return _vacancies(name, lang, rest) or Command(name, lang, rest)
     best = min(KEYWORDS, key=lambda k: DamerauLevenshtein.distance(word, k))
     allowed = 1 if len(best) <= 5 else 2
     if len(word) >= 3 and DamerauLevenshtein.distance(word, best) <= allowed:
         name, lang = KEYWORDS[best]
-        return Command(name, lang, rest)
+        return _vacancies(name, lang, rest) or Command(name, lang, rest)
     return Command("unknown", "id", text.strip())
+
+
+# CEK LOWONGAN <negara> [halaman] / CHECK JOBS <country> [page]: agencies with a job order there.
+VACANCY_WORDS = {"LOWONGAN": "id", "LOKER": "id", "JOBS": "en", "JOB": "en"}
+
+
+def _vacancies(name: str, lang: Lang, rest: str) -> Command | None:
+    """CEK LOWONGAN ... as its own command (the rest: the country, maybe a page number)."""
+    match = _FIRST_WORD.match(rest)
+    if name != "check" or match is None or match.group(1).upper() not in VACANCY_WORDS:
+        return None
+    return Command("vacancies", lang, match.group(2).strip())
+
+
+def vacancy_query(rest: str) -> tuple[str, int]:
+    """The country typed after CEK LOWONGAN and the page asked for (1 when none)."""
+    head, _, last = rest.strip().rpartition(" ")
+    if head and last.isdigit() and len(last) <= 3:
+        return head.strip(), max(1, int(last))
+    return rest.strip(), 1
+
+
+def vacancies_reply(
+    country: Country | None,
+    query: str,
+    names: Sequence[str],
+    page: int,
+    lang: Lang,
+    as_of: date | None,
+) -> str:
+    """One page of the licensed agencies with a valid job order to a country, with the data's
+    date and how to ask for the next page; a country nobody recognises is asked again."""
+    if country is None:
+        return say("vacancies_unknown", lang, query=plain(query, sms_catalogue.SIGNING_QUERY_CAP))
+    dated = t("check.as_of", lang, day=day(as_of)) if as_of else ""
+    shown = plain(country.name(lang), sms_catalogue.COUNTRY_CAP)
+    if not names:
+        return tidy(say("vacancies_none", lang, country=shown, as_of=dated))
+    size = sms_catalogue.VACANCY_PAGE
+    pages = -(-len(names) // size)
+    page = min(page, pages)
+    shown_names = names[(page - 1) * size : page * size]
+    # The room of a full page (its names and their "; "), shared by the names this page has.
+    room = size * sms_catalogue.VACANCY_NAME_CAP + 2 * (size - len(shown_names))
+    cap = room // len(shown_names)
+    listed = "; ".join(words(_without_pt(n), cap) or plain(n, cap) for n in shown_names)
+    more = t("vacancies.more", lang, country=country.code, next=page + 1) if page < pages else ""
+    return tidy(
+        say(
+            "vacancies",
+            lang,
+            country=shown,
+            page=page,
+            pages=pages,
+            names=listed,
+            more=more,
+            as_of=dated,
+        )
+    )
+
+
+def _without_pt(name: str) -> str:
+    return name[3:] if name[:3].upper() == "PT " else name
 
 
 def official_mark(rest: str) -> tuple[bool, str]:
@@ -111,9 +180,12 @@ def check_reply(
     today: date,
     lang: Lang,
     snapshot: date | None = None,
+    orders: Sequence[JobOrderRecord] | None = None,
 ) -> str:
     """The agency check, as the USSD result screens say it, in one SMS, with the date of the
-    registry snapshot it was read from (`snapshot`; nothing is said of an unknown date)."""
+    registry snapshot it was read from (`snapshot`; nothing is said of an unknown date). With
+    `orders` (the agency's job orders, once any were imported) a licensed agency's answer says
+    how many are valid today and to which countries, in place of its offices."""
     as_of = t("check.as_of", lang, day=day(snapshot)) if snapshot else ""
     if not matches:
         return tidy(
@@ -123,11 +195,24 @@ def check_reply(
         names = "; ".join(plain(a.name, sms_catalogue.NAMES_CAP) for a in matches[:3])
         return say("check_many", lang, names=names)
     agency = matches[0]
-    ctx = Context(lang, Env(agencies=_Nothing(), today=today))
+    ctx = Context(lang, Env(agencies=NoAgencies(), today=today))
     status = status_line(agency, ctx)
     if agency.effective_status(today) != "aktif":
         name = words(agency.name, sms_catalogue.STOPPED_NAME_CAP)
         return tidy(say("check_stop", lang, name=name, status=status, as_of=as_of))
+    if orders is not None:
+        return tidy(
+            say(
+                "check_one_jobs",
+                lang,
+                name=words(agency.name, sms_catalogue.JOBS_NAME_CAP),
+                status=status,
+                **order_summary(
+                    orders, agency.licence_number, today, lang, sms_catalogue.COUNTRIES_CAP
+                ),
+                as_of=as_of,
+            )
+        )
     return tidy(
         say(
             "check_one",
@@ -185,16 +270,6 @@ def info_topic(topic: str, lang: Lang) -> str:
     catalogue = sms_catalogue.active()
     room = catalogue.room("info_topic", lang, title=title, text="")
     return catalogue.render("info_topic", lang, title=title, text=fit(" ".join(pages), room))
-
-
-class _Nothing:
-    snapshot_date: date | None = None
-
-    def search(self, query: str) -> list[AgencyRecord]:
-        return []
-
-    def get(self, licence_number: str) -> AgencyRecord | None:
-        return None
 
 
 def _where(kecamatan: str | None, desa: str | None, agency: str | None) -> str:
@@ -312,6 +387,17 @@ OFFICIAL_COMMANDS = {
     "TOLAK": "refuse",
     "KONFLIK": "conflict",
     "REKAP": "rekap",
+    "CEKIZIN": "signing",
+    "LAPORKAN": "signing_report",
+    # An official's own report, attributed (one word: LAPOR APARAT is a resident's tip about a
+    # village official, and 'LAPOR PETUGAS ...' may be a resident's tip about an official).
+    "LAPORPETUGAS": "report",
+    # The law in the official's pocket (ussd_menus/law.py).
+    "HUKUM": "law",
+    "ATURAN": "law",
+    "CATAT": "record",  # a prospective migrant (ussd_menus/migrants.py), then:
+    "BERANGKAT": "departed",
+    "PULANG": "returned",
     "BANTUAN": "help",
     "HELP": "help",
 }
@@ -320,12 +406,14 @@ STOP_WORDS = frozenset({"BERHENTI", "STOP", "UNREG"})
 
 def parse_official(text: str) -> Command | None:
     """An official's command (OK/TANYA/SELESAI/INFO/TERUSKAN/TOLAK/KONFLIK <code> ..., REKAP
-    for their digest, or BANTUAN/HELP for the officials' help line), or None if it is not
-    one."""
+    for their digest, LAPORPETUGAS <story> to report as themselves, HUKUM/ATURAN for the law
+    reference, or BANTUAN/HELP for the officials' help line), or None if it is not one."""
     match = _FIRST_WORD.match(text)
     if match is None:
         return None
     word, rest = match.group(1).upper(), match.group(2).strip()
+    if word == "CEK" and rest[:4].upper() == "IZIN":  # 'CEK IZIN ...' as two words
+        return Command("signing", "id", rest[4:].lstrip(" :#.,*-"))
     best = min(OFFICIAL_COMMANDS, key=lambda k: DamerauLevenshtein.distance(word, k))
     if word != best and (len(word) < 4 or DamerauLevenshtein.distance(word, best) > 1):
         return None

@@ -26,6 +26,7 @@ from datetime import date
 from pathlib import Path
 
 from ussd_menus import cases, catalogue, sms_language
+from ussd_menus.destinations import jobs_list
 from ussd_menus.model import Lang
 from ussd_menus.texts import SERVICE_CODE_SAMPLE, day, t, way_back
 from ussd_menus.tip_status import public_line
@@ -144,6 +145,7 @@ WAY_BACK = {
 QUERY_CAP, NAME_CAP, CITY_CAP, NAMES_CAP, MESSAGE_CAP, QUESTION_CAP = 24, 34, 20, 34, 90, 70
 STOPPED_NAME_CAP = 34  # a revoked, suspended or expired agency's name: its advice comes first
 OFFICIAL_CODE_CAP = 16  # what an official typed instead of a receipt, as echoed back
+PLACE_CAP = 40  # a subscriber's place: 'Desa <name>, Kec. <name>' (usecases/broadcasts.py)
 LANG_QUERY_CAP = 20  # what a resident wrote after BAHASA, as echoed back
 LIMIT_MAX = "1000"  # HOTLINE_TIPS_PER_HOUR at most
 WHO_CAP = 60  # an official as named to the others: name and office (ussd_menus.sms.who)
@@ -151,8 +153,36 @@ WHO_CAP = 60  # an official as named to the others: name and office (ussd_menus.
 REKAP_AREA_CAP, REKAP_NAME_CAP, REKAP_NAMES = 40, 28, 3
 REKAP_NAMES_SAMPLE = "; ".join(["n" * REKAP_NAME_CAP] * REKAP_NAMES)
 REKAP_COUNT = "99999"
+# Job orders and the check before signing (ussd_menus/signing.py, ussd_menus/sms.py): a
+# country's name, an agency name in a CEK LOWONGAN page (VACANCY_PAGE a page), the countries an
+# agency's job orders go to.
+COUNTRY_CAP, VACANCY_NAME_CAP, VACANCY_PAGE, COUNTRIES_CAP, SIGNING_QUERY_CAP = 20, 18, 3, 24, 16
+JOBS_NAME_CAP = 28  # an agency's name when its job orders are told too
+VACANCY_NAMES = "; ".join(["n" * VACANCY_NAME_CAP] * VACANCY_PAGE)
+JOB_LIST = _longest_of(lambda lang: (jobs_list(lang),))
+VACANCY_MORE = _longest_of(lambda lang: (t("vacancies.more", lang, country="AE", next="99"),))
+# Prospective migrants (ussd_menus/migrants.py): a resident's number as echoed to officials (its
+# last 4 digits), a desa's name, a destination, job, name and agency as shown, each cut.
+MIGRANT_PHONE = "****7890"
+MIGRANT_DESA_CAP, MIGRANT_PLACE_CAP, MIGRANT_JOB_CAP = 30, 30, 30
+MIGRANT_NAME_CAP, MIGRANT_AGENCY_CAP = 40, 40
+MIGRANT_HOURS = "720"
+MIGRANT_MONTH = "12/2030"
 ALERT_SEGMENTS = 3  # an alert or a case's details: one concatenated SMS of up to 3 segments
 
+# The red flags told to an official who starts a record: the longest pair (agency, ban).
+MIGRANT_WARNING = _longest_of(
+    lambda lang: (
+        t(agency, lang) + t("migrant.red_closed", lang)
+        for agency in ("migrant.red_agency_unknown", "migrant.red_agency_stopped")
+    )
+)
+MIGRANT_TRAVEL = _longest_of(
+    lambda lang: (
+        t("migrant.departed_on", lang, day=_LATE_DAY)
+        + t("migrant.returned_on", lang, day=_LATE_DAY),
+    )
+)
 _RECEIPT = {"receipt": RECEIPT}
 _RECEIPT_CODE = {"receipt": RECEIPT, "code": CODE}
 SPECS: dict[str, Spec] = {
@@ -161,12 +191,22 @@ SPECS: dict[str, Spec] = {
     "lang_set": Spec(),
     "lang_unknown": Spec({"query": "q" * LANG_QUERY_CAP, "choices": sms_language.choices()}),
     "info": Spec(),
+    # Opt-in broadcasts (gateway/usecases/broadcasts.py): DAFTAR INFO, its confirmation, and
+    # the way to stop that ends every broadcast.
+    "subscribe_confirm": Spec({"place": "p" * PLACE_CAP}),
+    "subscribe_done": Spec({"place": "p" * PLACE_CAP}),
+    "subscribe_unknown": Spec({"query": "q" * QUERY_CAP}),
+    "subscribe_limited": Spec(),
+    "subscribe_nothing": Spec(),
+    "broadcast_stop": Spec(),
     # An information topic a USSD caller asked to keep: its pages, cut to fit (ussd_menus.sms).
     "info_topic": Spec({"title": TOPIC_TITLE, "text": ""}, fill="text", fill_room=100),
     "receipt": Spec({**_RECEIPT_CODE, "back": WAY_BACK}),
     "report_empty": Spec(),
     "report_filed": Spec(_RECEIPT_CODE),
     "report_filed_official": Spec(_RECEIPT_CODE),
+    # LAPORPETUGAS <story>: an official's own report, attributed (gateway/sms_inbound.py).
+    "official_report_filed": Spec(_RECEIPT_CODE),
     "report_limited": Spec({"limit": LIMIT_MAX}),
     "status_typo": Spec(),
     "status_busy": Spec(),
@@ -200,6 +240,28 @@ SPECS: dict[str, Spec] = {
     ),
     "check_stop": Spec({"name": "n" * STOPPED_NAME_CAP, "status": STOPPED_STATUS, "as_of": AS_OF}),
     "check_many": Spec({"names": "; ".join(["n" * NAMES_CAP] * 3)}),
+    "check_one_jobs": Spec(
+        {
+            "name": "n" * JOBS_NAME_CAP,
+            "status": AGENCY_STATUS,
+            "count": "99",
+            "countries": "c" * COUNTRIES_CAP,
+            "as_of": AS_OF,
+        }
+    ),
+    # CEK LOWONGAN <negara>: licensed agencies with a valid job order there, a page at a time.
+    "vacancies": Spec(
+        {
+            "country": "c" * COUNTRY_CAP,
+            "page": "9",
+            "pages": "9",
+            "names": VACANCY_NAMES,
+            "more": VACANCY_MORE,
+            "as_of": AS_OF,
+        }
+    ),
+    "vacancies_none": Spec({"country": "c" * COUNTRY_CAP, "as_of": AS_OF}),
+    "vacancies_unknown": Spec({"query": "q" * SIGNING_QUERY_CAP}),
     "official_ok": Spec(_RECEIPT),
     "official_asked": Spec(_RECEIPT),
     "official_closed": Spec(_RECEIPT),
@@ -218,6 +280,54 @@ SPECS: dict[str, Spec] = {
     "official_info": Spec(_RECEIPT),
     "official_info_recent": Spec(_RECEIPT),
     "official_help": Spec(),
+    # CEKIZIN, the check before signing (its answer: ussd_menus.signing.render, <= 160).
+    "official_signing_format": Spec(),
+    "official_signing_country": Spec({"query": "q" * SIGNING_QUERY_CAP}),
+    "official_signing_job": Spec({"query": "q" * SIGNING_QUERY_CAP, "jobs": JOB_LIST}),
+    "official_signing_many": Spec({"names": "; ".join(["n" * VACANCY_NAME_CAP] * 3)}),
+    "official_signing_reported": Spec(_RECEIPT),
+    "official_signing_nothing": Spec(),
+    # HUKUM / ATURAN: the law in the official's pocket, its items cut to fit (ussd_menus/law.py).
+    "official_law": Spec({"text": ""}, fill="text", fill_room=300, segments=ALERT_SEGMENTS),
+    # CATAT / BERANGKAT / PULANG: officials recording a prospective migrant (issue 16 item 2).
+    "official_migrant_format": Spec({"month": MIGRANT_MONTH}),
+    "official_migrant_month": Spec({"month": MIGRANT_MONTH}),
+    "official_migrant_phone": Spec(),
+    "official_migrant_desa": Spec({"desa": "d" * MIGRANT_DESA_CAP, "code": "36.04.99.9999"}),
+    "official_migrant_not_allowed": Spec(),
+    "official_migrant_requested": Spec(
+        {"phone": MIGRANT_PHONE, "hours": MIGRANT_HOURS, "warning": MIGRANT_WARNING},
+        segments=2,
+    ),
+    "official_migrant_confirmed": Spec({"phone": MIGRANT_PHONE}),
+    "official_migrant_departed": Spec({"phone": MIGRANT_PHONE, "day": _LATE_DAY}),
+    "official_migrant_returned": Spec({"phone": MIGRANT_PHONE, "day": _LATE_DAY}),
+    "official_migrant_unknown": Spec({"phone": MIGRANT_PHONE}),
+    "official_migrant_day": Spec({"day": "31/12/2030"}),
+    # To the resident: the consent request, and their answers to YA, DATAKU, HAPUS DATAKU.
+    "migrant_consent": Spec(
+        {
+            "desa": "d" * MIGRANT_DESA_CAP,
+            "destination": "p" * MIGRANT_PLACE_CAP,
+            "hours": MIGRANT_HOURS,
+        },
+        segments=ALERT_SEGMENTS,
+    ),
+    "migrant_confirmed": Spec({"desa": "d" * MIGRANT_DESA_CAP}),
+    "migrant_none": Spec(),
+    "migrant_record": Spec(
+        {
+            "name": "n" * MIGRANT_NAME_CAP,
+            "desa": "d" * MIGRANT_DESA_CAP,
+            "job": "j" * MIGRANT_JOB_CAP,
+            "destination": "p" * MIGRANT_PLACE_CAP,
+            "agency": "a" * MIGRANT_AGENCY_CAP,
+            "month": MIGRANT_MONTH,
+            "travel": MIGRANT_TRAVEL,
+        },
+        segments=ALERT_SEGMENTS,
+    ),
+    "migrant_deleted": Spec(),
     # The weekly digest, and REKAP asked by SMS (ussd_menus/rekap.py).
     "rekap": Spec(
         {

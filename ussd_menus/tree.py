@@ -7,6 +7,7 @@ menu never reaches a caller. Screens with registry data are walked by the test s
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from ussd_menus import catalogue
@@ -16,20 +17,32 @@ from ussd_menus.main_menu import Goodbye, LanguageMenu, MainMenu
 from ussd_menus.model import (
     MAX_OPTIONS,
     SCREEN_LIMIT,
-    AgencyRecord,
     Context,
+    Desa,
     Do,
     Env,
     Frame,
     Kecamatan,
     Lang,
     Needed,
+    NoAgencies,
     Node,
     Push,
     ReportContext,
     ReportFiled,
     Restore,
     View,
+)
+from ussd_menus.officials import (
+    LawMenu,
+    LawPage,
+    OfficerCekizin,
+    OfficerCekizinCountry,
+    OfficerCekizinJob,
+    OfficerCekizinReported,
+    OfficerCekizinResult,
+    OfficerMenu,
+    OfficerRekap,
 )
 from ussd_menus.report import (
     ReportAgency,
@@ -39,6 +52,8 @@ from ussd_menus.report import (
     ReportConfirm,
     ReportDanger,
     ReportDesa,
+    ReportDesaOk,
+    ReportDesaPick,
     ReportDescription,
     ReportDone,
     ReportEntry,
@@ -49,6 +64,7 @@ from ussd_menus.report import (
     ReportSms,
 )
 from ussd_menus.safe_migration import InfoMenu, InfoPage, InfoSent, load_topics
+from ussd_menus.subscribe import SubscribeDone, SubscribePrompt
 from ussd_menus.tip_status import StatusAnswer, StatusAnswered, StatusPrompt, StatusView
 
 
@@ -77,6 +93,8 @@ def build_nodes() -> dict[str, Node]:
         "report_kec_ok": ReportKecamatanOk(),
         "report_kec_pick": ReportKecamatanPick(),
         "report_desa": ReportDesa(),
+        "report_desa_ok": ReportDesaOk(),
+        "report_desa_pick": ReportDesaPick(),
         "report_agency": ReportAgency(),
         "report_agency_pick": ReportAgencyPick(),
         "report_desc": ReportDescription(),
@@ -89,37 +107,58 @@ def build_nodes() -> dict[str, Node]:
         "status_view": StatusView(),
         "status_answer": StatusAnswer(),
         "status_answered": StatusAnswered(),
+        "officer": OfficerMenu(),
+        "officer_rekap": OfficerRekap(),
+        "officer_cekizin": OfficerCekizin(),
+        "officer_cekizin_country": OfficerCekizinCountry(),
+        "officer_cekizin_job": OfficerCekizinJob(),
+        "officer_cekizin_result": OfficerCekizinResult(),
+        "officer_cekizin_reported": OfficerCekizinReported(),
+        "officer_law": LawMenu(),
+        "officer_law_page": LawPage(),
+        "subscribe": SubscribePrompt(),
+        "subscribe_done": SubscribeDone(),
     }
 
 
-class _NoAgencies:
-    snapshot_date: date | None = None
-
-    def search(self, query: str) -> list[AgencyRecord]:
-        return []
-
-    def get(self, licence_number: str) -> AgencyRecord | None:
-        return None
+# The walks already passed, by what they depend on: the texts of every language and the places.
+# The tree is code, so a walk that passed once passes again; with 326 desa pages a walk costs
+# seconds, and every app start (each test's too) loads its content anew and builds a machine.
+_WALKED: set[tuple[object, tuple[Kecamatan, ...], tuple[Desa, ...]]] = set()
 
 
-def build_machine(kecamatan: tuple[Kecamatan, ...] = ()) -> Machine:
+def build_machine(kecamatan: tuple[Kecamatan, ...] = (), desa: tuple[Desa, ...] = ()) -> Machine:
     """The checked machine; raises MenuError if the tree is inconsistent."""
     nodes = build_nodes()
-    check(nodes, kecamatan)
+    content = catalogue.active()
+    texts = tuple((lang, tuple(content.texts[lang].items())) for lang in content.codes)
+    key = (texts, kecamatan, desa)
+    if key not in _WALKED:
+        check(nodes, kecamatan, desa)
+        _WALKED.add(key)
     return Machine(nodes)
 
 
-# Facts for the start-up walk: no limit reached, nothing to resume, a filed report.
+# Facts for the start-up walk: no limit reached, nothing to resume, a filed report; an
+# official's number, so the officials' menu is walked too (its REKAP needs data: not walked).
 _WALK_FACTS = {
+    ("official", ""): True,
     ("report", ""): ReportContext(resume=None, filed_receipt=None, limited_at=None),
     ("outcome", ""): ReportFiled("123456780"),
 }
 
 
-def check(nodes: dict[str, Node], kecamatan: tuple[Kecamatan, ...] = ()) -> None:
-    """Walk every screen reachable without registry or tip data, in every language."""
+def check(
+    nodes: dict[str, Node], kecamatan: tuple[Kecamatan, ...] = (), desa: tuple[Desa, ...] = ()
+) -> None:
+    """Walk every screen reachable without registry or tip data, in every language (every
+    kecamatan's desa pages too)."""
     env = Env(
-        agencies=_NoAgencies(), today=date(2000, 1, 1), kecamatan=kecamatan, facts=_WALK_FACTS
+        agencies=NoAgencies(),
+        today=date(2000, 1, 1),
+        kecamatan=kecamatan,
+        desa=desa,
+        facts=_WALK_FACTS,
     )
     for lang in catalogue.active().codes:
         ctx = Context(lang, env)
@@ -152,6 +191,10 @@ def _check_view(frame: Frame, view: View, lang: Lang) -> None:
             raise MenuError(f"{frame} in {lang}: {len(text)} chars, limit {SCREEN_LIMIT} GSM-7")
 
 
+# Anything but newlines and printable ASCII, or one of GSM-7's two-slot characters.
+_NOT_GSM_SAFE = re.compile(r"[^\n -~]|[\[\]{}|^~\\`]")
+
+
 def is_gsm_safe(text: str) -> bool:
     """Plain printable ASCII and newlines only, without GSM-7's two-slot characters."""
-    return all(ch == "\n" or (" " <= ch <= "~" and ch not in "[]{}|^~\\`") for ch in text)
+    return _NOT_GSM_SAFE.search(text) is None

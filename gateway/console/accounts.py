@@ -3,8 +3,9 @@ The accounts page, for admins only: every console account with its role, area an
 to add one, disable or enable it, reset its password, change its role or area, and the latest
 audited changes (who changed which account, what, when).
 
-A new account's password and a reset password are random, shown once on the page that answers
-the POST (never stored in clear, never in a URL, never cached); the admin passes it on. Every
+A new account's password and a reset password are random, shown once on the page the POST
+redirects to (a one-time note of gateway.console.flash: never stored in clear, never in a URL,
+never cached); the admin passes it on. Every
 POST carries the session's CSRF token (gateway.console.auth.require). storage.accounts refuses
 to disable or demote the last active admin, and the page says so.
 """
@@ -17,6 +18,7 @@ import structlog
 from aiohttp import web
 
 from gateway import keys
+from gateway.console import flash
 from gateway.console.auth import ROLES_ADMIN, SESSION_KEY, hash_password, new_password, require
 from gateway.console.render import render
 from storage.accounts import (
@@ -66,15 +68,21 @@ async def _page(request: web.Request, *, status: int = 200, **values: str) -> we
 
 @require(ROLES_ADMIN)
 async def accounts_page(request: web.Request) -> web.Response:
-    """GET /console/accounts."""
-    return await _page(request)
+    """GET /console/accounts (after a change: what was done, from the POST's note)."""
+    note = flash.take(request)
+    return await _page(
+        request,
+        done=str(note.get("done", "")),
+        password_for=str(note.get("password_for", "")),
+        password=str(note.get("password", "")),
+    )
 
 
 async def _change(
     request: web.Request, action: str, work: Change, password_for: str = "", password: str = ""
-) -> web.Response:
-    """Run one audited change; the page again, with what happened (and a new password, once)
-    or why not."""
+) -> web.StreamResponse:
+    """Run one audited change; then back to the page (303), which says what happened (and
+    shows a new password, once); or the page again with why not."""
     actor = request[SESSION_KEY].user.name
     try:
         async with request.app[keys.POOL].acquire() as conn:
@@ -84,11 +92,12 @@ async def _change(
         log.warning("console.account_change_refused", user=actor, action=action)
         return await _page(request, status=status, problem=key, detail=str(error))
     log.info("console.account_changed", user=actor, action=action)
-    return await _page(request, done=action, password_for=password_for, password=password)
+    note = flash.put(request, done=action, password_for=password_for, password=password)
+    raise web.HTTPSeeOther(f"/console/accounts?note={note}")
 
 
 @require(ROLES_ADMIN)
-async def add_account(request: web.Request) -> web.Response:
+async def add_account(request: web.Request) -> web.StreamResponse:
     """POST /console/accounts: a new account with a random password, shown once."""
     form = await request.post()
     name = str(form.get("name", "")).strip().lower()[:40]
@@ -108,21 +117,21 @@ def _name(request: web.Request) -> str:
 
 
 @require(ROLES_ADMIN)
-async def disable(request: web.Request) -> web.Response:
+async def disable(request: web.Request) -> web.StreamResponse:
     """POST /console/accounts/{name}/disable: the account can no longer log in."""
     name = _name(request)
     return await _change(request, "disable", lambda c, a: set_active(c, name, False, a))
 
 
 @require(ROLES_ADMIN)
-async def enable(request: web.Request) -> web.Response:
+async def enable(request: web.Request) -> web.StreamResponse:
     """POST /console/accounts/{name}/enable."""
     name = _name(request)
     return await _change(request, "enable", lambda c, a: set_active(c, name, True, a))
 
 
 @require(ROLES_ADMIN)
-async def reset(request: web.Request) -> web.Response:
+async def reset(request: web.Request) -> web.StreamResponse:
     """POST /console/accounts/{name}/reset-password: a new random password, shown once."""
     name = _name(request)
     password = new_password()
@@ -137,7 +146,7 @@ async def reset(request: web.Request) -> web.Response:
 
 
 @require(ROLES_ADMIN)
-async def change_role(request: web.Request) -> web.Response:
+async def change_role(request: web.Request) -> web.StreamResponse:
     """POST /console/accounts/{name}/role."""
     name = _name(request)
     role = str((await request.post()).get("role", ""))
@@ -145,7 +154,7 @@ async def change_role(request: web.Request) -> web.Response:
 
 
 @require(ROLES_ADMIN)
-async def change_area(request: web.Request) -> web.Response:
+async def change_area(request: web.Request) -> web.StreamResponse:
     """POST /console/accounts/{name}/area."""
     name = _name(request)
     typed = str((await request.post()).get("area", ""))[:20]

@@ -3,7 +3,7 @@ The audit page, for admins only (issue 14 item 13): who read or changed which ca
 changed which account (storage.audit), filterable by account or official, receipt, kind and
 dates, newest first in pages of PAGE_ROWS (keyset: "older" continues after the page's last row),
 and exportable as CSV (/console/audit.csv, bounded at CSV_ROWS, each cell made safe for
-spreadsheets by render.csv_download).
+spreadsheets by gateway.console.exports; format=excel or xlsx for Excel).
 
 An admin sees only the cases of its area, like on every other page: a case outside it is absent
 from the page and the CSV. Notes, questions and tips' text are never shown here (who did what,
@@ -19,8 +19,9 @@ from aiohttp import web
 
 from gateway import keys
 from gateway.console.auth import ROLES_ADMIN, require, session_area
+from gateway.console.exports import table_download
 from gateway.console.params import query_choice, query_date
-from gateway.console.render import WIB, csv_download, render
+from gateway.console.render import WIB, render
 from storage.audit import KINDS, AuditFilter, AuditRow, audit_rows
 from ussd_menus.receipts import parse_receipt, show_receipt
 
@@ -119,7 +120,7 @@ async def audit_csv(request: web.Request) -> web.Response:
     """GET /console/audit.csv: the filtered trail as CSV, newest first."""
     rows = await audit_rows(request.app[keys.POOL], _filters(request), CSV_ROWS)
     stamp = datetime.now(WIB).strftime("%Y%m%d-%H%M")
-    return csv_download(CSV_COLUMNS, map(_csv_line, rows), f"audit-{stamp}.csv")
+    return table_download(request, CSV_COLUMNS, map(_csv_line, rows), f"audit-{stamp}")
 
 
 def setup_audit(app: web.Application) -> None:

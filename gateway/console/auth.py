@@ -256,13 +256,15 @@ def require(roles: frozenset[str]) -> Callable[[Handler], Handler]:
                 raise web.HTTPSeeOther(f"/console/login?next={quote(request.path)}")
             if session.user.role not in roles:
                 log.warning("console.forbidden", user=session.user.name, path=request.path)
-                raise web.HTTPForbidden(text="forbidden\n")
+                request[SESSION_KEY] = session  # the refusal page speaks the account's language
+                raise web.HTTPForbidden(text="forbidden")
             if request.method == "POST":
                 form = await request.post()
                 sent = str(form.get("csrf", ""))
                 if not hmac.compare_digest(sent.encode(), session.csrf_token.encode()):
                     log.warning("console.csrf_refused", user=session.user.name, path=request.path)
-                    raise web.HTTPForbidden(text="CSRF token missing or wrong\n")
+                    request[SESSION_KEY] = session
+                    raise web.HTTPForbidden(text="csrf")
             request[SESSION_KEY] = session
             return await handler(request)
 

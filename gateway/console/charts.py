@@ -2,7 +2,9 @@
 The charts page: inline SVG bar charts built here in Python, with no JavaScript and no external
 assets: tips per kecamatan, cases by status (the counts operators may see), SMS delivery per day,
 where USSD sessions ended (along the menu journeys) and the most-checked agency names the
-registry did not know.
+registry did not know; each over a chosen period (7, 30 or 90 days) and with its numbers as a
+table beside it. Drawings are narrow (horizontal bars, labels above them) so that a phone shows
+them unscaled, text at 12 px (issue 17).
 
 Labels can come from residents (a name typed into the agency check), so every text placed in an
 SVG is escaped before the finished drawing is marked safe. Each bar carries its label and value
@@ -13,25 +15,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from aiohttp import web
 from markupsafe import Markup, escape
 
 from gateway import keys
+from gateway.console import vocabulary
 from gateway.console.auth import ROLES_ALL, SESSION_KEY, require, session_area
+from gateway.console.params import query_choice
 from gateway.console.render import WIB, render
 from gateway.console.texts import ct
 from storage.reads import (
     cases_per_status,
     delivery_per_day,
     sessions_by_last_step,
+    tips_per_desa,
     tips_per_kecamatan,
     top_not_found,
 )
 from ussd_menus.cases import STATUSES
 
 DAYS = 30
+PERIODS = ("7", "30", "90")  # the period selector's choices, in days
+WIDTH = 300  # a drawing's natural width: fits a 360 px screen unscaled (text stays 12 px)
 TOP_NOT_FOUND = 15
 # The menu steps in the order a caller meets them: the agency check, a report, a status check,
 # then the rest. Steps recorded but not listed here (a renamed node, 'unknown') come last.
@@ -49,6 +56,8 @@ JOURNEY = (
     "report_kec_ok",
     "report_kec_pick",
     "report_desa",
+    "report_desa_ok",
+    "report_desa_pick",
     "report_agency",
     "report_agency_pick",
     "report_desc",
@@ -91,11 +100,13 @@ def _short(text: str) -> str:
 
 
 def bar_chart(chart_id: str, title: str, bars: Sequence[Bar]) -> Markup:
-    """Horizontal bars, one a row: the label on the left, the value after the bar."""
-    row, top, label_w, plot_w, value_w = 22, 6, 210, 420, 50
-    width, height = label_w + plot_w + value_w, top * 2 + row * max(len(bars), 1)
+    """Horizontal bars, one a row, each label above its bar and the value after it: narrow
+    enough for a phone's screen (WIDTH) at its natural size, so text stays 12 px."""
+    row, top, value_w = 32, 4, 44
+    plot_w = WIDTH - value_w
+    height = top * 2 + row * max(len(bars), 1)
     peak = max((b.value for b in bars), default=0) or 1
-    parts = [_svg_open(chart_id, title, width, height)]
+    parts = [_svg_open(chart_id, title, WIDTH, height)]
     for i, bar in enumerate(bars):
         y = top + i * row
         length = round(plot_w * bar.value / peak, 1)
@@ -103,39 +114,33 @@ def bar_chart(chart_id: str, title: str, bars: Sequence[Bar]) -> Markup:
         parts.append(
             f'<g class="bar" data-key="{escape(bar.key)}" data-label="{label}"'
             f' data-value="{value}"><title>{label}: {value}</title>'
-            f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end">{escape(_short(bar.label))}'
-            f'</text><rect x="{label_w}" y="{y + 3}" width="{length}" height="{row - 6}"'
-            f' fill="{COLOURS["bar"]}"/>'
-            f'<text x="{label_w + length + 4}" y="{y + 15}">{value}</text></g>'
+            f'<text x="0" y="{y + 12}">{escape(_short(bar.label))}</text>'
+            f'<rect x="0" y="{y + 16}" width="{length}" height="12" fill="{COLOURS["bar"]}"/>'
+            f'<text x="{length + 4}" y="{y + 27}">{value}</text></g>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every text above is escaped
 
 
-def stacked_columns(
+def stacked_rows(
     chart_id: str, title: str, columns: Sequence[Column], series: Sequence[tuple[str, str]]
 ) -> Markup:
-    """Vertical stacked columns with a legend; `series` is (label, colour) per value."""
-    left, top, plot_h, col_w, legend_h = 36, 26, 180, 22, 0
-    width = left + col_w * max(len(columns), 1) + 8
-    height = top + plot_h + 34 + legend_h
+    """One row per day (or week), its values stacked left to right, the total after the bar;
+    a legend above, one series a line. Rows, not columns: 30 days fit a phone's width."""
+    row, label_w, value_w = 18, 44, 36
+    legend_h = 18 * len(series) + 6
+    plot_w = WIDTH - label_w - value_w
+    height = legend_h + row * max(len(columns), 1) + 4
     peak = max((sum(c.values) for c in columns), default=0) or 1
-    parts = [_svg_open(chart_id, title, width, height)]
-    x = left
-    for label, colour in series:
+    parts = [_svg_open(chart_id, title, WIDTH, height)]
+    for n, (label, colour) in enumerate(series):
+        y = 4 + 18 * n
         parts.append(
-            f'<rect x="{x}" y="4" width="12" height="12" fill="{colour}"/>'
-            f'<text x="{x + 16}" y="15">{escape(label)}</text>'
+            f'<rect x="0" y="{y}" width="12" height="12" fill="{colour}"/>'
+            f'<text x="18" y="{y + 11}">{escape(label)}</text>'
         )
-        x += 30 + 8 * len(label)
-    parts.append(
-        f'<text x="{left - 4}" y="{top + 10}" text-anchor="end">{peak}</text>'
-        f'<text x="{left - 4}" y="{top + plot_h}" text-anchor="end">0</text>'
-        f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 8}" y2="{top + plot_h}"'
-        ' stroke="#8c8f94"/>'
-    )
     for i, column in enumerate(columns):
-        x = left + i * col_w
+        y = legend_h + i * row
         summary = ", ".join(
             f"{name} {value}" for (name, _), value in zip(series, column.values, strict=True)
         )
@@ -143,22 +148,17 @@ def stacked_columns(
         parts.append(
             f'<g class="column" data-key="{escape(column.key)}" data-values="{values}">'
             f"<title>{escape(column.key)}: {escape(summary)}</title>"
+            f'<text x="0" y="{y + 13}">{escape(column.label)}</text>'
         )
-        base = float(top + plot_h)
+        x = float(label_w)
         for (_, colour), value in zip(series, column.values, strict=True):
-            h = round(plot_h * value / peak, 1)
-            base -= h
+            w = round(plot_w * value / peak, 1)
             if value:
                 parts.append(
-                    f'<rect x="{x + 2}" y="{round(base, 1)}" width="{col_w - 4}" height="{h}"'
-                    f' fill="{colour}"/>'
+                    f'<rect x="{round(x, 1)}" y="{y + 3}" width="{w}" height="12" fill="{colour}"/>'
                 )
-        if i % 5 == 0 or i == len(columns) - 1:
-            parts.append(
-                f'<text x="{x + col_w / 2}" y="{top + plot_h + 16}" text-anchor="middle"'
-                f' font-size="10">{escape(column.label)}</text>'
-            )
-        parts.append("</g>")
+            x += w
+        parts.append(f'<text x="{round(x, 1) + 4}" y="{y + 13}">{sum(column.values)}</text></g>')
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every text above is escaped
 
@@ -173,10 +173,11 @@ def _svg_open(chart_id: str, title: str, width: int, height: int) -> str:
     )
 
 
-def funnel_order(counts: dict[str, int]) -> list[Bar]:
-    """Every journey step (zero included) in order, then any other step that was recorded."""
+def funnel_order(counts: dict[str, int], lang: str) -> list[Bar]:
+    """Every journey step (zero included) in order, then any other step that was recorded;
+    each named in words (vocabulary.py), never by its node name."""
     steps = list(JOURNEY) + sorted(s for s in counts if s not in JOURNEY)
-    return [Bar(step, step or "-", counts.get(step, 0)) for step in steps]
+    return [Bar(step, vocabulary.label("step", step, lang), counts.get(step, 0)) for step in steps]
 
 
 def last_days(today: date, days: int) -> list[date]:
@@ -184,49 +185,101 @@ def last_days(today: date, days: int) -> list[date]:
     return [today - timedelta(days=n) for n in range(days - 1, -1, -1)]
 
 
+def delivery_rows(today: date, days: int, by_day: dict[date, tuple[int, int, int]]) -> list[Column]:
+    """One row a day up to a month; beyond, one a week (labelled with its first day)."""
+    span = 1 if days <= 31 else 7
+    shown = last_days(today, days)
+    rows = []
+    for start in range(0, len(shown), span):
+        bucket = shown[start : start + span]
+        totals = [by_day.get(d, (0, 0, 0)) for d in bucket]
+        values = tuple(sum(t[k] for t in totals) for k in range(3))
+        rows.append(Column(bucket[0].isoformat(), bucket[0].strftime("%d-%m"), values))
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """One figure of the page: its drawing, and the same numbers as a table."""
+
+    ident: str
+    title: str
+    caption: str
+    drawing: Markup | None  # None: nothing to draw in the period
+    header: tuple[str, ...]
+    rows: tuple[tuple[object, ...], ...]
+
+
+# The first column of each bar chart's numbers table.
+FIRST_COLUMN = {
+    "kecamatan": "kecamatan",
+    "desa": "desa",
+    "cases": "status",
+    "funnel": "chart_step",
+    "not-found": "name",
+}
+
+
+def _bars_chart(ident: str, title: str, caption: str, bars: Sequence[Bar], lang: str) -> Chart:
+    drawing = bar_chart(f"chart-{ident}", title, bars)
+    rows = tuple((b.label, b.value) for b in bars)
+    header = (ct(FIRST_COLUMN[ident], lang), ct("chart_count", lang))
+    return Chart(ident, title, caption, drawing, header, rows)
+
+
 @require(ROLES_ALL)
 async def charts_page(request: web.Request) -> web.Response:
-    """GET /console/charts."""
+    """GET /console/charts?days=7|30|90: the figures of the last days (30 unless chosen)."""
     pool = request.app[keys.POOL]
     lang = request[SESSION_KEY].lang
     area = session_area(request)
-    kecamatan = await tips_per_kecamatan(pool, area)
-    cases = await cases_per_status(pool, area)
-    by_day = {d.day: d for d in await delivery_per_day(pool, DAYS)}
-    funnel = await sessions_by_last_step(pool)
-    not_found = await top_not_found(pool, TOP_NOT_FOUND)
-    columns = []
-    for day in last_days(datetime.now(WIB).date(), DAYS):
-        seen = by_day.get(day)
-        values = (seen.delivered, seen.failed, seen.pending) if seen else (0, 0, 0)
-        columns.append(Column(day.isoformat(), day.strftime("%d-%m"), values))
+    days = int(query_choice(request, "days", PERIODS) or DAYS)
+    today = datetime.now(WIB).date()
+    since = datetime.combine(today - timedelta(days=days - 1), time(), WIB)
+    kecamatan = await tips_per_kecamatan(pool, area, since)
+    desa = await tips_per_desa(pool, area, since)
+    cases = await cases_per_status(pool, area, since)
+    by_day = {d.day: (d.delivered, d.failed, d.pending) for d in await delivery_per_day(pool, days)}
+    funnel = await sessions_by_last_step(pool, since)
+    not_found = await top_not_found(pool, TOP_NOT_FOUND, since)
     series = [(ct(key, lang), COLOURS[key]) for key in ("delivered", "failed", "pending")]
-    return render(
-        request,
-        "charts.html",
-        kecamatan_chart=bar_chart(
-            "chart-kecamatan",
+    columns = delivery_rows(today, days, by_day)
+    shown = [
+        _bars_chart(
+            "kecamatan",
             ct("chart_kecamatan", lang),
+            "",
             [Bar(k.key, k.label, k.count) for k in kecamatan],
-        ),
-        cases_chart=bar_chart(
-            "chart-cases",
-            ct("chart_cases", lang),
-            [Bar(s, ct(f"case_{s}", lang), cases.get(s, 0)) for s in STATUSES],
-        ),
-        delivery_chart=stacked_columns(
-            "chart-delivery", ct("chart_delivery", lang), columns, series
-        ),
-        has_delivery=bool(by_day),
-        funnel_chart=bar_chart("chart-funnel", ct("chart_funnel", lang), funnel_order(funnel)),
-        has_funnel=bool(funnel),
-        not_found_chart=bar_chart(
-            "chart-not-found",
-            ct("chart_not_found", lang),
-            [Bar(c.key, c.label, c.count) for c in not_found],
-        ),
-        has_not_found=bool(not_found),
+            lang,
+        )
+    ]
+    if desa:
+        bars = [Bar(d.key, d.label, d.count) for d in desa]
+        title = ct("chart_desa", lang)
+        shown.append(_bars_chart("desa", title, ct("desa_caption", lang), bars, lang))
+    bars = [Bar(s, vocabulary.label("case_status", s, lang), cases.get(s, 0)) for s in STATUSES]
+    shown.append(
+        _bars_chart("cases", ct("chart_cases", lang), ct("cases_caption", lang), bars, lang)
     )
+    title = ct("chart_delivery", lang)
+    shown.append(
+        Chart(
+            "delivery",
+            title,
+            "",
+            stacked_rows("chart-delivery", title, columns, series) if by_day else None,
+            (ct("date", lang), *(name for name, _ in series)),
+            tuple((c.label, *c.values) for c in columns),
+        )
+    )
+    checked = [Bar(c.key, c.label, c.count) for c in not_found]
+    for ident, key, caption, bars, has_data in (
+        ("funnel", "chart_funnel", "funnel_caption", funnel_order(funnel, lang), bool(funnel)),
+        ("not-found", "chart_not_found", "not_found_caption", checked, bool(checked)),
+    ):
+        chart = _bars_chart(ident, ct(key, lang), ct(caption, lang), bars, lang)
+        shown.append(chart if has_data else Chart(ident, chart.title, chart.caption, None, (), ()))
+    return render(request, "charts.html", charts=shown, days=days, periods=PERIODS)
 
 
 def setup_charts(app: web.Application) -> None:

@@ -12,7 +12,8 @@ gateway/console/charts.py; the print stylesheet (console.css, @media print) fits
 
 The CSV has the same figures as the page (part=summary, the default: one row per kecamatan and
 holder, then the total; part=categories; part=cases for ROLES_TIPS), plain UTF-8 with a header row,
-each cell made safe for spreadsheets (render.csv_download).
+each cell made safe for spreadsheets; `format=excel` (BOM and `;`) or `format=xlsx` for Excel
+(gateway/console/exports.py).
 """
 
 from __future__ import annotations
@@ -26,10 +27,12 @@ import structlog
 from aiohttp import web
 
 from gateway import keys
+from gateway.console import vocabulary
 from gateway.console.auth import ROLES_ALL, ROLES_TIPS, SESSION_KEY, require, session_area
 from gateway.console.charts import Bar, bar_chart
+from gateway.console.exports import table_download
 from gateway.console.params import query_choice, query_date, query_flag
-from gateway.console.render import WIB, csv_download, render
+from gateway.console.render import WIB, render
 from gateway.console.texts import ct
 from storage.coordination import (
     FIGURES,
@@ -78,12 +81,12 @@ def by_kecamatan_and_holder(rows: Iterable[SummaryRow], nowhere: str) -> list[Gr
     return list(groups.values())
 
 
-def by_category(rows: Iterable[SummaryRow]) -> list[Group]:
-    """The figures added up per category, by category name."""
+def by_category(rows: Iterable[SummaryRow], lang: str = "id") -> list[Group]:
+    """The figures added up per category, each named in the residents' words."""
     totals: dict[str, Figures] = {}
     for row in rows:
         totals[row.category] = totals.get(row.category, Figures()) + row.figures
-    return [Group(c, c, totals[c]) for c in sorted(totals)]
+    return [Group(c, vocabulary.label("category", c, lang), totals[c]) for c in sorted(totals)]
 
 
 def total(rows: Iterable[SummaryRow]) -> Figures:
@@ -147,7 +150,7 @@ async def coordination_page(request: web.Request) -> web.Response:
     cases, with_text = await _cases(request, period)
     names = {k.code: k.name for k in await load_kecamatan(request.app[keys.POOL])}
     groups = by_kecamatan_and_holder(rows, ct("no_kecamatan", lang))
-    categories = by_category(rows)
+    categories = by_category(rows, lang)
     overall = total(rows)
     per_kecamatan: dict[str, int] = {}
     for row in rows:
@@ -176,7 +179,10 @@ async def coordination_page(request: web.Request) -> web.Response:
         outcome_chart=bar_chart(
             "chart-coord-outcomes",
             ct("coord_chart_outcomes", lang),
-            [Bar(o, ct("case_" + o, lang), getattr(overall, o)) for o in OUTCOMES],
+            [
+                Bar(o, vocabulary.label("case_status", o, lang), getattr(overall, o))
+                for o in OUTCOMES
+            ],
         ),
         category_chart=bar_chart(
             "chart-coord-categories",
@@ -202,7 +208,7 @@ async def coordination_csv(request: web.Request) -> web.Response:
     table: list[list[object]]
     if part == "cases":
         if request[SESSION_KEY].user.role not in ROLES_TIPS:
-            raise web.HTTPForbidden(text="forbidden\n")
+            raise web.HTTPForbidden(text="forbidden")
         cases, with_text = await _cases(request, period)
         header = ["receipt", "created_at", "category", "kecamatan", "status", "holder"]
         header += ["description"] if with_text else []
@@ -228,8 +234,8 @@ async def coordination_csv(request: web.Request) -> web.Response:
             for g in by_kecamatan_and_holder(rows, ct("no_kecamatan", lang))
         ]
         table.append(["*", ct("total", lang), "", *_figure_cells(total(rows))])
-    name = f"koordinasi-{part}-{period.since:%Y%m%d}-{period.until:%Y%m%d}.csv"
-    return csv_download(header, table, name)
+    name = f"koordinasi-{part}-{period.since:%Y%m%d}-{period.until:%Y%m%d}"
+    return table_download(request, header, table, name)
 
 
 def setup_coordination(app: web.Application) -> None:

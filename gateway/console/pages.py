@@ -4,6 +4,8 @@ Console entry pages: login, logout, language, the home page with its links, and 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from importlib import resources
 
 import structlog
@@ -12,6 +14,7 @@ from aiohttp import web
 from gateway import keys
 from gateway.console.auth import (
     ROLES_ALL,
+    ROLES_TIPS,
     SESSION_KEY,
     check_login,
     close_session,
@@ -19,11 +22,18 @@ from gateway.console.auth import (
     login_token_valid,
     open_session,
     require,
+    session_area,
     set_login_cookie,
 )
-from gateway.console.render import render
+from gateway.console.render import WIB, render
 from gateway.forwarded import behind_tls
+from storage.areas import Area
+from storage.db import Queryable
+from storage.job_orders import job_orders_date
+from storage.reads import DeliveryFilter, TipFilter, delivery_count, tip_count
+from storage.registry import registry_date
 from storage.users import set_session_lang
+from ussd_menus import destinations
 
 log = structlog.get_logger()
 STYLESHEET = (resources.files("gateway.console") / "static" / "console.css").read_text("utf-8")
@@ -121,11 +131,78 @@ async def language(request: web.Request) -> web.StreamResponse:
     return see_other(_safe_next(str(form.get("next", ""))))
 
 
+@dataclass(frozen=True, slots=True)
+class Work:
+    """One count of today's work on the home page and the filtered list that shows exactly
+    those rows (the count and the list run the same filter)."""
+
+    key: str
+    count: int
+    link: str
+
+
+async def todays_work(conn: Queryable, role: str, area: Area, today: date) -> list[Work]:
+    """What waits for this role in this area: cases filed today (WIB) and overdue cases (roles
+    that may read tips only: for others even a count of cases is not theirs), alerts officials
+    have not yet acknowledged (in time and overdue), failed and dead SMS."""
+    work: list[Work] = []
+    if role in ROLES_TIPS:
+        day = today.isoformat()
+        for key, wanted, query in (
+            (
+                "work_new_cases",
+                TipFilter(since=today, until=today, area=area),
+                f"from={day}&to={day}",
+            ),
+            ("work_overdue_cases", TipFilter(overdue=True, area=area), "overdue=1"),
+        ):
+            work.append(Work(key, await tip_count(conn, wanted), f"/console/tips?{query}"))
+    for key, sms, query in (
+        ("work_alerts_waiting", DeliveryFilter(alerts="waiting", area=area), "alerts=waiting"),
+        ("work_alerts_overdue", DeliveryFilter(alerts="overdue", area=area), "alerts=overdue"),
+        ("work_sms_failed", DeliveryFilter(status="failed", area=area), "status=failed"),
+        ("work_sms_dead", DeliveryFilter(status="dead", area=area), "status=dead"),
+    ):
+        work.append(Work(key, await delivery_count(conn, sms), f"/console/delivery?{query}"))
+    return work
+
+
 @require(ROLES_ALL)
 async def home(request: web.Request) -> web.Response:
-    """GET /console: where to go, by role."""
+    """GET /console: today's work for the account's role and area, each count a link to the
+    list that shows it; the registry's data date and age; a warning when data is stale."""
     session = request[SESSION_KEY]
-    return render(request, "home.html", role=session.user.role)
+    pool = request.app[keys.POOL]
+    days = request.app[keys.CONFIG].data_stale_days
+    today = datetime.now(WIB).date()
+    stale = await stale_data(pool, today, days)
+    registry_day = await registry_date(pool)
+    return render(
+        request,
+        "home.html",
+        role=session.user.role,
+        area_code=session.user.area,
+        work=await todays_work(pool, session.user.role, session_area(request), today),
+        registry_day=registry_day,
+        registry_age=(today - registry_day).days if registry_day else None,
+        stale=stale,
+        stale_days=days,
+    )
+
+
+async def stale_data(conn: Queryable, today: date, days: int) -> list[tuple[str, date | None]]:
+    """The data answers are built from that is older than `days` (or never imported): the
+    registry snapshot, the job orders, the bans (bans.toml's newest check date: when someone
+    last went over the file), each with its date, for the home page's warning
+    (HOTLINE_DATA_STALE_DAYS)."""
+    bans = [b.verified_on for b in destinations.active().bans]
+    dated = (
+        ("stale_registry", await registry_date(conn)),
+        ("stale_job_orders", await job_orders_date(conn)),
+        ("stale_bans", max(bans) if bans else None),
+    )
+    limit = today - timedelta(days=days)
+    return [(key, day) for key, day in dated if day is None or day < limit]
 
 
 def setup_pages(app: web.Application) -> None:

@@ -15,6 +15,7 @@ from gateway import keys
 from gateway.console.auth import ROLES_ALL, require, session_area
 from gateway.console.render import WIB, render
 from gateway.rekap import week_bounds
+from storage.migrants import desa_figures
 from storage.rekap import area_scope, rekap_figures
 
 WEEKS = 12  # how far back the picker goes
@@ -43,7 +44,14 @@ async def rekap_page(request: web.Request) -> web.Response:
     choices = weeks(datetime.now(WIB).date())
     week = _picked(request.query.get("week", ""), choices)
     since, until = week_bounds(week)
-    figures = await rekap_figures(request.app[keys.POOL], area_scope(area), since, until, NAMES)
+    pool = request.app[keys.POOL]
+    figures = await rekap_figures(pool, area_scope(area), since, until, NAMES)
+    # Prospective migrants recorded with consent (issue 16), counts only, within the area.
+    migrants = [
+        f
+        for f in await desa_figures(pool, area.kecamatan_code)
+        if area.desa_name is None or f.desa_code == area.code
+    ]
     return render(
         request,
         "rekap.html",
@@ -52,6 +60,11 @@ async def rekap_page(request: web.Request) -> web.Response:
         week_end=week + timedelta(days=6),
         weeks=choices,
         figures=figures,
+        migrants=(
+            sum(f.planned for f in migrants),
+            sum(f.departed for f in migrants),
+            sum(f.returned for f in migrants),
+        ),
     )
 
 

@@ -33,7 +33,7 @@ from storage.conflicts import case_conflict
 from storage.keyset import Cursor, decode_cursor, encode_cursor
 from storage.reads import Order, TipFilter, tip_alerts, tip_rows, tip_thread
 from storage.regions import load_kecamatan
-from storage.tips import CATEGORIES, read_tip, review_message
+from storage.tips import CATEGORIES, read_tip, reported_by, review_message
 from ussd_menus.cases import CLOSED, MOVES, STATUSES
 from ussd_menus.receipts import parse_receipt, show_receipt
 
@@ -115,6 +115,7 @@ async def tip_page(request: web.Request) -> web.Response:
         alerts=await tip_alerts(pool, receipt),
         outcome=request.query.get("review", ""),
         conflict=await case_conflict(pool, receipt),
+        reported_by=await reported_by(pool, receipt, session_area(request)),
         involved=request.query.get("involved", ""),
         history=await case_history(pool, tip_id) if tip_id is not None else [],
         settable=[s for s in SETTABLE if s in MOVES.get(tip.status, frozenset())],

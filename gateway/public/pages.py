@@ -24,13 +24,14 @@ from aiohttp import web
 from markupsafe import Markup
 
 from gateway import keys
+from gateway.agency_index import AgencyIndex
 from gateway.forwarded import behind_tls
 from gateway.page_security import harden
 from storage.areas import EVERYWHERE, Area, area_of, desa_by_code
 from storage.public_figures import MonthCount, tips_per_month, unknown_checks_per_month
 from storage.regions import load_kecamatan
 from storage.tips import CATEGORIES
-from ussd_menus import catalogue
+from ussd_menus import catalogue, destinations
 from ussd_menus.agency_check import status_line
 from ussd_menus.model import Context, Env, Lang
 from ussd_menus.safe_migration import load_topics
@@ -44,6 +45,7 @@ PUBLIC_CSP = (
     " form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 MONTHS = 6  # months of figures on a page
+JOB_ORDER_ROWS = 100  # a page stays light on 2G
 SMALL = 5  # a count below this (but above 0) is shown as "< 5"
 QUERY_CAP = 60
 _ENV = jinja2.Environment(
@@ -77,6 +79,47 @@ def months_back(today: date, months: int) -> list[date]:
     while len(firsts) < months:
         firsts.append((firsts[-1] - timedelta(days=1)).replace(day=1))
     return firsts[::-1]
+
+
+def open_job_orders(
+    index: AgencyIndex, today: date, lang: Lang
+) -> list[tuple[str, str, str, str, str]]:
+    """The job orders valid today of agencies that may recruit today (agency, country, job,
+    quota, valid until), by country then agency; at most JOB_ORDER_ROWS."""
+    table = destinations.active()
+    rows = []
+    for agency in index.agencies:
+        if agency.effective_status(today) != "aktif":
+            continue
+        for order in index.job_orders(agency.licence_number) or ():
+            if order.valid_until < today:
+                continue
+            country = table.country_by_code(order.country_code)
+            job = table.job_by_key(order.job_kind)
+            rows.append(
+                (
+                    country.name(lang) if country else order.country_code,
+                    agency.name,
+                    job.label(lang) if job else order.job_kind,
+                    str(order.quota) if order.quota is not None else "-",
+                    day(order.valid_until),
+                )
+            )
+    return sorted(rows)[:JOB_ORDER_ROWS]
+
+
+def closed_destinations(lang: Lang) -> list[tuple[str, str, str, str]]:
+    """Each ban as residents read it: the countries, the jobs, since when, and its source."""
+    table = destinations.active()
+    shown = []
+    for ban in table.bans:
+        countries = [table.country_by_code(c) for c in ban.countries]
+        names = ", ".join(c.name(lang) for c in countries if c)
+        jobs = [table.job_by_key(j) for j in ban.jobs]
+        kinds = ", ".join(j.label(lang) for j in jobs if j) or t("web.all_jobs", lang)
+        source = t("web.source", lang, source=ban.source, day=day(ban.verified_on))
+        shown.append((names, kinds, day(ban.since), source))
+    return shown
 
 
 def figure_rows(
@@ -157,6 +200,9 @@ async def info_page(request: web.Request) -> web.Response:
         months=[f"{m:%m/%Y}" for m in months],
         tips=tips,
         checks=checks,
+        orders=open_job_orders(index, today, lang),
+        orders_date=day(index.job_orders_date) if index.job_orders_date else "",
+        bans=closed_destinations(lang),
         topics=[(topic.title[lang], topic.pages[lang]) for topic in load_topics()],
         hotlines=content.hotlines,
         facts=[f for f in content.facts if f.verified_on],

@@ -23,6 +23,7 @@ from gateway.alerting import alert_text
 from gateway.config import Config
 from gateway.metrics import Metrics
 from gateway.usecases.cases import move
+from storage.areas import desa_by_code
 from storage.case_sms import question_asker
 from storage.cases import SYSTEM
 from storage.db import Conn, Queryable
@@ -76,10 +77,16 @@ class TipReport:
     lang: Lang
     kecamatan_code: str | None = None
     desa: str | None = None
+    # A desa's Kemendagri code, chosen (USSD) or found in the story (SMS); kept only when it is
+    # one of storage.areas' desa and lies in kecamatan_code.
+    desa_code: str | None = None
     agency_licence: str | None = None
     agency_name: str | None = None
     # The reporter said a village official (kepala desa, perangkat desa) is involved.
     involves_village_official: bool = False
+    # An official's own report (officials' menu, SMS LAPORPETUGAS): attributed to them, routed
+    # to the kecamatan and Disnakertrans, never back to them (storage.alerts).
+    reported_by_official_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +105,7 @@ async def file_tip(
         log.info("tips.too_short", channel=report.channel)
         return TooShort(MIN_STORY)
     category = report.category if report.category in CATEGORIES else "lainnya"
+    desa_code, desa = _desa(report)
     agency = report.agency_name
     tip = NewTip(
         channel=report.channel,
@@ -106,12 +114,14 @@ async def file_tip(
         category=category,
         description=story[:MAX_STORY],
         kecamatan_code=report.kecamatan_code,
-        desa=report.desa,
+        desa=desa,
+        desa_code=desa_code,
         agency_licence=report.agency_licence,
         agency_name=agency,
         agency_key=report.agency_licence or (name_key(agency) if agency else None),
         lang=report.lang,
         involves_village_official=report.involves_village_official,
+        reported_by_official_id=report.reported_by_official_id,
     )
 
     filed = await store_tip(
@@ -127,12 +137,29 @@ async def file_tip(
     if isinstance(filed, Limited):
         log.info("tips.rate_limited", channel=report.channel)
         return filed
-    log.info("tips.filed", channel=report.channel, category=category, created=filed.created)
+    log.info(
+        "tips.filed",
+        channel=report.channel,
+        category=category,
+        created=filed.created,
+        by_official=report.reported_by_official_id is not None,
+    )
     if filed.held:
         log.warning("alerts.flood_held", tip_id=filed.tip_id, alerts=filed.held, alarm=True)
     if filed.created:
         metrics.tips_filed.labels(category, report.channel).inc()
     return filed
+
+
+def _desa(report: TipReport) -> tuple[str | None, str | None]:
+    """The tip's desa code (None unless a known desa of its kecamatan) and the desa name to
+    show: the one typed, else the coded desa's."""
+    known = desa_by_code().get(report.desa_code or "")
+    if report.desa_code and (known is None or known.kecamatan_code != report.kecamatan_code):
+        log.warning("tips.desa_code_refused", channel=report.channel)
+        known = None
+    name = report.desa or (known.name if known else None)
+    return (known.code if known else None), name
 
 
 def _no_sms(receipt: str) -> QueuedSms | None:

@@ -130,7 +130,7 @@ async def test_delivery_log_filters_by_status(
 
     await filter_status(page, "failed")
     await expect(rows).to_have_count(1)
-    await expect(rows.locator("td.status-failed")).to_have_text("failed")
+    await expect(rows.locator("td.status-failed")).to_have_text("Gagal (permanen)")
     await expect(rows.locator("td").nth(2)).to_have_text("warga")
     await shot("failed-only")
 
@@ -173,7 +173,9 @@ async def test_tip_page_for_investigators_only(
         await expect(other.locator("header a[href='/console/tips']")).to_have_count(0)
         response = await other.goto(f"{live.url}/console/tips/{receipt}")
         assert response is not None and 403 == response.status
-        await expect(other.locator("body")).to_contain_text("forbidden")
+        await expect(other.locator("#refused")).to_have_text(
+            "Anda tidak berhak membuka halaman ini."
+        )
         assert "Calo minta" not in await other.content()
         await shot("operator-refused", other)
     finally:
@@ -207,7 +209,9 @@ async def test_registry_upload_preview_and_apply(
     await page.locator("form[action='/console/registry/upload'] button[type=submit]").click()
     await expect(page).to_have_url(re.compile(r"/console/registry/uploads/\d+$"))
     await expect(page.locator("section#added li")).to_have_text([NEW_AGENCY.name])
-    await expect(page.locator("section#changed li")).to_have_text([changed.name])
+    await expect(page.locator("section#changed li")).to_have_text(
+        [f"{changed.name} (head_office_city)"]
+    )
     await expect(page.locator("section#removed li")).to_have_text([removed.name])
     await shot("preview")
     assert before == await load_agencies(conn)
@@ -281,7 +285,7 @@ async def test_security_visible_in_the_browser(
         "input => { input.value = 'forged-token'; }"
     )
     await page.locator("form[action='/console/lang'] button").click()
-    await expect(page.locator("body")).to_contain_text("CSRF token missing or wrong")
+    await expect(page.locator("#refused")).to_have_text("Formulir kedaluwarsa. Muat ulang halaman.")
     await shot("csrf-refused")
     await page.goto(f"{live.url}/console")
     await expect(page.locator("html")).to_have_attribute("lang", "id")

@@ -53,7 +53,7 @@ async def test_report_alert_question_answer(
     await answer(page, "1", "Nomor HP tidak disimpan:")
     await answer(page, "2", "Kecamatan (1/")
     await answer(page, "pontang", "Kecamatan Pontang?")
-    await answer(page, "1", "Nama desa?")
+    await answer(page, "1", "Desa di Pontang (1/")
     await answer(page, "1", "Ceritakan singkat")
     await answer(page, STORY, "Kirim laporan rahasia?")
     await shot("confirm-report")

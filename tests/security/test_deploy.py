@@ -121,7 +121,7 @@ class TestImportWarns:
         text = format_agencies([*sample_agencies()[1:], AGENCY]).replace("'", "")
         page = await (await upload(client, "registry", text.encode())).text()
         body = page.split('<section id="warnings">', 1)[1].split("</section>", 1)[0]
-        rows = re.findall(r"<tr><td>(\d+)</td><td>([^<]*)</td>", body)
+        rows = re.findall(r"<tr><td[^>]*>(\d+)</td><td[^>]*>([^<]*)</td>", body)
         line = str(len(sample_agencies()) + 1)
         assert [(line, "name"), (line, "head_office_city")] == [
             (n, html.unescape(f)) for n, f in rows

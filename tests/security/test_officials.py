@@ -75,7 +75,7 @@ class TestCommandOnATipRoutedElsewhere:
             await acknowledged(conn),
             await tip_status(conn, receipt),
             await official_messages(conn),
-            await conn.fetchval("SELECT count(*) FROM outbox WHERE recipient_kind = 'official'"),
+            await conn.fetchval("SELECT count(*) FROM outbox WHERE cause LIKE 'alert:%'"),
         )
 
     async def test_forged_close_leaves_escalation_running(
