@@ -56,6 +56,17 @@ async def sign_in(client: TestClient, conn: asyncpg.Connection, role: str, name:
     return name
 
 
+async def sign_in_area(
+    client: TestClient, conn: asyncpg.Connection, role: str, area: str = "*"
+) -> str:
+    """An account with this role and area (one per role and area), logged in; its name."""
+    name = f"{role}-{area.replace('*', 'all').replace('.', '')}"
+    await add_user(conn, name, role, hash_password(PASSWORD), area)
+    response = await post_login(client, name)
+    assert 303 == response.status, await response.text()
+    return name
+
+
 async def csrf_token(client: TestClient, path: str = "/console") -> str:
     """The CSRF token in a page's forms."""
     response = await client.get(path)

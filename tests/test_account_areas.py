@@ -13,9 +13,12 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
-from gateway.console.auth import hash_password
-from storage.users import add_api_token, add_user
-from tests.console_helpers import PASSWORD, file_test_tip, load_sample_officials, post_login
+from storage.users import add_api_token
+from tests.console_helpers import (
+    file_test_tip,
+    load_sample_officials,
+    sign_in_area,
+)
 
 PONTANG = "36.04.12"
 TIRTAYASA = "36.04.13"
@@ -42,14 +45,6 @@ async def tips(client: TestClient, conn: asyncpg.Connection) -> Tips:
         await file_test_tip(conn, "ussd:area-tirtayasa", kecamatan_code=TIRTAYASA),
         await file_test_tip(conn, "ussd:area-nowhere", kecamatan_code=None),
     )
-
-
-async def sign_in_area(client: TestClient, conn: asyncpg.Connection, role: str, area: str) -> None:
-    """An account with this role and area, logged in."""
-    name = f"{role}-{area.replace('*', 'all').replace('.', '')}"
-    await add_user(conn, name, role, hash_password(PASSWORD), area)
-    response = await post_login(client, name)
-    assert 303 == response.status, await response.text()
 
 
 async def listed(client: TestClient, query: str = "") -> set[str]:

@@ -9,15 +9,12 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
-from gateway.console.auth import hash_password
-from storage.users import add_user
 from tests.console_helpers import (
-    PASSWORD,
     csrf_token,
     file_test_tip,
     load_sample_officials,
-    post_login,
     sign_in,
+    sign_in_area,
 )
 from tests.sms_client import reply_to
 from ussd_menus.receipts import show_receipt
@@ -67,12 +64,6 @@ async def console_events(conn: asyncpg.Connection) -> list[tuple[str, str, str, 
         " WHERE channel = 'console' ORDER BY id"
     )
     return [(r["from_status"], r["to_status"], r["account"], r["note"]) for r in rows]
-
-
-async def sign_in_area(client: TestClient, conn: asyncpg.Connection, role: str, area: str) -> None:
-    """An account with this role and area, logged in."""
-    await add_user(conn, f"{role}-area", role, hash_password(PASSWORD), area)
-    assert 303 == (await post_login(client, f"{role}-area")).status
 
 
 class TestActions:

@@ -11,20 +11,16 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
-from gateway.console.auth import hash_password
 from gateway.console.render import WIB
-from storage.users import add_user
-from tests.console_helpers import PASSWORD, file_test_tip, load_sample_officials, post_login
+from tests.console_helpers import (
+    file_test_tip,
+    load_sample_officials,
+    sign_in_area,
+)
 from ussd_menus.receipts import show_receipt
 
 PONTANG = "36.04.12"
 TIRTAYASA = "36.04.13"
-
-
-async def sign_in_area(client: TestClient, conn: asyncpg.Connection, role: str, area: str) -> None:
-    """An account with this role and area, logged in."""
-    await add_user(conn, f"{role}-home", role, hash_password(PASSWORD), area)
-    assert 303 == (await post_login(client, f"{role}-home")).status
 
 
 @pytest.fixture

@@ -14,13 +14,15 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
-from gateway.console.auth import hash_password
 from gateway.console.coordination import PURPOSE, default_period
 from gateway.console.render import WIB
 from gateway.usecases.cases import assign, move
 from storage.cases import Actor, Assignment
-from storage.users import add_user
-from tests.console_helpers import PASSWORD, file_test_tip, load_sample_officials, post_login
+from tests.console_helpers import (
+    file_test_tip,
+    load_sample_officials,
+    sign_in_area,
+)
 
 PONTANG = "36.04.12"
 TIRTAYASA = "36.04.13"
@@ -63,16 +65,6 @@ async def cases(client: TestClient, conn: asyncpg.Connection) -> Cases:
     yesterday = datetime.now(WIB).date() - timedelta(days=1)
     await assign(conn, handed_id, STAFF, Assignment(agency="POLRES", due_on=yesterday), "POLRES")
     return Cases(closed, handed, old, tirtayasa)
-
-
-async def sign_in_area(
-    client: TestClient, conn: asyncpg.Connection, role: str, area: str = "*"
-) -> str:
-    """An account with this role and area, logged in; its name."""
-    name = f"{role}-{area.replace('*', 'all').replace('.', '')}"
-    await add_user(conn, name, role, hash_password(PASSWORD), area)
-    assert 303 == (await post_login(client, name)).status
-    return name
 
 
 def today_query(**extra: str) -> str:
