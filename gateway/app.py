@@ -15,7 +15,7 @@ import asyncpg
 import structlog
 from aiohttp import web
 
-from gateway import keys
+from gateway import keys, logs
 from gateway.agency_index import RegistryWatcher
 from gateway.alerting import alert_text, use_wording
 from gateway.api import setup_api
@@ -158,6 +158,7 @@ def create_app(config: Config, database_url: str) -> web.Application:
         await pool.close()
 
     app.cleanup_ctx.append(services)
+    app.on_cleanup.append(_write_buffered_logs)  # after the services' own last lines
     app.router.add_post("/at/ussd", ussd_callback)
     app.router.add_post("/at/ussd/events", ussd_events_callback)
     provider.routes(app)  # the SMS provider's callbacks
@@ -177,6 +178,10 @@ def create_app(config: Config, database_url: str) -> web.Application:
     app.router.add_get("/metrics", metrics_endpoint)  # no auth: firewall it
     setup_api(app)
     return app
+
+
+async def _write_buffered_logs(_app: web.Application) -> None:
+    logs.stop_buffering()
 
 
 def local_gateway(config: Config, provider: Provider) -> LocalGateway:

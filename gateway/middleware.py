@@ -7,13 +7,13 @@ provider's prefix; any of HOTLINE_CALLBACK_TOKEN's tokens, so a rotation has no 
 from __future__ import annotations
 
 import hmac
-import os
 import time
 
 import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from gateway import logs
 from gateway.keys import CONFIG
 from gateway.providers.registry import callback_prefixes
 
@@ -30,13 +30,10 @@ def token_accepted(sent: str, tokens: tuple[str, ...]) -> bool:
 
 @web.middleware
 async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Bind request_id and route, and log `http.request_finished` once per request."""
-    structlog.contextvars.clear_contextvars()
+    """Start the request's log context (request_id, route), and log `http.request_finished`
+    once per request with what the handler bound (gateway.logs.bind)."""
     route = request.match_info.route.resource
-    structlog.contextvars.bind_contextvars(
-        request_id=os.urandom(8).hex(),
-        route=route.canonical if route is not None else "unmatched",
-    )
+    logs.new_request(route.canonical if route is not None else "unmatched")
     started = time.perf_counter()
     status = 500
     try:
@@ -58,7 +55,7 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         log.exception("http.unhandled_error")
         return web.Response(status=500, text="internal error\n")
     finally:
-        log.info(
+        logs.summary(
             "http.request_finished",
             method=request.method,
             status=status,

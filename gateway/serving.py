@@ -20,6 +20,7 @@ import signal
 import structlog
 from aiohttp import web
 
+from gateway import logs
 from gateway.config import Config
 
 log = structlog.get_logger()
@@ -86,7 +87,9 @@ def make_runner(app: web.Application, config: Config) -> web.AppRunner:
 
 
 async def serve(app: web.Application, config: Config) -> None:
-    """Serve until SIGINT or SIGTERM, then shut down gracefully (as aiohttp's run_app does)."""
+    """Serve until SIGINT or SIGTERM, then shut down gracefully (as aiohttp's run_app does);
+    log lines are buffered meanwhile and all written before this returns."""
+    logs.start_buffering()
     runner = make_runner(app, config)
     await runner.setup()
     try:
@@ -100,3 +103,4 @@ async def serve(app: web.Application, config: Config) -> None:
         log.info("http.stopping")
     finally:
         await runner.cleanup()
+        logs.stop_buffering()

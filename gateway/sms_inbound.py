@@ -38,7 +38,7 @@ import asyncpg
 import structlog
 from aiohttp import web
 
-from gateway import keys
+from gateway import keys, logs
 from gateway.abuse import LookupsPaused, reply_suppressed
 from gateway.core.messages import InboundSms
 from gateway.metrics import METRICS
@@ -135,7 +135,7 @@ async def _handle(request: web.Request, message: InboundSms) -> bool:
         command = sms.parse(text)
         own_data = resident_word(text) if order is None else None
         keyword = _keyword(text, order, own_data, command)
-        structlog.contextvars.bind_contextvars(sms_id=message_id, keyword=keyword)
+        logs.bind(sms_id=message_id, keyword=keyword)
         if not await record_inbound(conn, message_id, sender, keyword):
             log.info("sms.inbound_duplicate")
             return True

@@ -14,7 +14,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
-import structlog
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 from yarl import URL
@@ -132,7 +131,7 @@ def config(tmp_path: Path) -> Config:
 def _logging(config: Config) -> Iterator[None]:
     logs.configure(config, cache=False)
     yield
-    structlog.contextvars.clear_contextvars()
+    logs.clear()
 
 
 @pytest.fixture
