@@ -74,6 +74,7 @@ PLAIN_KEYS: Final = frozenset(
 MASKED_KEYS: Final = frozenset(
     {
         "method", "session_id", "service_code", "sms_id", "keyword", "error", "exception",
+        "provider_id",
         "problem", "raw", "raw_status", "failure_reason", "reason", "after", "last_step", "user",
         "ip", "attempts", "origin", "fetch_site", "path", "data_dir", "from_", "to", "hotlines",
         "override", "host", "action", "outcome", "decision", "command", "what", "area", "red",
