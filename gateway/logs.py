@@ -230,8 +230,10 @@ class LineWriter:
 
     Buffered, a line is appended to a list (no system call, no lock); the buffer goes to the
     thread after FLUSH_INTERVAL_S (a timer armed by the first line into an empty buffer) or
-    when it holds FLUSH_BYTES. Lines from other threads than the loop's are written through the
-    same thread in order after what is buffered. `close` flushes and waits for the thread.
+    when it holds FLUSH_BYTES. A line logged on another thread than the loop's goes to the
+    writer thread by itself (the buffer is the loop thread's alone). When stdout's reader falls
+    MAX_PENDING_CHUNKS behind, handing over waits for it: back pressure, never a dropped line.
+    `close` flushes and waits until the thread has written everything.
     """
 
     def __init__(self, stream: TextIO) -> None:
@@ -275,7 +277,13 @@ class LineWriter:
             if self._size >= FLUSH_BYTES:
                 self.flush()
             elif self._timer is None:
-                self._timer = self._loop.call_later(FLUSH_INTERVAL_S, self.flush)
+                self._arm()
+
+    def _arm(self) -> None:
+        try:
+            self._timer = self._loop.call_later(FLUSH_INTERVAL_S, self.flush)
+        except RuntimeError:  # the loop has closed without `close`: no timer, write now
+            self.flush()
 
     def flush(self) -> None:
         """Hand what is buffered to the writer thread (from the loop's thread, or after it)."""
@@ -299,9 +307,13 @@ class LineWriter:
         chunks, thread = self._chunks, self._thread
         if chunks is None or thread is None:
             return
+        self._chunks = self._thread = self._loop = None  # new lines are written at once
         chunks.put(None)
         thread.join()
-        self._chunks = self._thread = self._loop = None
+        while not chunks.empty():  # a line another thread handed over as this closed
+            if (late := chunks.get_nowait()) is not None:
+                with self._lock:
+                    self._write(late)
 
     def after_fork(self) -> None:
         """In a forked child: no thread, nothing inherited in the buffer, write at once."""
@@ -313,7 +325,8 @@ class LineWriter:
         assert self._chunks is not None
         chunks = self._chunks
         while (chunk := chunks.get()) is not None:
-            self._write(chunk)
+            with self._lock:
+                self._write(chunk)
 
     def _write(self, data: bytes) -> None:
         if self._binary is not None:

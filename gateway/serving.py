@@ -102,5 +102,7 @@ async def serve(app: web.Application, config: Config) -> None:
         await stop.wait()
         log.info("http.stopping")
     finally:
-        await runner.cleanup()
-        logs.stop_buffering()
+        try:
+            await runner.cleanup()
+        finally:
+            logs.stop_buffering()
