@@ -22,6 +22,7 @@ context variable); `bind` adds keys to it, so the summary line carries what the 
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import contextvars
 import itertools
@@ -73,18 +74,15 @@ PLAIN_KEYS: Final = frozenset(
 # Masked like any unlisted key.
 MASKED_KEYS: Final = frozenset(
     {
-        "method", "session_id", "service_code", "sms_id", "keyword", "error", "exception",
-        "provider_id",
-        "problem", "raw", "raw_status", "failure_reason", "reason", "after", "last_step", "user",
-        "ip", "attempts", "origin", "fetch_site", "path", "data_dir", "from_", "to", "hotlines",
-        "override", "host", "action", "outcome", "decision", "command", "what", "area", "red",
-        "api_client",
+        "method", "session_id", "service_code", "sms_id", "provider_id", "keyword", "error",
+        "exception", "problem", "raw", "raw_status", "failure_reason", "reason", "after",
+        "last_step", "user", "ip", "attempts", "origin", "fetch_site", "path", "data_dir", "from_",
+        "to", "hotlines", "override", "host", "action", "outcome", "decision", "command", "what",
+        "area", "red", "api_client",
     }
 )  # fmt: skip
 
-_LEVELS: Final = {"exception": "error", "warn": "warning", "msg": "info", "critical": "critical"}
-
-
+_LEVELS: Final = {"exception": "error", "warn": "warning", "msg": "info"}
 _UNMASKED_TYPES: Final = (int, float, bool, type(None))
 
 
@@ -241,9 +239,9 @@ class LineWriter:
         self._binary: BinaryIO | None = getattr(stream, "buffer", None)
         self._lines: list[bytes] = []
         self._size = 0
-        self._loop: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread = 0
-        self._timer: Any = None
+        self._timer: asyncio.TimerHandle | None = None
         self._chunks: queue.Queue[bytes | None] | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -253,7 +251,7 @@ class LineWriter:
         """Whether lines are buffered (a serving process) rather than written at once."""
         return self._chunks is not None
 
-    def start(self, loop: Any) -> None:
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
         """Buffer from now on, flushing on `loop` (the serving process's event loop)."""
         if self._chunks is not None:
             return
@@ -280,10 +278,11 @@ class LineWriter:
                 self._arm()
 
     def _arm(self) -> None:
-        try:
-            self._timer = self._loop.call_later(FLUSH_INTERVAL_S, self.flush)
-        except RuntimeError:  # the loop has closed without `close`: no timer, write now
+        loop = self._loop
+        if loop is None or loop.is_closed():  # the loop ended without `close`: write now
             self.flush()
+        else:
+            self._timer = loop.call_later(FLUSH_INTERVAL_S, self.flush)
 
     def flush(self) -> None:
         """Hand what is buffered to the writer thread (from the loop's thread, or after it)."""
@@ -371,8 +370,6 @@ os.register_at_fork(after_in_child=_after_fork)
 
 def start_buffering() -> None:
     """Buffer log lines on the running event loop (a serving process; see the docstring)."""
-    import asyncio
-
     WRITER.start(asyncio.get_running_loop())
 
 

@@ -11,6 +11,7 @@ and `burst.finished`. Run: python -m tests.log_burst_app PORT
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
 
 import structlog
@@ -28,7 +29,10 @@ STOP = web.AppKey("stop", asyncio.Event)
 
 
 async def log_until_stopped(stop: asyncio.Event) -> int:
-    """`burst.before` lines, BATCH a loop turn, until told to stop; how many were logged."""
+    """`burst.before` lines, BATCH a loop turn, until told to stop; how many were logged. The
+    first waits until serve() handles SIGTERM, so a test may signal once it reads a line."""
+    while signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:  # noqa: ASYNC110 - no event to wait on
+        await asyncio.sleep(0.01)
     logged = 0
     while not stop.is_set():
         for _ in range(BATCH):

@@ -24,6 +24,7 @@ from aiohttp.test_utils import TestClient
 
 from gateway import logs
 from gateway.config import Config
+from tests.sms_client import send_sms
 
 ROOT = Path(__file__).resolve().parent.parent
 HOTLINE = str(Path(sys.executable).parent / "hotline")
@@ -135,6 +136,35 @@ class TestMaskingByField:
         output = log_output.getvalue()
         assert output
         assert [] == [f for f in FORMATS if f in output]
+
+    async def test_a_number_in_every_field_a_provider_sends_is_masked(
+        self, client: TestClient, log_output: io.StringIO
+    ) -> None:
+        """A hop whose session id, service code and text carry the number, an SMS quoting it and
+        one whose message id is the number: no line holds it in any format."""
+        form = {
+            "sessionId": f"ATUid_{PHONE}",
+            "phoneNumber": PHONE,
+            "serviceCode": "*123*081234567890#",
+            "text": PHONE,
+        }
+        assert 200 == (await client.post("/at/ussd", data=form)).status
+        await send_sms(client, "LAPOR calo minta uang, hubungi 081234567890", sender=PHONE)
+        await send_sms(client, "INFO", sender=PHONE, message_id=FORMATS[2])
+        output = log_output.getvalue()
+        assert 2 <= output.count("http.request_finished")
+        assert [] == [f for f in FORMATS if f in output]
+
+    async def test_a_number_logged_after_the_loop_closed_is_written(self) -> None:
+        """A line logged once the serving loop has closed (no `close`) is written at once."""
+        stream = io.StringIO()
+        writer = logs.LineWriter(stream)
+        loop = asyncio.new_event_loop()
+        writer.start(loop)
+        loop.close()
+        writer.write(b"late\n")
+        writer.close()
+        assert "late\n" == stream.getvalue()
 
     def test_plain_keys_are_written_as_given(self, log_output: io.StringIO) -> None:
         """Values this code makes are not scanned (and numbers of any key stay numbers)."""
