@@ -36,7 +36,7 @@ from gateway.providers.registry import provider_for
 from gateway.public.pages import setup_public
 from gateway.simulator import setup_simulator
 from gateway.usecases.tips import TipRules
-from gateway.ussd import USSD, UssdHops, UssdMenus, menu_desa
+from gateway.ussd import FLOOD_HOPS_PER_MINUTE, USSD, UssdHops, UssdMenus, menu_desa
 from gateway.ussd_desk import HopDesk
 from gateway.ussd_sessions import SessionPaths
 from storage.db import DATABASE_ERRORS
@@ -58,6 +58,20 @@ DB_CONNECT_TIMEOUT_S = 10.0
 DB_COMMAND_TIMEOUT_S = 30.0
 # The app's outbox worker (when SMS is configured); declared here, where it is made.
 WORKER = web.AppKey("worker", OutboxWorker)
+# Connections one serving process holds besides its two pools: the registry watcher's LISTEN.
+LISTEN_CONNECTIONS = 1
+
+
+def state_pool_size(pool_size: int) -> int:
+    """The session-state pool's size (spans, input paths) beside a main pool of `pool_size`."""
+    return max(2, pool_size // 2)
+
+
+def connections_per_process(pool_size: int) -> int:
+    """The most PostgreSQL connections one serving process opens with HOTLINE_DB_POOL_SIZE =
+    `pool_size`: its main pool, its state pool and the LISTEN connection (`hotline serve
+    --workers` divides max_connections by this; keep it in step with `services` below)."""
+    return pool_size + state_pool_size(pool_size) + LISTEN_CONNECTIONS
 
 
 def check_serving(config: Config) -> None:
@@ -102,7 +116,7 @@ def create_app(config: Config, database_url: str) -> web.Application:
         state_pool = await asyncpg.create_pool(
             database_url,
             min_size=1,
-            max_size=max(2, config.db_pool_size // 2),
+            max_size=state_pool_size(config.db_pool_size),
             timeout=DB_CONNECT_TIMEOUT_S,
             command_timeout=DB_COMMAND_TIMEOUT_S,
             server_settings={"synchronous_commit": "off"},
@@ -117,7 +131,7 @@ def create_app(config: Config, database_url: str) -> web.Application:
         app[keys.IDENTITY] = identity
         app[keys.PLACES] = Gazetteer(kecamatan, desa)
         deadline = Deadline(config.db_timeout_s)
-        app[USSD] = UssdHops(
+        hops = UssdHops(
             UssdMenus(machine, lambda: watcher.index, kecamatan, config.ussd_service_code, desa),
             SessionPaths(pool, state_pool, deadline),
             HopDesk(
@@ -133,6 +147,14 @@ def create_app(config: Config, database_url: str) -> web.Application:
             ),
             identity,
         )
+        hops.flood_guard.limit = flood_limit(config.workers)
+        app[USSD] = hops
+        # Every background task runs in every worker of `serve --workers N`, each safe to run in
+        # several processes at once: the registry watcher must (each worker holds its own index);
+        # housekeeping's purges are idempotent UPDATE/DELETEs by age; the outbox worker claims
+        # rows with FOR UPDATE SKIP LOCKED and a lease, escalates under an advisory lock, queues
+        # the REKAP digest through a per-official claim (ON CONFLICT DO NOTHING), and the hourly
+        # SMS budget and broadcast pacing are counted in PostgreSQL, not in a process.
         tasks = [
             asyncio.create_task(watcher.run(), name="registry-watcher"),
             asyncio.create_task(_housekeeping(pool, config), name="housekeeping"),
@@ -177,6 +199,13 @@ def create_app(config: Config, database_url: str) -> web.Application:
     app.router.add_get("/metrics", metrics_endpoint)  # no auth: firewall it
     setup_api(app)
     return app
+
+
+def flood_limit(workers: int) -> int:
+    """Hops per number per minute one process allows. The flood guard counts in memory, and
+    SO_REUSEPORT spreads connections (so a number's hops) evenly over `serve --workers N`: each
+    worker allows 1/N of the limit, so N workers together allow what one process did."""
+    return -(-FLOOD_HOPS_PER_MINUTE // workers)
 
 
 def local_gateway(config: Config, provider: Provider) -> LocalGateway:

@@ -106,6 +106,9 @@ class Config:
     login_verifications: int = 4
     # Not from the environment: `hotline serve --demo` sets it; it mounts the phone simulator.
     demo: bool = False
+    # Not from the environment: `hotline serve --workers N` tells each worker how many serve the
+    # port (SO_REUSEPORT, the flood guard's share; gateway/workers.py).
+    workers: int = 1
 
     @property
     def sms_account(self) -> bool:
