@@ -369,7 +369,7 @@ def _serve_worker(config: Config, args: argparse.Namespace) -> None:
     database's URL, the secret and this worker's pool size in its environment."""
     url = config.database_url
     assert url is not None, "a worker's parent sets DATABASE_URL"
-    config = replace(config, demo=args.demo, workers=args.workers)
+    config = replace(config, demo=args.demo, workers=args.workers, worker=args.worker_process)
     check_serving(config)
     log.info("http.worker_serving", worker=args.worker_process, pid=os.getpid())
     with contextlib.suppress(KeyboardInterrupt):

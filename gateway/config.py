@@ -109,6 +109,8 @@ class Config:
     # Not from the environment: `hotline serve --workers N` tells each worker how many serve the
     # port (SO_REUSEPORT, the flood guard's share; gateway/workers.py).
     workers: int = 1
+    # ... and which of them this process is (None: the only process, `serve` without --workers).
+    worker: int | None = None
 
     @property
     def sms_account(self) -> bool:
