@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import os
@@ -21,7 +22,7 @@ import pytest
 from gateway.app import connections_per_process, flood_limit
 from gateway.config import ConfigError
 from gateway.health import WORKER_HEADER
-from gateway.workers import MARGIN, ConnectionBudget, pool_size_for
+from gateway.workers import MARGIN, ConnectionBudget, parse_workers, pool_size_for
 from tests.conftest import CALLBACK_TOKEN
 
 HOTLINE = str(Path(sys.executable).parent / "hotline")
@@ -104,14 +105,14 @@ async def serve(database_url: str, tmp_path: Path) -> AsyncIterator[Start]:
         started.append(served)
         seen: set[str] = set()
         async with fresh_connections() as http:
-            for _ in range(300):
+            for _ in range(600):
                 with contextlib.suppress(aiohttp.ClientError):
                     async with http.get(f"{served.url}/healthz") as response:
                         seen.add(response.headers.get(WORKER_HEADER, ""))
                 if len(seen) == workers:
                     return served
                 await asyncio.sleep(0.05)
-        raise AssertionError(f"workers answering after 15 s: {sorted(seen)}")
+        raise AssertionError(f"workers answering after 30 s: {sorted(seen)}")
 
     yield start
     for served in started:
@@ -225,3 +226,15 @@ def test_workers_that_cannot_fit_are_refused() -> None:
 def test_the_flood_guard_limit_is_shared_among_workers(workers: int, limit: int) -> None:
     """N workers each allow 1/N of a number's hops a minute (rounded up): together, as one."""
     assert limit == flood_limit(workers)
+
+
+def test_auto_means_one_worker_per_usable_core() -> None:
+    """`--workers auto` starts as many workers as cores this process may run on."""
+    assert len(os.sched_getaffinity(0)) == parse_workers("auto")
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "257", "two"])
+def test_a_worker_count_out_of_range_is_refused(raw: str) -> None:
+    """A count below 1, above 256 or not a number is a usage error."""
+    with pytest.raises(argparse.ArgumentTypeError):
+        parse_workers(raw)
