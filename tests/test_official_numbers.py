@@ -7,9 +7,7 @@ app within moments. Real HTTP, real PostgreSQL, the sample officials.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-from collections.abc import Callable
 
 import asyncpg
 import pytest
@@ -20,6 +18,7 @@ from gateway.directory_watch import DirectoryWatcher
 from gateway.ussd import USSD
 from tests.conftest import Gateway
 from tests.test_alert_routing import KADES_PONTANG
+from tests.test_registry_watch import eventually
 from tests.ussd_client import RESIDENT, hop
 
 OFFICIALS_MENU = "6 Menu petugas"
@@ -35,15 +34,6 @@ def watcher(gateway: Gateway) -> DirectoryWatcher:
 async def main_menu(gateway: Gateway, phone: str) -> str:
     """The first screen of a new session from this number."""
     return await hop(gateway.client, "", f"numbers-{next(_sessions)}", phone)
-
-
-async def eventually(condition: Callable[[], bool], timeout_s: float = 5.0) -> bool:
-    """Poll every 0.05 s until the condition holds or the time is up; whether it held."""
-    for _ in range(int(timeout_s / 0.05)):
-        if condition():
-            return True
-        await asyncio.sleep(0.05)
-    return condition()
 
 
 @pytest.fixture
