@@ -16,7 +16,6 @@ import structlog
 from aiohttp import web
 
 from gateway import keys
-from gateway.agency_index import RegistryWatcher
 from gateway.alerting import alert_text, use_wording
 from gateway.api import setup_api
 from gateway.config import Config, ConfigError
@@ -24,6 +23,7 @@ from gateway.console.guard import console_guard
 from gateway.console.setup import setup_console
 from gateway.core.messages import Sender
 from gateway.deadline import Deadline
+from gateway.directory_watch import DirectoryWatcher
 from gateway.health import healthz, readyz
 from gateway.identity import Identity
 from gateway.metrics import METRICS, Metrics, metrics_endpoint
@@ -124,10 +124,10 @@ def create_app(config: Config, database_url: str) -> web.Application:
         kecamatan = tuple(Kecamatan(k.code, k.name) for k in await load_kecamatan(pool))
         desa = menu_desa()
         machine = build_machine(kecamatan, desa)
-        watcher = RegistryWatcher(pool, database_url)
+        watcher = DirectoryWatcher(pool, database_url)
         await watcher.load()
         app[keys.POOL] = pool
-        app[keys.REGISTRY] = watcher
+        app[keys.DIRECTORY] = watcher
         app[keys.IDENTITY] = identity
         app[keys.PLACES] = Gazetteer(kecamatan, desa)
         deadline = Deadline(config.db_timeout_s)
@@ -144,6 +144,7 @@ def create_app(config: Config, database_url: str) -> web.Application:
                 replies_per_hour=config.sms_replies_per_hour,
                 service_code=config.ussd_service_code,
                 agencies=lambda: watcher.index,
+                official_phones=lambda: watcher.official_phones,
             ),
             identity,
         )
