@@ -58,7 +58,8 @@ DB_CONNECT_TIMEOUT_S = 10.0
 DB_COMMAND_TIMEOUT_S = 30.0
 # The app's outbox worker (when SMS is configured); declared here, where it is made.
 WORKER = web.AppKey("worker", OutboxWorker)
-# Connections one serving process holds besides its two pools: the registry watcher's LISTEN.
+# Connections one serving process holds besides its two pools: the directory watcher's LISTEN
+# (the registry and the officials' numbers on one connection).
 LISTEN_CONNECTIONS = 1
 
 
@@ -151,7 +152,8 @@ def create_app(config: Config, database_url: str) -> web.Application:
         hops.flood_guard.limit = flood_limit(config.workers)
         app[USSD] = hops
         # Every background task runs in every worker of `serve --workers N`, each safe to run in
-        # several processes at once: the registry watcher must (each worker holds its own index);
+        # several processes at once: the directory watcher must (each worker holds its own index
+        # and officials' numbers);
         # housekeeping's purges are idempotent UPDATE/DELETEs by age; the outbox worker claims
         # rows with FOR UPDATE SKIP LOCKED and a lease, escalates under an advisory lock, queues
         # the REKAP digest through a per-official claim (ON CONFLICT DO NOTHING), and the hourly
