@@ -99,7 +99,7 @@ def mix_load(mix: list[hops.Journey]) -> Load:
 # --------------------------------------------------------------------------- open-loop generator
 
 
-@dataclass
+@dataclass(slots=True)
 class Hop:
     """One request: its session, which hop, and when it should leave (perf_counter seconds)."""
 
@@ -119,7 +119,7 @@ class Step:
     seconds: float
     latencies: list[float] = field(default_factory=list)
     typed_latencies: list[float] = field(default_factory=list)
-    lags: list[float] = field(default_factory=list)  # ms from intended to written to the socket
+    lags: list[float] = field(default_factory=list)  # ms from intended to handled by the generator
     sent: int = 0
     answered: int = 0
     bad: int = 0  # non-200, not the expected screen, apology screens
@@ -325,10 +325,11 @@ class Generator:
     async def open(self, n: int) -> None:
         loop = asyncio.get_running_loop()
         for _ in range(n):
+            self.connecting += 1
             await self.connect(loop)
 
     async def connect(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.connecting += 1
+        """Open one more connection; the caller counted it in `connecting` already."""
         try:
             await loop.create_connection(lambda: Connection(self), "127.0.0.1", self.port)
         except OSError:
@@ -352,6 +353,12 @@ class Generator:
         return (self.head + str(len(data)) + "\r\n\r\n").encode() + data
 
     def dispatch(self, hop: Hop, loop: asyncio.AbstractEventLoop) -> None:
+        """Send a due hop now, or queue it for the next free connection (opening one more). The
+        send lag (due -> handled here) is the generator's own delay; a wait for a connection is
+        not: it happens when the server holds every connection, and counts as latency."""
+        step = self.step
+        if step is not None and hop.intended >= self.measure_from:
+            step.lags.append((time.perf_counter() - hop.intended) * 1000)
         if self.idle_conns:
             self.write(self.idle_conns.pop(0), hop)
             return
@@ -359,6 +366,7 @@ class Generator:
         waiting = len(self.waiting) - self.waiting_at
         opened = len(self.conns) + self.connecting
         if waiting > self.connecting and opened < self.max_connections:
+            self.connecting += 1
             task = loop.create_task(self.connect(loop))
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
@@ -367,11 +375,8 @@ class Generator:
         hop.sent = time.perf_counter()
         conn.current = hop
         self.in_flight += 1
-        step = self.step
-        if step is not None:
-            step.sent += 1
-            if hop.intended >= self.measure_from:
-                step.lags.append((hop.sent - hop.intended) * 1000)
+        if self.step is not None:
+            self.step.sent += 1
         conn.send(self.body(hop))
 
     def answered(self, conn: Connection, hop: Hop, status: int, body: bytes) -> None:
@@ -494,7 +499,10 @@ def run_step(
     step.server_cpu = busy / max(1e-9, time.monotonic() - started)
     step.target = server.label.split("#")[0]
     if server.proc.poll() is not None:
-        raise SystemExit(f"{server.label} died during the open-loop run")
+        raise SystemExit(
+            f"{server.label} died during the open-loop run ({server.proc.returncode}):\n"
+            + server.stderr_path.read_text(errors="replace")[-3000:]
+        )
     return step
 
 
@@ -836,113 +844,146 @@ def main() -> None:
     one_worker = ["--workers", "1"] if workers_flag else []
     data_dir = None if os.environ.get("DATABASE_URL") else work / "data"
     running: list[hops.Server] = []
-    closed: dict[str, list[hops.Result]] = {}
-    searches: list[Search] = []
-    typed_step: Step | None = None
-    workers: dict[str, list[hops.Result]] = {}
-    mix_lo: Load | None = None
-    started_at = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    sitting = Sitting(time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
     try:
         hotline = start("hotline", "structured", 0, cpu_server, work, data_dir, one_worker)
         running.append(hotline)
         mix, walked = hops.walk(hotline.port, hops.journeys())
         if not all(ok for _, ok in walked):
             raise SystemExit(f"the journey mix does not walk on the live menu: {walked}")
-        mix_lo = mix_load(mix)
-        structured = structured_load()
-        bare = start("bare", "bare", 0, cpu_server, work, None)
-        running.append(bare)
-        peer = start("peer", "peer", 0, cpu_server, work, None)
-        running.append(peer)
-        screens = {s.label: probe(s.port, STRUCTURED_TEXT, i) for i, s in enumerate(running)}
-        for label, screen in screens.items():
-            print(f"  text={STRUCTURED_TEXT} on {label}: {screen.split(chr(10))[0]!r}")
+        sitting.mix = mix_load(mix)
+        running.append(start("bare", "bare", 0, cpu_server, work, None))
+        running.append(start("peer", "peer", 0, cpu_server, work, None))
+        for i, server in enumerate(running):
+            screen = probe(server.port, STRUCTURED_TEXT, i).split("\n")[0]
+            print(f"  text={STRUCTURED_TEXT} on {server.label}: {screen!r}")
         scripts = {"structured": work / "structured.lua", "mix": work / "mix.lua"}
+        structured = structured_load()
         hops.write_paths_lua(scripts["structured"], structured.sessions, structured.weights)
         hops.write_lua(scripts["mix"], mix)
-        runner = Runner({"hotline": [hotline], "bare": [bare], "peer": [peer]}, scripts)
-
+        servers = {s.label.split("#")[0]: [s] for s in running}
+        runner = Runner({"hotline": servers["structured"], **servers}, scripts)
         if not args.skip_closed:
             print(
                 f"\nClosed loop: wrk, {args.connections} connections (one per thread), warm-up"
                 f" {args.warmup}s, {args.seconds}s measured, {args.rounds} alternating rounds"
             )
-            closed = closed_rounds(runner, CLOSED_RUNS, args, work, pin)
-
+            sitting.closed = closed_rounds(runner, CLOSED_RUNS, args, work, pin)
         if not args.skip_open:
-            print(
-                f"\nOpen loop: fixed arrival rate, latency from the intended send time,"
-                f" {args.ol_seconds:g}s per step after 1s warm-up; pass: p99 < {P99_LIMIT_MS:g} ms,"
-                f" no bad answers, generator send lag p99 <= {GENERATOR_LAG_LIMIT_MS:g} ms"
-            )
-            if pin:
-                os.sched_setaffinity(0, {1})
-            try:
-                for server in (bare, hotline, peer):
-                    expect = expected_starts(server.port, structured)
-                    searches.append(search_rate(server, structured, expect, args))
-                hops.wait_idle("typed hops", args.wait_idle)
-                print(
-                    f"  journey mix at {args.typed_rate:g} hops/s for {args.typed_seconds:g}s"
-                    f" (think {args.think:g}s between hops):"
-                )
-                expect = expected_starts(hotline.port, mix_lo)
-                typed_step = run_step(
-                    hotline,
-                    mix_lo,
-                    args.typed_rate,
-                    args,
-                    expect,
-                    args.typed_seconds,
-                    warmup=3.0,
-                )
-                typed_step.target = "mix"
-                show_step(typed_step)
-            finally:
-                if pin:
-                    os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
-
+            open_loop(runner, sitting, args, pin)
         if args.workers_compare:
             hops.stop_all(running)
             running.clear()
-            wdir = None if os.environ.get("DATABASE_URL") else work / "data-workers"
-            n = str(args.workers_compare)
-            print(f"\n--workers 1 against --workers {n}, unpinned (wrk shares the cores)")
-            w1 = start("hotline", "workers-1", 1, None, work, wdir, ["--workers", "1"])
-            running.append(w1)
-            wn = start("hotline", "workers-N", 2, None, work, wdir, ["--workers", n])
-            running.append(wn)
-            wrunner = Runner({"w1": [w1], "wn": [wn]}, scripts)
-            workers = closed_rounds(
-                wrunner,
-                (
-                    ("workers-1", "w1", "structured"),
-                    ("workers-N", "wn", "structured"),
-                    ("workers-1-mix", "w1", "mix"),
-                    ("workers-N-mix", "wn", "mix"),
-                ),
-                args,
-                work,
-                False,
-            )
+            sitting.workers = compare_workers(args, work, scripts, running)
     finally:
         hops.stop_all(running)
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
+    report(args, sitting)
 
-    report(args, started_at, closed, searches, typed_step, workers, mix_lo)
+
+@dataclass
+class Sitting:
+    """Everything measured in one run of this script."""
+
+    started_at: str
+    mix: Load | None = None
+    closed: dict[str, list[hops.Result]] = field(default_factory=dict)
+    searches: list[Search] = field(default_factory=list)
+    typed: Step | None = None
+    workers: dict[str, list[hops.Result]] = field(default_factory=dict)
 
 
-def report(
-    args: argparse.Namespace,
-    started_at: str,
-    closed: dict[str, list[hops.Result]],
-    searches: list[Search],
-    typed_step: Step | None,
-    workers: dict[str, list[hops.Result]],
-    mix_lo: Load | None,
-) -> None:
+def open_loop(runner: Runner, sitting: Sitting, args: argparse.Namespace, pin: bool) -> None:
+    """The rate searches (bare, structured hop, peer), then the journey mix at --typed-rate; this
+    process (the generator) runs on CPU 1 meanwhile."""
+    print(
+        f"\nOpen loop: fixed arrival rate, latency from the intended send time,"
+        f" {args.ol_seconds:g}s per step after 1s warm-up; pass: p99 < {P99_LIMIT_MS:g} ms,"
+        f" no bad answers, generator send lag p99 <= {GENERATOR_LAG_LIMIT_MS:g} ms"
+    )
+    structured = structured_load()
+    if pin:
+        os.sched_setaffinity(0, {1})
+    try:
+        for kind in ("bare", "structured", "peer"):
+            server = runner.servers[kind][0]
+            expect = expected_starts(server.port, structured)
+            sitting.searches.append(search_rate(server, structured, expect, args))
+        if sitting.mix is None:
+            return
+        hotline = runner.servers["hotline"][0]
+        hops.wait_idle("typed hops", args.wait_idle)
+        print(
+            f"  journey mix at {args.typed_rate:g} hops/s for {args.typed_seconds:g}s"
+            f" (think {args.think:g}s between hops):"
+        )
+        expect = expected_starts(hotline.port, sitting.mix)
+        typed = run_step(
+            hotline, sitting.mix, args.typed_rate, args, expect, args.typed_seconds, warmup=3.0
+        )
+        typed.target = "mix"
+        show_step(typed)
+        sitting.typed = typed
+    finally:
+        if pin:
+            os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
+
+
+def compare_workers(
+    args: argparse.Namespace, work: Path, scripts: dict[str, Path], running: list[hops.Server]
+) -> dict[str, list[hops.Result]]:
+    """`hotline serve --workers 1` against `--workers N`, unpinned, alternating rounds on the
+    structured hop and the mix; both share one embedded PostgreSQL (unpinned too)."""
+    wdir = None if os.environ.get("DATABASE_URL") else work / "data-workers"
+    n = str(args.workers_compare)
+    print(f"\n--workers 1 against --workers {n}, unpinned (wrk shares the cores)")
+    w1 = start("hotline", "workers-1", 1, None, work, wdir, ["--workers", "1"])
+    running.append(w1)
+    wn = start("hotline", "workers-N", 2, None, work, wdir, ["--workers", n])
+    running.append(wn)
+    runs = (
+        ("workers-1", "w1", "structured"),
+        ("workers-N", "wn", "structured"),
+        ("workers-1-mix", "w1", "mix"),
+        ("workers-N-mix", "wn", "mix"),
+    )
+    return closed_rounds(Runner({"w1": [w1], "wn": [wn]}, scripts), runs, args, work, False)
+
+
+def open_loop_notes(searches: list[Search], typed_step: Step | None) -> list[str]:
+    """The open-loop ratio, the generator's ceiling and the typed hops, as markdown bullets."""
+    notes = []
+    by = {s.target: s for s in searches}
+    h, p = by.get("structured"), by.get("peer")
+    if h and p and h.best and p.best:
+        notes.append(
+            f"- hotline / peer, open loop: **{h.best.rate / p.best.rate:.2f}**"
+            f" (goal >= 3: {'met' if h.best.rate >= 3 * p.best.rate else 'MISSED'})"
+        )
+    b = by.get("bare")
+    if b is not None and b.steps:
+        gen = max(b.steps, key=lambda s: s.achieved)
+        notes.append(
+            f"- the generator's own ceiling: it sent {gen.achieved:,.0f} req/s to the bare"
+            f" handler ({b.highest()}), using {100 * gen.generator_cpu:.0f}% of CPU 1"
+        )
+    if typed_step is not None:
+        t = typed_step
+        notes.append(
+            f"- typed hops at {t.rate:,.0f} hops/s (journey mix, {len(t.typed_latencies)} typed"
+            f" hops in {t.seconds:g}s): p50 {t.p(50, typed=True):.2f} ms,"
+            f" **p99 {t.p(99, typed=True):.2f} ms** (goal <= 5 ms:"
+            f" {'met' if t.p(99, typed=True) <= 5 else 'MISSED'}); all hops p99 {t.p(99):.2f} ms,"
+            f" {t.bad} bad, {t.lost} lost, send lag p99 {t.lag_p99:.2f} ms"
+        )
+    return notes
+
+
+def report(args: argparse.Namespace, sitting: Sitting) -> None:
     """The figures as markdown, ready for benchmarks/RESULTS.md."""
+    closed, searches, workers = sitting.closed, sitting.searches, sitting.workers
+    started_at, mix_lo, typed_step = sitting.started_at, sitting.mix, sitting.typed
     md: list[str] = [
         f"### Hop cost side by side (`benchmarks/hop_cost.py`, {started_at})",
         "",
@@ -993,30 +1034,7 @@ def report(
                 ["server", "highest rate", "p50 / p99 ms there", "generator send lag p99 ms"], rows
             ),
         ]
-        by = {s.target: s for s in searches}
-        h, p = by.get("structured"), by.get("peer")
-        if h and p and h.best and p.best:
-            md.append(
-                f"\n- hotline / peer, open loop: **{h.best.rate / p.best.rate:.2f}**"
-                f" (goal >= 3: {'met' if h.best.rate >= 3 * p.best.rate else 'MISSED'})"
-            )
-        b = by.get("bare")
-        if b is not None:
-            gen = max(b.steps, key=lambda s: s.achieved) if b.steps else None
-            if gen is not None:
-                md.append(
-                    f"- the generator's own ceiling: it sent {gen.achieved:,.0f} req/s to the bare"
-                    f" handler ({b.highest()}), using {100 * gen.generator_cpu:.0f}% of CPU 1"
-                )
-    if typed_step is not None:
-        t = typed_step
-        md.append(
-            f"- typed hops at {t.rate:,.0f} hops/s (journey mix, {len(t.typed_latencies)} typed"
-            f" hops in {t.seconds:g}s): p50 {t.p(50, typed=True):.2f} ms,"
-            f" **p99 {t.p(99, typed=True):.2f} ms** (goal <= 5 ms:"
-            f" {'met' if t.p(99, typed=True) <= 5 else 'MISSED'}); all hops p99 {t.p(99):.2f} ms,"
-            f" {t.bad} bad, {t.lost} lost, send lag p99 {t.lag_p99:.2f} ms"
-        )
+    md += ["", *open_loop_notes(searches, typed_step)]
     if workers:
         md += [
             "",
