@@ -963,10 +963,14 @@ def open_loop_notes(searches: list[Search], typed_step: Step | None) -> list[str
         )
     b = by.get("bare")
     if b is not None and b.steps:
-        gen = max(b.steps, key=lambda s: s.achieved)
+        kept_up = [st for st in b.steps if not st.generator_bound]
+        behind = [st.rate for st in b.steps if st.generator_bound]
+        held = max((st.achieved for st in kept_up), default=0.0)
         notes.append(
-            f"- the generator's own ceiling: it sent {gen.achieved:,.0f} req/s to the bare"
-            f" handler ({b.highest()}), using {100 * gen.generator_cpu:.0f}% of CPU 1"
+            f"- the generator itself (validated on the bare handler): it kept up with"
+            f" {held:,.0f} req/s (send lag p99 <= {GENERATOR_LAG_LIMIT_MS:g} ms)"
+            + (f" and fell behind at {min(behind):,.0f}/s" if behind else ", never fell behind")
+            + f"; the bare handler's own limit: {b.highest()}"
         )
     if typed_step is not None:
         t = typed_step
@@ -1034,7 +1038,9 @@ def report(args: argparse.Namespace, sitting: Sitting) -> None:
                 ["server", "highest rate", "p50 / p99 ms there", "generator send lag p99 ms"], rows
             ),
         ]
-    md += ["", *open_loop_notes(searches, typed_step)]
+    notes = open_loop_notes(searches, typed_step)
+    if notes:
+        md += ["", *notes]
     if workers:
         md += [
             "",
