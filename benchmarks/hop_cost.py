@@ -268,6 +268,7 @@ class Generator:
         expect: list[list[str]],
         max_connections: int,
         think: float,
+        spin: bool,
     ) -> None:
         self.port = port
         self.load = load
@@ -275,6 +276,7 @@ class Generator:
         self.expect = expect  # per session kind and hop: the answer's expected start
         self.max_connections = max_connections
         self.think = think
+        self.spin = spin  # only when the generator has a CPU to itself
         self.head = (
             f"POST /at/ussd HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
             "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: "
@@ -443,9 +445,12 @@ class Generator:
             if self.follow_ups:
                 next_due = min(next_due, self.follow_ups[0][0])
             gap = next_due - time.perf_counter()
-            # Sleep when the next hop is far off; otherwise spin through the event loop (the
-            # generator has CPU 1 to itself), since epoll only wakes to the millisecond.
-            await asyncio.sleep(gap - 0.0015 if gap > 0.002 else 0)
+            # Sleep when the next hop is far off; otherwise spin through the event loop (when
+            # the generator has CPU 1 to itself), since epoll only wakes to the millisecond.
+            if self.spin:
+                await asyncio.sleep(gap - 0.0015 if gap > 0.002 else 0)
+            else:
+                await asyncio.sleep(max(0.0, gap))
         end_sending = time.perf_counter()
         if not step.aborted:
             self.drained = asyncio.Event()
@@ -484,6 +489,7 @@ def run_step(
         expect,
         args.ol_connections,
         args.think,
+        args.spin,
     )
     procs = server.processes()
     before = hops.cpu_seconds(procs)
@@ -822,6 +828,7 @@ def main() -> None:
     if shutil.which("wrk") is None and not args.skip_closed:
         sys.exit("wrk not found: apt-get install -y wrk")
     pin = not args.no_pin and (os.cpu_count() or 1) >= 2 and shutil.which("taskset") is not None
+    args.spin = pin
     workers_flag = hotline_has_workers()
     if args.workers_compare and not workers_flag:
         sys.exit("--workers-compare: this tree's `hotline serve` has no --workers option yet")
@@ -846,7 +853,7 @@ def main() -> None:
     running: list[hops.Server] = []
     sitting = Sitting(time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
     try:
-        hotline = start("hotline", "structured", 0, cpu_server, work, data_dir, one_worker)
+        hotline = start("hotline", "hotline", 0, cpu_server, work, data_dir, one_worker)
         running.append(hotline)
         mix, walked = hops.walk(hotline.port, hops.journeys())
         if not all(ok for _, ok in walked):
@@ -861,8 +868,7 @@ def main() -> None:
         structured = structured_load()
         hops.write_paths_lua(scripts["structured"], structured.sessions, structured.weights)
         hops.write_lua(scripts["mix"], mix)
-        servers = {s.label.split("#")[0]: [s] for s in running}
-        runner = Runner({"hotline": servers["structured"], **servers}, scripts)
+        runner = Runner({s.label.split("#")[0]: [s] for s in running}, scripts)
         if not args.skip_closed:
             print(
                 f"\nClosed loop: wrk, {args.connections} connections (one per thread), warm-up"
@@ -906,7 +912,7 @@ def open_loop(runner: Runner, sitting: Sitting, args: argparse.Namespace, pin: b
     if pin:
         os.sched_setaffinity(0, {1})
     try:
-        for kind in ("bare", "structured", "peer"):
+        for kind in ("bare", "hotline", "peer"):
             server = runner.servers[kind][0]
             expect = expected_starts(server.port, structured)
             sitting.searches.append(search_rate(server, structured, expect, args))
@@ -955,7 +961,7 @@ def open_loop_notes(searches: list[Search], typed_step: Step | None) -> list[str
     """The open-loop ratio, the generator's ceiling and the typed hops, as markdown bullets."""
     notes = []
     by = {s.target: s for s in searches}
-    h, p = by.get("structured"), by.get("peer")
+    h, p = by.get("hotline"), by.get("peer")
     if h and p and h.best and p.best:
         notes.append(
             f"- hotline / peer, open loop: **{h.best.rate / p.best.rate:.2f}**"
@@ -966,11 +972,18 @@ def open_loop_notes(searches: list[Search], typed_step: Step | None) -> list[str
         kept_up = [st for st in b.steps if not st.generator_bound]
         behind = [st.rate for st in b.steps if st.generator_bound]
         held = max((st.achieved for st in kept_up), default=0.0)
+        kept = (
+            f"kept up with {held:,.0f} req/s (send lag p99 <= {GENERATOR_LAG_LIMIT_MS:g} ms)"
+            if kept_up
+            else "fell behind from the first step (a busy machine?)"
+        )
+        if kept_up and behind:
+            kept += f" and fell behind at {min(behind):,.0f}/s"
+        elif kept_up:
+            kept += ", never falling behind"
         notes.append(
-            f"- the generator itself (validated on the bare handler): it kept up with"
-            f" {held:,.0f} req/s (send lag p99 <= {GENERATOR_LAG_LIMIT_MS:g} ms)"
-            + (f" and fell behind at {min(behind):,.0f}/s" if behind else ", never fell behind")
-            + f"; the bare handler's own limit: {b.highest()}"
+            f"- the generator itself (validated on the bare handler): it {kept};"
+            f" the bare handler's own limit: {b.highest()}"
         )
     if typed_step is not None:
         t = typed_step
@@ -1021,7 +1034,7 @@ def report(args: argparse.Namespace, sitting: Sitting) -> None:
                 [
                     {
                         "bare": "bare aiohttp handler",
-                        "structured": "hotline, structured hop",
+                        "hotline": f"hotline, structured hop (`text={STRUCTURED_TEXT}`)",
                         "peer": "ussd-builder peer",
                     }.get(s.target, s.target),
                     s.highest(),
