@@ -101,13 +101,12 @@ def mix_load(mix: list[hops.Journey]) -> Load:
 
 @dataclass(slots=True)
 class Hop:
-    """One request: its session, which hop, and when it should leave (perf_counter seconds)."""
+    """One request: its session, which hop, and when it is due (perf_counter seconds)."""
 
     session: int
     kind: int
     hop: int  # 0-based
     intended: float
-    sent: float = 0.0
 
 
 @dataclass
@@ -374,7 +373,6 @@ class Generator:
             task.add_done_callback(self.tasks.discard)
 
     def write(self, conn: Connection, hop: Hop) -> None:
-        hop.sent = time.perf_counter()
         conn.current = hop
         self.in_flight += 1
         if self.step is not None:
