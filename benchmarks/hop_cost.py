@@ -18,8 +18,9 @@ fixed arrival rate whatever the server answers, and latency is counted from each
 send time, so a slow server cannot hold back the load, no coordinated omission): for bare, the
 structured hop and the peer, the highest rate at which p99 stays under 50 ms (steps of
 500, 1000, 2000, 3000, ... then bisection); then the journey mix at 1,000 hops/s and the p99 of its
-typed hops (each records a span in PostgreSQL). The bare server holds far more than the generator
-can send, so its search finds the generator's own ceiling (reported as such).
+typed hops (each records a span in PostgreSQL). The bare handler's search validates the generator:
+it must hold rates well above the hotline's and the peer's. A step where the generator itself fell
+behind (send lag p99 over 5 ms) is marked GENERATOR-BOUND and ends a search.
 
 With --workers-compare N (needs `hotline serve --workers`), afterwards: `hotline serve --workers 1`
 against `--workers N`, neither pinned, on the structured hop and the mix, alternating rounds.
