@@ -147,6 +147,8 @@ class Step:
     def generator_bound(self) -> bool:
         """The generator fell behind, and that, not the server, may explain a missed p99 (even
         without the generator's whole lag, a server-bound step stays over the limit)."""
+        if self.aborted or not self.latencies:  # a backlog of hops waiting for a connection
+            return False
         server_over = self.p(99) - self.lag_p99 >= P99_LIMIT_MS
         return self.lag_p99 > GENERATOR_LAG_LIMIT_MS and not server_over
 
