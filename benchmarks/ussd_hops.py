@@ -37,6 +37,7 @@ import urllib.parse
 import urllib.request
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -256,17 +257,28 @@ def lua_string(s: str) -> str:
 
 def write_lua(path: Path, mix: list[Journey]) -> None:
     """The wrk script: per-hop body tails precomputed, journeys interleaved by weight."""
-    tails = ["{" + ", ".join(lua_string(hop_tail(p)) for p in j.paths) + "}" for j in mix]
-    # Spread each journey evenly through the cycle (smooth weighted round robin).
+    write_paths_lua(path, [j.paths for j in mix], [j.weight for j in mix])
+
+
+def weighted_order(weights: list[int]) -> list[int]:
+    """Each index (0-based) `weight` times, spread evenly through the cycle (smooth round robin)."""
     order: list[int] = []
-    credit = [0] * len(mix)
-    total = sum(j.weight for j in mix)
+    credit = [0] * len(weights)
+    total = sum(weights)
     for _ in range(total):
-        for i, j in enumerate(mix):
-            credit[i] += j.weight
-        best = max(range(len(mix)), key=lambda i: credit[i])
+        for i, w in enumerate(weights):
+            credit[i] += w
+        best = max(range(len(weights)), key=lambda i: credit[i])
         credit[best] -= total
-        order.append(best + 1)
+        order.append(best)
+    return order
+
+
+def write_paths_lua(path: Path, sessions: list[list[str]], weights: list[int]) -> None:
+    """The wrk script for sessions given as AT `text` paths, hop by hop (benchmarks/hop_cost.py
+    sends one-hop sessions of `text=1`)."""
+    tails = ["{" + ", ".join(lua_string(hop_tail(p)) for p in paths) + "}" for paths in sessions]
+    order = [i + 1 for i in weighted_order(weights)]
     text = (
         LUA_TEMPLATE.replace("@JOURNEYS@", "{\n  " + ",\n  ".join(tails) + "\n}")
         .replace("@ORDER@", "{" + ", ".join(map(str, order)) + "}")
@@ -376,8 +388,15 @@ def wait_healthy(server: Server, timeout_s: float) -> None:
 
 
 def start_server(
-    kind: str, index: int, pin: str | None, work: Path, data_dir: Path | None
+    kind: str,
+    index: int,
+    pin: str | None,
+    work: Path,
+    data_dir: Path | None,
+    extra: Sequence[str] = (),
 ) -> Server:
+    """Start `hotline serve --demo` (kind "hotline", `extra` appended to its argv), the bare
+    handler ("bare") or the Node peer of benchmarks/hop_cost.py ("peer")."""
     port = free_port()
     taskset = [tool("taskset"), "-c", pin] if pin is not None else []
     env = dict(os.environ)
@@ -396,7 +415,12 @@ def start_server(
             "127.0.0.1",
             "--port",
             str(port),
+            *extra,
         ]
+    elif kind == "peer":
+        env["NODE_ENV"] = "production"
+        peer = ROOT / "benchmarks" / "peer" / "server.js"
+        cmd = [*taskset, tool("node"), str(peer), "--host", "127.0.0.1", "--port", str(port)]
     else:
         cmd = [
             *taskset,

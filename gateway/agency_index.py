@@ -1,30 +1,22 @@
 """
-The in-memory agency search index (with the agencies' job orders), and the watcher that rebuilds
-it when the registry or the job orders change.
+The in-memory agency search index, with the agencies' job orders.
 
 The registry is small (hundreds of rows), so every gateway process holds it in memory and searches
-without touching PostgreSQL. An import NOTIFYs the registry channel; every process reloads within
-moments. A lost LISTEN connection is reopened and the index reloaded, so no change is missed.
+without touching PostgreSQL; gateway.directory_watch keeps it current.
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
 import unicodedata
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import date
 from functools import lru_cache
 
-import asyncpg
-import structlog
 from rapidfuzz import fuzz, process, utils
 
-from storage.db import DATABASE_ERRORS
-from storage.job_orders import JobOrder, job_orders_date, load_job_orders
-from storage.registry import REGISTRY_CHANNEL, Agency, load_agencies, normalize_licence
-
-log = structlog.get_logger()
+from storage.job_orders import JobOrder
+from storage.registry import Agency, normalize_licence
 
 # A name word counts as typed when this similar to a query word (0-100, rapidfuzz ratio):
 # 'samudera' finds 'samudra', 'jaya' does not find 'raya'.
@@ -134,61 +126,3 @@ class AgencyIndex:
             if sum(scores) / len(words) >= MATCH_CUTOFF
         )
         return tuple(self.agencies[i] for *_, i in ranked[:MAX_RESULTS])
-
-
-class RegistryWatcher:
-    """Keeps an AgencyIndex current: loads it, then reloads on every registry notification."""
-
-    def __init__(self, pool: asyncpg.Pool, database_url: str) -> None:
-        self.pool = pool
-        self.database_url = database_url
-        self.index = AgencyIndex(())
-        self._changed = asyncio.Event()
-
-    async def load(self) -> None:
-        """Rebuild the index from the database."""
-        async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
-            agencies = await load_agencies(conn)
-            orders_date = await job_orders_date(conn)  # every import has rows, so a date
-            orders = await load_job_orders(conn) if orders_date is not None else None
-        self.index = AgencyIndex(agencies, orders, orders_date)
-        log.info(
-            "registry.index_loaded",
-            agencies=len(agencies),
-            snapshot_date=str(self.index.snapshot_date or ""),
-        )
-
-    async def run(self) -> None:
-        """Listen for changes forever, reconnecting with backoff."""
-        delay = 0.5
-        while True:
-            try:
-                conn = await asyncpg.connect(self.database_url)
-            except DATABASE_ERRORS as error:
-                log.warning("registry.listen_failed", error=str(error), retry_in_s=delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30)
-                continue
-            delay = 0.5
-            try:
-                await conn.add_listener(REGISTRY_CHANNEL, self._notified)
-                await self.load()  # anything imported while we were not listening
-                async for _ in self._changes(conn):
-                    await self.load()
-            except DATABASE_ERRORS as error:
-                log.warning("registry.listen_lost", error=str(error))
-            finally:
-                conn.terminate()
-
-    def _notified(self, *_: object) -> None:
-        self._changed.set()
-
-    async def _changes(self, conn: asyncpg.Connection) -> AsyncIterator[None]:
-        while not conn.is_closed():
-            try:
-                await asyncio.wait_for(self._changed.wait(), timeout=5)
-            except TimeoutError:
-                await conn.execute("SELECT 1")  # notices a dead connection
-                continue
-            self._changed.clear()
-            yield

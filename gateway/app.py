@@ -16,7 +16,6 @@ import structlog
 from aiohttp import web
 
 from gateway import keys, logs
-from gateway.agency_index import RegistryWatcher
 from gateway.alerting import alert_text, use_wording
 from gateway.api import setup_api
 from gateway.config import Config, ConfigError
@@ -24,6 +23,7 @@ from gateway.console.guard import console_guard
 from gateway.console.setup import setup_console
 from gateway.core.messages import Sender
 from gateway.deadline import Deadline
+from gateway.directory_watch import DirectoryWatcher
 from gateway.health import healthz, readyz
 from gateway.identity import Identity
 from gateway.metrics import METRICS, Metrics, metrics_endpoint
@@ -36,7 +36,7 @@ from gateway.providers.registry import provider_for
 from gateway.public.pages import setup_public
 from gateway.simulator import setup_simulator
 from gateway.usecases.tips import TipRules
-from gateway.ussd import USSD, UssdHops, UssdMenus, menu_desa
+from gateway.ussd import FLOOD_HOPS_PER_MINUTE, USSD, UssdHops, UssdMenus, menu_desa
 from gateway.ussd_desk import HopDesk
 from gateway.ussd_sessions import SessionPaths
 from storage.db import DATABASE_ERRORS
@@ -58,6 +58,21 @@ DB_CONNECT_TIMEOUT_S = 10.0
 DB_COMMAND_TIMEOUT_S = 30.0
 # The app's outbox worker (when SMS is configured); declared here, where it is made.
 WORKER = web.AppKey("worker", OutboxWorker)
+# Connections one serving process holds besides its two pools: the directory watcher's LISTEN
+# (the registry and the officials' numbers on one connection).
+LISTEN_CONNECTIONS = 1
+
+
+def state_pool_size(pool_size: int) -> int:
+    """The session-state pool's size (spans, input paths) beside a main pool of `pool_size`."""
+    return max(2, pool_size // 2)
+
+
+def connections_per_process(pool_size: int) -> int:
+    """The most PostgreSQL connections one serving process opens with HOTLINE_DB_POOL_SIZE =
+    `pool_size`: its main pool, its state pool and the LISTEN connection (`hotline serve
+    --workers` divides max_connections by this; keep it in step with `services` below)."""
+    return pool_size + state_pool_size(pool_size) + LISTEN_CONNECTIONS
 
 
 def check_serving(config: Config) -> None:
@@ -102,7 +117,7 @@ def create_app(config: Config, database_url: str) -> web.Application:
         state_pool = await asyncpg.create_pool(
             database_url,
             min_size=1,
-            max_size=max(2, config.db_pool_size // 2),
+            max_size=state_pool_size(config.db_pool_size),
             timeout=DB_CONNECT_TIMEOUT_S,
             command_timeout=DB_COMMAND_TIMEOUT_S,
             server_settings={"synchronous_commit": "off"},
@@ -110,14 +125,14 @@ def create_app(config: Config, database_url: str) -> web.Application:
         kecamatan = tuple(Kecamatan(k.code, k.name) for k in await load_kecamatan(pool))
         desa = menu_desa()
         machine = build_machine(kecamatan, desa)
-        watcher = RegistryWatcher(pool, database_url)
+        watcher = DirectoryWatcher(pool, database_url)
         await watcher.load()
         app[keys.POOL] = pool
-        app[keys.REGISTRY] = watcher
+        app[keys.DIRECTORY] = watcher
         app[keys.IDENTITY] = identity
         app[keys.PLACES] = Gazetteer(kecamatan, desa)
         deadline = Deadline(config.db_timeout_s)
-        app[USSD] = UssdHops(
+        hops = UssdHops(
             UssdMenus(machine, lambda: watcher.index, kecamatan, config.ussd_service_code, desa),
             SessionPaths(pool, state_pool, deadline),
             HopDesk(
@@ -130,9 +145,19 @@ def create_app(config: Config, database_url: str) -> web.Application:
                 replies_per_hour=config.sms_replies_per_hour,
                 service_code=config.ussd_service_code,
                 agencies=lambda: watcher.index,
+                official_phones=lambda: watcher.official_phones,
             ),
             identity,
         )
+        hops.flood_guard.limit = flood_limit(config.workers)
+        app[USSD] = hops
+        # Every background task runs in every worker of `serve --workers N`, each safe to run in
+        # several processes at once: the directory watcher must (each worker holds its own index
+        # and officials' numbers);
+        # housekeeping's purges are idempotent UPDATE/DELETEs by age; the outbox worker claims
+        # rows with FOR UPDATE SKIP LOCKED and a lease, escalates under an advisory lock, queues
+        # the REKAP digest through a per-official claim (ON CONFLICT DO NOTHING), and the hourly
+        # SMS budget and broadcast pacing are counted in PostgreSQL, not in a process.
         tasks = [
             asyncio.create_task(watcher.run(), name="registry-watcher"),
             asyncio.create_task(_housekeeping(pool, config), name="housekeeping"),
@@ -182,6 +207,13 @@ def create_app(config: Config, database_url: str) -> web.Application:
 
 async def _write_buffered_logs(_app: web.Application) -> None:
     logs.stop_buffering()
+
+
+def flood_limit(workers: int) -> int:
+    """Hops per number per minute one process allows. The flood guard counts in memory, and
+    SO_REUSEPORT spreads connections (so a number's hops) evenly over `serve --workers N`: each
+    worker allows 1/N of the limit, so N workers together allow what one process did."""
+    return -(-FLOOD_HOPS_PER_MINUTE // workers)
 
 
 def local_gateway(config: Config, provider: Provider) -> LocalGateway:

@@ -31,6 +31,13 @@ from gateway.identity import Identity, local_secret
 from gateway.outbox_worker import OutboxWorker
 from gateway.phones import normalize
 from gateway.serving import serve
+from gateway.workers import (
+    ConnectionBudget,
+    connection_budget,
+    parse_workers,
+    pool_size_for,
+    supervise,
+)
 from storage.accounts import create_account, reset_password, set_active, set_area, set_role
 from storage.alerts import release_held
 from storage.areas import REGENCY, checked_area
@@ -115,6 +122,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--port", type=int, help="listen port (default: PORT or 8000)")
     serve.add_argument("--demo", action="store_true", help="load sample data into an empty db")
+    serve.add_argument(
+        "--workers",
+        type=parse_workers,
+        default=1,
+        metavar="N",
+        help="serving processes sharing the port, or 'auto' for one per core (default 1;"
+        " README 'Several processes on one host')",
+    )
+    # A worker of `serve --workers N`, started by its parent (gateway/workers.py): not for people.
+    serve.add_argument("--worker-process", type=int, metavar="INDEX", help=argparse.SUPPRESS)
     serve.set_defaults(run=_serve)
 
     commands.add_parser("migrate", help="apply database migrations").set_defaults(run=_migrate)
@@ -313,22 +330,50 @@ def _with_secret(config: Config) -> Config:
 
 
 def _serve(config: Config, args: argparse.Namespace) -> None:
+    if args.worker_process is not None:
+        _serve_worker(config, args)
+        return
     config = _with_secret(config)
     config = replace(config, demo=args.demo)  # the phone simulator at /simulator
     check_serving(config)
     url = database_url(config)
+    workers: int = args.workers
 
-    async def prepare() -> None:
+    async def prepare() -> ConnectionBudget | None:
         conn = await _connect(config)
         try:
             if args.demo:
                 await load_demo(conn, config)
+            return await connection_budget(conn) if workers > 1 else None
         finally:
             await conn.close()
 
-    asyncio.run(prepare())
+    budget = asyncio.run(prepare())
+    if budget is not None:
+        pool_size = pool_size_for(workers, config.db_pool_size, budget)
+        if pool_size < config.db_pool_size:
+            log.warning(
+                "db.pool_size_lowered",
+                configured=config.db_pool_size,
+                per_worker=pool_size,
+                workers=workers,
+                max_connections=budget.max_connections,
+            )
+        sys.exit(supervise(config, url, workers, pool_size, args.demo))
     log.info("http.serving", host=config.host, port=config.port, demo=args.demo)
     asyncio.run(serve(create_app(config, url), config))
+
+
+def _serve_worker(config: Config, args: argparse.Namespace) -> None:
+    """One worker of `serve --workers N`: its parent migrated, loaded the demo, and put the
+    database's URL, the secret and this worker's pool size in its environment."""
+    url = config.database_url
+    assert url is not None, "a worker's parent sets DATABASE_URL"
+    config = replace(config, demo=args.demo, workers=args.workers, worker=args.worker_process)
+    check_serving(config)
+    log.info("http.worker_serving", worker=args.worker_process, pid=os.getpid())
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(create_app(config, url), config, parent=os.getppid()))
 
 
 def _purge(config: Config, args: argparse.Namespace) -> None:

@@ -106,6 +106,11 @@ class Config:
     login_verifications: int = 4
     # Not from the environment: `hotline serve --demo` sets it; it mounts the phone simulator.
     demo: bool = False
+    # Not from the environment: `hotline serve --workers N` tells each worker how many serve the
+    # port (SO_REUSEPORT, the flood guard's share; gateway/workers.py).
+    workers: int = 1
+    # ... and which of them this process is (None: the only process, `serve` without --workers).
+    worker: int | None = None
 
     @property
     def sms_account(self) -> bool:

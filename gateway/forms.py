@@ -23,6 +23,8 @@ _LINE_BREAKS = re.compile(r"\r\n?")
 
 def clean_text(value: str) -> str:
     """A field's value without control characters: CR/CRLF become newlines, tabs spaces."""
+    if value.isprintable():  # nearly every field: nothing to clean (each hop has five)
+        return value
     value = _LINE_BREAKS.sub("\n", value).replace("\t", " ")
     return _CONTROLS.sub("", value)
 

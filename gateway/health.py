@@ -11,10 +11,15 @@ from aiohttp import web
 from gateway import keys
 from storage.db import DATABASE_ERRORS
 
+WORKER_HEADER = "X-Worker"
+
 
 async def healthz(request: web.Request) -> web.Response:
-    """GET /healthz: the process is alive."""
-    return web.Response(text="ok\n")
+    """GET /healthz: the process is alive; under `serve --workers N` the header X-Worker says
+    which worker answered (its index, 0 to N-1: nothing an outsider can use)."""
+    worker = request.app[keys.CONFIG].worker
+    headers = {WORKER_HEADER: str(worker)} if worker is not None else None
+    return web.Response(text="ok\n", headers=headers)
 
 
 async def readyz(request: web.Request) -> web.Response:

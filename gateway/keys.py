@@ -11,14 +11,14 @@ from __future__ import annotations
 import asyncpg
 from aiohttp import web
 
-from gateway.agency_index import RegistryWatcher
 from gateway.config import Config
+from gateway.directory_watch import DirectoryWatcher
 from gateway.identity import Identity
 from ussd_menus.places import Gazetteer
 
 CONFIG = web.AppKey("config", Config)
 POOL = web.AppKey("pool", asyncpg.Pool)
-REGISTRY = web.AppKey("registry", RegistryWatcher)
+DIRECTORY = web.AppKey("directory", DirectoryWatcher)
 IDENTITY = web.AppKey("identity", Identity)
 # The kecamatan and desa names SMS tips are searched for (ussd_menus.places).
 PLACES = web.AppKey("places", Gazetteer)

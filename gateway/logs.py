@@ -6,9 +6,10 @@ Event names are stable `area.thing_happened` literals; data goes in keys. A line
 merge, one clock read, a phone-number mask over the keys that can carry outside text, and one
 orjson call; it goes to an in-memory buffer that `hotline serve` hands to a writer thread at least
 every FLUSH_INTERVAL_S and whenever it grows past FLUSH_BYTES, so the event loop never waits on a
-slow stdout. Until a serving process starts the writer (and in tests), every line is written at
-once. Shutdown (SIGTERM, the app's cleanup, interpreter exit) flushes what is buffered: a line
-logged is a line written.
+slow stdout (on a pipe, in whole lines of at most PIPE_BUF bytes a write, so the workers of
+`serve --workers N` sharing one stdout never cut each other's lines). Until a serving process
+starts the writer (and in tests), every line is written at once. Shutdown (SIGTERM, the app's
+cleanup, interpreter exit) flushes what is buffered: a line logged is a line written.
 
 Masking is by field: PLAIN_KEYS hold only values this code makes (counts, ids, literal names, the
 route's pattern); every other key's text is masked, so a new key is safe until it is classified.
@@ -25,14 +26,17 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextvars
+import io
 import itertools
 import logging
 import os
 import queue
+import stat
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from select import PIPE_BUF
 from typing import Any, BinaryIO, Final, TextIO
 
 import orjson
@@ -67,6 +71,9 @@ PLAIN_KEYS: Final = frozenset(
         "category", "channel", "current", "from_status", "to_status", "from_tier", "to_tier",
         "wanted", "kind", "lang", "role", "scope", "result", "reasons", "topic", "provider",
         "effect", "fix", "missing", "field", "week_of", "starts_at", "snapshot_date",
+        # serve --workers
+        "worker", "workers", "pid", "pids", "parent", "signal", "configured", "per_worker",
+        "max_connections", "db_pool_size", "after_s",
     }
 )  # fmt: skip
 # Keys that can carry outside text (what a resident, an official, a provider or an exception
@@ -237,6 +244,7 @@ class LineWriter:
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
         self._binary: BinaryIO | None = getattr(stream, "buffer", None)
+        self._shared_pipe = _is_pipe(stream)
         self._lines: list[bytes] = []
         self._size = 0
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -330,11 +338,34 @@ class LineWriter:
     def _write(self, data: bytes) -> None:
         if self._binary is not None:
             self.stream.flush()  # anything printed to the text layer goes first
-            self._binary.write(data)
-            self._binary.flush()
+            for piece in whole_lines(data, PIPE_BUF) if self._shared_pipe else (data,):
+                self._binary.write(piece)
+                self._binary.flush()
         else:
             self.stream.write(data.decode())
             self.stream.flush()
+
+
+def _is_pipe(stream: TextIO) -> bool:
+    try:
+        return stat.S_ISFIFO(os.fstat(stream.fileno()).st_mode)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return False
+
+
+def whole_lines(data: bytes, limit: int) -> Iterator[bytes]:
+    """`data` in pieces of whole lines of at most `limit` bytes (a longer line alone). On a pipe
+    that several processes share (`serve --workers N` on one stdout), a write of at most PIPE_BUF
+    bytes is never interleaved with another's, so no line is cut by another worker's."""
+    start, end = 0, len(data)
+    while end - start > limit:
+        cut = data.rfind(b"\n", start, start + limit) + 1
+        if cut <= start:  # one line longer than the limit
+            cut = data.find(b"\n", start + limit) + 1 or end
+        yield data[start:cut]
+        start = cut
+    if start < end:
+        yield data[start:]
 
 
 class _LineLogger:

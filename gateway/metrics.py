@@ -6,16 +6,26 @@ one SQL query at scrape time, so every process reports the shared outbox as it i
 has no authentication: expose it only to the monitoring network (firewall or reverse proxy).
 A standalone `hotline worker` counts its own sends but serves no /metrics; the outbox gauges
 still show its progress.
+
+Under `hotline serve --workers N` the parent sets PROMETHEUS_MULTIPROC_DIR (a fresh directory)
+before the workers start: prometheus_client then keeps every value in a file per process, and
+/metrics, whichever worker answers, sums the counters and histograms of all workers (exited ones
+included) and shows each scrape-time gauge as last set by a live worker (`livemostrecent`: the
+answering worker sets them just before). Per-process figures (process_cpu_seconds and the like)
+are left out there: summed over workers they would mean nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+from typing import Final
 
 import structlog
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from gateway import keys
 from storage.budgets import AbuseGauges, abuse_gauges
@@ -31,6 +41,11 @@ log = structlog.get_logger()
 HOP_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 SEND_OUTCOMES = ("accepted", "retry", "dead", "failed", "paused")
 CHANNELS = ("ussd", "sms")
+# Set by `hotline serve --workers N` for its workers (gateway/workers.py); read by prometheus_client
+# when it is imported, so it is set in a worker's environment before it starts.
+MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
+# A gauge read at scrape time: shown as last set by a live process (the one answering).
+SCRAPED: Final = "livemostrecent"
 
 
 class Metrics:
@@ -39,7 +54,14 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         registry = self.registry
-        ProcessCollector(registry=registry)
+        # What /metrics serves: this registry, or every worker's values (see the docstring).
+        self.served = registry
+        shared = os.environ.get(MULTIPROC_DIR)
+        if shared:
+            self.served = CollectorRegistry()
+            MultiProcessCollector(self.served, path=shared)  # type: ignore[no-untyped-call]
+        else:
+            ProcessCollector(registry=registry)
         self.ussd_hop_seconds = Histogram(
             "hotline_ussd_hop_seconds",
             "Time to answer one USSD hop (POST /at/ussd).",
@@ -82,36 +104,43 @@ class Metrics:
             "hotline_outbox_depth",
             "Outbound SMS not yet handed to the provider, by status (read at scrape time).",
             ["status"],
+            multiprocess_mode=SCRAPED,
             registry=registry,
         )
         self.outbox_oldest_queued_age = Gauge(
             "hotline_outbox_oldest_queued_age_seconds",
             "Age of the oldest queued outbound SMS, 0 when none (read at scrape time).",
+            multiprocess_mode=SCRAPED,
             registry=registry,
         )
         self.sms_sending_paused = Gauge(
             "hotline_sms_sending_paused",
             "1 while an account-level problem pauses all sending (read at scrape time).",
+            multiprocess_mode=SCRAPED,
             registry=registry,
         )
         self.sms_claimed_this_hour = Gauge(
             "hotline_sms_claimed_this_hour",
             "Outbound SMS attempts claimed this clock hour, against HOTLINE_SMS_PER_HOUR.",
+            multiprocess_mode=SCRAPED,
             registry=registry,
         )
         self.sms_budget_exhausted = Gauge(
             "hotline_sms_budget_exhausted",
             "1 while this hour's outbound SMS budget is used up: messages wait (alarm).",
+            multiprocess_mode=SCRAPED,
             registry=registry,
         )
         self.alerts_held = Gauge(
             "hotline_alerts_held",
             "Official alerts held by the tip flood detector until released (alarm when > 0).",
+            multiprocess_mode=SCRAPED,
             registry=registry,
         )
         self.receipt_lookups_paused = Gauge(
             "hotline_receipt_lookups_paused",
             "1 while failed receipt lookups have used up their budget (alarm: guessing).",
+            multiprocess_mode=SCRAPED,
             registry=registry,
         )
         for category in CATEGORIES:
@@ -165,5 +194,5 @@ async def metrics_endpoint(request: web.Request) -> web.Response:
         budgets = None
     metrics.set_abuse(budgets, config.sms_per_hour)
     return web.Response(
-        body=generate_latest(metrics.registry), headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4}
+        body=generate_latest(metrics.served), headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4}
     )

@@ -10,11 +10,17 @@ idle upstream connections sooner, see deploy/nginx.conf). aiohttp has no connect
 the listening socket's protocol factory counts the server's open connections and answers 503 and
 closes any connection over HOTLINE_MAX_CONNECTIONS. A request body is read by its handler and is
 not under the head deadline; nginx's client_body_timeout covers slow bodies in production.
+
+Under `hotline serve --workers N` (gateway/workers.py) each worker listens on the same port with
+SO_REUSEPORT (the kernel spreads connections over them; the cap is per worker) and stops when
+its parent is gone, so a killed parent leaves no orphan holding the port.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import signal
 
 import structlog
@@ -31,6 +37,7 @@ REFUSAL = (
     % (len(_REFUSAL_BODY), _REFUSAL_BODY)
 )
 REFUSAL_LOG_INTERVAL_S = 10.0
+PARENT_CHECK_S = 1.0
 
 
 class _Refused(asyncio.Protocol):
@@ -45,11 +52,20 @@ class _Refused(asyncio.Protocol):
 class CappedSite(web.BaseSite):
     """A TCP site that refuses connections beyond `max_connections` open at once."""
 
-    def __init__(self, runner: web.BaseRunner, host: str, port: int, max_connections: int) -> None:
+    def __init__(
+        self,
+        runner: web.BaseRunner,
+        host: str,
+        port: int,
+        max_connections: int,
+        *,
+        reuse_port: bool = False,
+    ) -> None:
         super().__init__(runner)
         self.host = host
         self.port = port
         self.max_connections = max_connections
+        self.reuse_port = reuse_port  # several worker processes share the port
         self.refused = 0
         self._last_log = 0.0
 
@@ -63,7 +79,12 @@ class CappedSite(web.BaseSite):
         await super().start()
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
-            self._protocol, self.host, self.port, backlog=self._backlog, reuse_address=True
+            self._protocol,
+            self.host,
+            self.port,
+            backlog=self._backlog,
+            reuse_address=True,
+            reuse_port=self.reuse_port,
         )
 
     def _protocol(self) -> asyncio.BaseProtocol:
@@ -86,23 +107,47 @@ def make_runner(app: web.Application, config: Config) -> web.AppRunner:
     return web.AppRunner(app, access_log=None, keepalive_timeout=config.header_timeout_s)
 
 
-async def serve(app: web.Application, config: Config) -> None:
-    """Serve until SIGINT or SIGTERM, then shut down gracefully (as aiohttp's run_app does);
-    log lines are buffered meanwhile and all written before this returns."""
+async def serve(app: web.Application, config: Config, parent: int | None = None) -> None:
+    """Serve until SIGINT or SIGTERM, or until process `parent` (a worker's) is gone, then shut
+    down gracefully (as aiohttp's run_app does); log lines are buffered meanwhile and all
+    written before this returns."""
     logs.start_buffering()
     runner = make_runner(app, config)
     await runner.setup()
+    watching: asyncio.Task[None] | None = None
     try:
-        site = CappedSite(runner, config.host, config.port, config.max_connections)
+        site = CappedSite(
+            runner,
+            config.host,
+            config.port,
+            config.max_connections,
+            reuse_port=config.workers > 1,
+        )
         await site.start()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for number in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(number, stop.set)
+        if parent is not None:
+            watching = asyncio.create_task(_watch_parent(parent, stop), name="parent-watch")
         await stop.wait()
         log.info("http.stopping")
     finally:
+        if watching is not None:
+            watching.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watching
         try:
             await runner.cleanup()
         finally:
             logs.stop_buffering()
+
+
+async def _watch_parent(parent: int, stop: asyncio.Event) -> None:
+    """Set `stop` once this process's parent is no longer `parent` (it died; we were adopted)."""
+    while True:
+        await asyncio.sleep(PARENT_CHECK_S)
+        if os.getppid() != parent:
+            break
+    log.error("http.parent_gone", parent=parent)
+    stop.set()

@@ -58,7 +58,7 @@ async def answer_check(request: web.Request, conn: Conn, text: str, official_id:
             "signing_job", "", query=_echo(asked.job_text or "-"), jobs=destinations.jobs_list("id")
         )
     checked = await run_check(
-        conn, request.app[keys.REGISTRY].index, official_id, asked.agency, asked.country, asked.job
+        conn, request.app[keys.DIRECTORY].index, official_id, asked.agency, asked.country, asked.job
     )
     if checked.names:
         return sms.official_reply("signing_many", "", names="; ".join(checked.names))

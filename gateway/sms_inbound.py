@@ -237,7 +237,7 @@ async def _reply(
     if command.name == "check":
         if not command.rest:
             return sms.say("check_empty", lang)
-        index = request.app[keys.REGISTRY].index
+        index = request.app[keys.DIRECTORY].index
         today = datetime.now(WIB).date()
         matches = index.search(command.rest)
         orders = index.job_orders(matches[0].licence_number) if len(matches) == 1 else None
@@ -261,7 +261,7 @@ def _vacancies(request: web.Request, command: sms.Command) -> str:
     that country, a page per SMS, dated by the older of the registry and the job orders."""
     query, page = sms.vacancy_query(command.rest)
     country = destinations.country(query)
-    index = request.app[keys.REGISTRY].index
+    index = request.app[keys.DIRECTORY].index
     names = index.recruiting_for(country.code, datetime.now(WIB).date()) if country else ()
     as_of = data_as_of(index, orders=True)
     return sms.vacancies_reply(country, query, names, page, command.lang, as_of)
@@ -281,7 +281,7 @@ async def _migrant_official(
                 return sms.official_reply("migrant_phone", "")
             return sms.official_reply(f"migrant_{proposal}", "", month=month_example(today))
         hours = request.app[keys.CONFIG].migrant_consent_hours
-        index = request.app[keys.REGISTRY].index
+        index = request.app[keys.DIRECTORY].index
         started = await migrants.start_record(
             conn, identity, index, official, proposal, today, hours
         )

@@ -134,6 +134,9 @@ class AnswerCache:
         self._answers: OrderedDict[tuple[object, ...], Hop] = OrderedDict()
         self._for: object = None
 
+    def __len__(self) -> int:
+        return len(self._answers)
+
     def get(self, key: tuple[object, ...], agencies: object) -> Hop | None:
         """The cached answer; a new registry empties the cache."""
         if agencies is not self._for:
@@ -257,6 +260,7 @@ class UssdHops:
         agencies = self.menus.agencies()
         # Whether the caller is an official, once the session knows: part of what an answer
         # depends on (an official's main menu has one more option).
+        self.desk.settle_resident(hop.phone, session)
         session_facts = session.known_facts()
         official = session_facts.get(("official", ""))
         key = (text, current, tuple(sorted(spans.items())), datetime.now(WIB).date(), official)

@@ -9,6 +9,7 @@ runs under the hop's deadline.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -72,6 +73,8 @@ log = structlog.get_logger()
 
 # Unknown receipts one session may try before it is ended (guessing codes is the attack).
 MAX_RECEIPT_MISSES = 3
+# A number already in E.164 form: normalising it would give it back unchanged.
+_E164 = re.compile(r"\+[1-9][0-9]{7,14}")
 
 
 class TooManyMisses(Exception):
@@ -97,6 +100,7 @@ class HopDesk:
         replies_per_hour: int = 10,
         service_code: str = "",
         agencies: Callable[[], AgencyIndex] = lambda: AgencyIndex(()),
+        official_phones: Callable[[], frozenset[str]] = frozenset,
     ) -> None:
         self.pool = pool  # tips: fully durable
         self.state_pool = state_pool  # drafts and agency checks: written without waiting for disk
@@ -108,6 +112,8 @@ class HopDesk:
         self.replies_per_hour = replies_per_hour
         self.service_code = service_code  # HOTLINE_USSD_CODE: the way back the receipt SMS gives
         self.agencies = agencies  # the registry index in use (the check before signing)
+        # The active officials' numbers as this process holds them (gateway.directory_watch).
+        self.official_phones = official_phones
 
     async def load(
         self, need: Need, reporter: bytes | None, session_id: str, session: Session, phone: str
@@ -139,12 +145,30 @@ class HopDesk:
             limited_at=self.rules.per_hour if found.recent_tips >= self.rules.per_hour else None,
         )
 
+    def settle_resident(self, phone: str, session: Session) -> None:
+        """Settle without a query that a caller whose number no active official has is a
+        resident (nearly every session), so even a session's first answer can be cached."""
+        if not session.official_known and self._official_number(phone) is None:
+            session.official_known = True  # official_id stays None
+
+    def _official_number(self, phone: str) -> str | None:
+        """The caller's number (E.164) if this process holds it as an active official's."""
+        phones = self.official_phones()
+        if phone in phones:
+            return phone
+        if _E164.fullmatch(phone):  # what the gateways send: already the normalised form
+            return None
+        number = normalize(phone)
+        return number if number in phones else None
+
     async def official_id(self, phone: str, session: Session) -> int | None:
         """The active official whose directory number is the caller's (normalised), looked up
-        once per session and kept in it; None for everyone else. An official's number is no
-        secret (the directory holds it), but it is never logged nor written into a tip."""
+        once per session and kept in it; None for everyone else. Only a number held in memory
+        as an official's is looked up, so the database confirms it is still active. An
+        official's number is no secret (the directory holds it), but it is never logged nor
+        written into a tip."""
         if not session.official_known:
-            number = normalize(phone)
+            number = self._official_number(phone)
             found = None
             if number is not None:
                 found = await self.deadline.run(official_by_phone(self.pool, number))

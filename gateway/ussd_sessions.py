@@ -3,7 +3,8 @@ Where a hop's own input sits in its session's path: the part of USSD hop handlin
 
 The menus replay a '*'-joined path of inputs. A full-path gateway (Africa's Talking) resends that
 path on every hop, unescaped, so free text holding '*' is ambiguous: every typed text is recorded
-where it ends (free-text spans, one write on the hop that typed it, in PostgreSQL), and this
+where it ends (free-text spans, one write on the hop that typed it, in PostgreSQL, grouped with
+the other sessions' typed hops of the moment: gateway.group_commit), and this
 process remembers the previous hop of its recent sessions, so it usually knows where this hop's
 input starts without a read.
 
@@ -17,12 +18,14 @@ earlier typed text whole. From there both kinds of hop are handled the same way.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import asyncpg
 
 from gateway.core.messages import FullPath, LatestInput, UssdHop
 from gateway.deadline import Deadline
+from gateway.group_commit import GroupWriter
 from storage.ussd_sessions import append_input, free_text_spans, record_free_text, stored_path
 
 _SESSIONS_CACHED = 20_000
@@ -79,6 +82,8 @@ class SessionPaths:
         self.state_pool = state_pool
         self.deadline = deadline
         self._sessions: OrderedDict[str, Session] = OrderedDict()
+        # Typed hops arriving together store their spans in one statement (group commit).
+        self._spans: GroupWriter[tuple[str, int, int], int] = GroupWriter(self._write_spans)
 
     def session(self, session_id: str) -> Session:
         """This process's memory of a session (new and empty if it has none)."""
@@ -123,8 +128,11 @@ class SessionPaths:
     async def record(self, session_id: str, span: tuple[int, int]) -> bool:
         """Store a free-text boundary; False if another process stored a different one."""
         start, end = span
-        stored = await self.deadline.run(record_free_text(self.state_pool, session_id, start, end))
+        stored = await self.deadline.run(self._spans.write((session_id, start, end)))
         return stored == end
+
+    async def _write_spans(self, spans: Sequence[tuple[str, int, int]]) -> list[int]:
+        return await record_free_text(self.state_pool, spans)
 
     async def path_of(self, session_id: str, sent: FullPath | None) -> str:
         """A finished session's path: as the gateway sent it, else as the core kept it."""

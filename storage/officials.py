@@ -203,6 +203,17 @@ async def official_by_phone(conn: Queryable, phone: str) -> Official | None:
     return _official(row) if row else None
 
 
+# The migration's trigger notifies this channel when the directory changes (0027).
+OFFICIALS_CHANNEL = "officials_changed"
+
+
+async def active_official_phones(conn: Queryable) -> frozenset[str]:
+    """The numbers of the active officials (E.164): what every process keeps in memory."""
+    return frozenset(
+        r["phone"] for r in await conn.fetch("SELECT phone FROM officials WHERE active")
+    )
+
+
 def _official(r: asyncpg.Record) -> Official:
     return Official(
         id=r["id"],

@@ -12,23 +12,34 @@ processes build one path. Rows live minutes and are purged after a day.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from storage.db import Queryable
 
 
-async def record_free_text(conn: Queryable, session_id: str, start: int, end: int) -> int:
-    """Record a free-text span; returns the end already stored if one existed for that start."""
-    stored: int | None = await conn.fetchval(
-        "WITH ins AS ("
-        " INSERT INTO ussd_free_text (session_id, start_offset, end_offset) VALUES ($1, $2, $3)"
-        " ON CONFLICT (session_id, start_offset) DO NOTHING RETURNING end_offset)"
-        " SELECT end_offset FROM ins"
-        " UNION ALL SELECT end_offset FROM ussd_free_text"
-        " WHERE session_id = $1 AND start_offset = $2 LIMIT 1",
-        session_id,
-        start,
-        end,
+async def record_free_text(conn: Queryable, spans: Sequence[tuple[str, int, int]]) -> list[int]:
+    """Record free-text spans (session id, start, end), several sessions' in one statement (a
+    group commit); for each, the end stored for its start: its own, or the one another hop (of
+    this group or earlier, by any process) stored first."""
+    rows = await conn.fetch(
+        "WITH input AS ("
+        " SELECT * FROM unnest($1::text[], $2::int[], $3::int[]) WITH ORDINALITY"
+        " AS t(session_id, start_offset, end_offset, n)),"
+        " ins AS ("
+        " INSERT INTO ussd_free_text (session_id, start_offset, end_offset)"
+        " SELECT DISTINCT ON (session_id, start_offset) session_id, start_offset, end_offset"
+        " FROM input ORDER BY session_id, start_offset, n"
+        " ON CONFLICT (session_id, start_offset) DO NOTHING"
+        " RETURNING session_id, start_offset, end_offset)"
+        " SELECT COALESCE(ins.end_offset, f.end_offset, i.end_offset) AS stored FROM input i"
+        " LEFT JOIN ins USING (session_id, start_offset)"
+        " LEFT JOIN ussd_free_text f USING (session_id, start_offset)"
+        " ORDER BY i.n",
+        [session for session, _, _ in spans],
+        [start for _, start, _ in spans],
+        [end for _, _, end in spans],
     )
-    return end if stored is None else stored
+    return [r["stored"] for r in rows]
 
 
 async def free_text_spans(conn: Queryable, session_id: str) -> dict[int, int]:

@@ -297,7 +297,7 @@ class TestRegistryApply:
         await sign_in(client, conn, "admin")
         preview = await upload(client, "registry", format_agencies(agencies).encode())
         await press(client, preview, "apply")
-        watcher = client.server.app[keys.REGISTRY]
+        watcher = client.server.app[keys.DIRECTORY]
         for _ in range(50):
             if watcher.index.get(NEW_AGENCY.licence_number) is not None:
                 break

@@ -176,7 +176,7 @@ async def import_now(client: TestClient, conn: asyncpg.Connection, orders: list[
     """Import job orders and have the service's agency index hold them before going on (the
     index reloads on the import's notification, moments later)."""
     await replace_job_orders(conn, orders, "test.csv")
-    await client.server.app[keys.REGISTRY].load()
+    await client.server.app[keys.DIRECTORY].load()
 
 
 async def _load(

@@ -104,7 +104,7 @@ class TestRegistryDate:
 async def _index_dated(client: TestClient, expected: object) -> bool:
     """Whether the running app's index reaches this snapshot date within 5 seconds."""
     for _ in range(50):
-        if client.server.app[keys.REGISTRY].index.snapshot_date == expected:
+        if client.server.app[keys.DIRECTORY].index.snapshot_date == expected:
             return True
         await asyncio.sleep(0.1)
     return False

@@ -273,6 +273,16 @@ class TestBufferedWriter:
         writer.close()
         assert {"from a thread", "from the loop"} == set(stream.getvalue().splitlines())
 
+    @pytest.mark.parametrize("sizes", [[10] * 1000, [300, 5000, 20, 4095, 4096, 1], [1]])
+    def test_a_shared_pipe_gets_whole_lines_of_at_most_pipe_buf(self, sizes: list[int]) -> None:
+        """Written to a pipe, a chunk goes in pieces of whole lines within PIPE_BUF (so workers
+        sharing stdout never cut each other's lines); a longer line goes alone."""
+        data = b"".join(b"x" * (n - 1) + b"\n" for n in sizes)
+        pieces = list(logs.whole_lines(data, logs.PIPE_BUF))
+        assert data == b"".join(pieces)
+        assert all(p.endswith(b"\n") for p in pieces)
+        assert all(len(p) <= logs.PIPE_BUF or p.count(b"\n") == 1 for p in pieces)
+
     def test_without_a_serving_loop_lines_are_written_at_once(self) -> None:
         """Outside a serving process (commands, tests) each line is written when logged."""
         stream = io.StringIO()

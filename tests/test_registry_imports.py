@@ -264,7 +264,7 @@ class TestOneTruthForLicenceState:
         )
         await replace_registry(conn, [*sample_agencies(), agency], "expired.csv")
         for _ in range(50):
-            if client.server.app[keys.REGISTRY].index.snapshot_date == today:
+            if client.server.app[keys.DIRECTORY].index.snapshot_date == today:
                 break
             await asyncio.sleep(0.1)
         return agency

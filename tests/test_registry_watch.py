@@ -35,7 +35,7 @@ _sessions = itertools.count()
 
 def index_of(client: TestClient) -> AgencyIndex:
     """The search index the running app answers from right now."""
-    return client.server.app[keys.REGISTRY].index
+    return client.server.app[keys.DIRECTORY].index
 
 
 async def eventually(condition: Callable[[], bool], timeout_s: float = 5.0) -> bool:
@@ -63,7 +63,7 @@ async def hop(client: TestClient, session_id: str, text: str) -> str:
     return await response.text()
 
 
-class TestRegistryWatcher:
+class TestDirectoryWatcher:
     async def test_new_agency_reaches_the_index(
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:

@@ -172,7 +172,7 @@ async def info_page(request: web.Request) -> web.Response:
     pool = request.app[keys.POOL]
     today = datetime.now(WIB).date()
     months = months_back(today, MONTHS)
-    index = request.app[keys.REGISTRY].index
+    index = request.app[keys.DIRECTORY].index
     query = request.query.get("q", "").strip()[:QUERY_CAP]
     ctx = Context(lang, Env(agencies=index, today=today))
     found = [
