@@ -27,7 +27,7 @@ import orjson
 import structlog
 from aiohttp import web
 
-from gateway import keys
+from gateway import keys, logs
 from gateway.ussd import WIB
 from storage.areas import area_of
 from storage.db import DATABASE_ERRORS
@@ -153,7 +153,7 @@ async def _authenticate(request: web.Request) -> ApiClient:
             "missing or unknown API token: send 'Authorization: Bearer <token>'",
             headers={"WWW-Authenticate": 'Bearer realm="hotline"'},
         )
-    structlog.contextvars.bind_contextvars(api_client=client.label)
+    logs.bind(api_client=client.label)
     return client
 
 

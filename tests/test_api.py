@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import itertools
 import os
 import re
@@ -248,6 +249,16 @@ class TestAuthentication:
     async def test_token_is_accepted(self, api: TestClient) -> None:
         """A registered token opens the API."""
         assert 200 == (await call(api, f"{PREFIX}/tips")).status
+
+    async def test_the_request_line_names_the_client(
+        self, api: TestClient, log_output: io.StringIO
+    ) -> None:
+        """The request's summary line names the API client by its label, never by its token."""
+        await call(api, f"{PREFIX}/tips")
+        lines = [orjson.loads(line) for line in log_output.getvalue().splitlines()]
+        finished = [e for e in lines if e["event"] == "http.request_finished"]
+        assert [LABEL] == [e.get("api_client") for e in finished]
+        assert TOKEN not in log_output.getvalue()
 
     async def test_token_from_the_cli_is_accepted(
         self, gateway: Gateway, database_url: str
