@@ -5,9 +5,9 @@ through the buffered writer as `hotline serve` does. A few seconds; pipe stdout 
 
     .venv/bin/python benchmarks/log_cost.py | cat > /dev/null
 
-The hop is measured twice: binding as gateway/ussd.py did with structlog.contextvars (one context
-variable per key), and with gateway.logs.bind (one dict per request). Run it on an older tree
-(without gateway.logs.summary) to get the structlog pipeline's figure for the same hop.
+The handler binds with gateway.logs.bind (one dict per request). Run it on an older tree (without
+gateway.logs.summary) to get the structlog pipeline's figure for the same hop (a context variable
+per key).
 """
 
 from __future__ import annotations
@@ -38,14 +38,6 @@ def structlog_hop() -> None:
     contextvars.bind_contextvars(**SESSION)
     contextvars.bind_contextvars(ussd_node="check_detail")
     log.info("http.request_finished", **SUMMARY)
-
-
-def hop_with_structlog_binds() -> None:
-    """The middleware's context and summary, gateway/ussd.py binding with structlog."""
-    logs.new_request("/at/ussd")
-    contextvars.bind_contextvars(**SESSION)
-    contextvars.bind_contextvars(ussd_node="check_detail")
-    logs.summary("http.request_finished", **SUMMARY)
 
 
 def hop() -> None:
@@ -82,7 +74,6 @@ async def main() -> None:
         return
     logs.start_buffering()
     await measure("gateway.logs, handler binds with logs.bind", hop)
-    await measure("gateway.logs, handler binds with structlog", hop_with_structlog_binds)
     logs.stop_buffering()
 
 

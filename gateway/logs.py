@@ -35,7 +35,7 @@ import stat
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from select import PIPE_BUF
 from typing import Any, BinaryIO, Final, TextIO
 
@@ -142,12 +142,6 @@ CLOCK = _Clock()
 _REQUEST: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "hotline_log_request", default=None
 )
-# structlog's own context variables, one per key ever bound with structlog.contextvars; merged
-# and cleared only while some code still binds that way (without the private map: always).
-_STRUCTLOG_VARS: Mapping[str, contextvars.ContextVar[Any]] | None = getattr(
-    structlog.contextvars, "_CONTEXT_VARS", None
-)
-_STRUCTLOG_PREFIX = len(structlog.contextvars.STRUCTLOG_KEY_PREFIX)
 
 
 class _RequestIds:
@@ -172,8 +166,6 @@ REQUEST_IDS = _RequestIds()
 
 def new_request(route: str) -> dict[str, Any]:
     """Start a request's log context (request_id and route); the dict later lines merge."""
-    if _STRUCTLOG_VARS is None or _STRUCTLOG_VARS:
-        structlog.contextvars.clear_contextvars()
     context = {"request_id": REQUEST_IDS.next(), "route": route}
     _REQUEST.set(context)
     return context
@@ -191,7 +183,6 @@ def bind(**values: Any) -> None:
 def clear() -> None:
     """Forget the current log context (tests, between cases)."""
     _REQUEST.set(None)
-    structlog.contextvars.clear_contextvars()
 
 
 def _merge_context(event: MutableMapping[str, Any]) -> None:
@@ -199,13 +190,6 @@ def _merge_context(event: MutableMapping[str, Any]) -> None:
     if context:
         for key, value in context.items():
             event.setdefault(key, value)
-    if _STRUCTLOG_VARS is None:
-        structlog.contextvars.merge_contextvars(None, "", event)
-    elif _STRUCTLOG_VARS:
-        for name, var in tuple(_STRUCTLOG_VARS.items()):
-            value = var.get(Ellipsis)
-            if value is not Ellipsis:
-                event.setdefault(name[_STRUCTLOG_PREFIX:], value)
 
 
 def _prepare(event: MutableMapping[str, Any], method: str) -> MutableMapping[str, Any]:

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta, timezone
 import structlog
 from aiohttp import web
 
+from gateway import logs
 from gateway.abuse import LookupsPaused
 from gateway.core.messages import UssdHop
 from gateway.identity import Identity
@@ -191,9 +192,7 @@ class UssdHops:
     async def answer(self, hop: UssdHop) -> HopAnswer:
         """The screen for this hop; every failure becomes a screen too."""
         started = time.perf_counter()
-        structlog.contextvars.bind_contextvars(
-            session_id=hop.session_id[:64], service_code=hop.service_code[:32]
-        )
+        logs.bind(session_id=hop.session_id[:64], service_code=hop.service_code[:32])
         try:
             answer = await self._screen(hop)
         except ReportNotFiled as failed:
@@ -204,7 +203,7 @@ class UssdHops:
             log.warning("ussd.database_unavailable", error=type(error).__name__)
             answer = HopAnswer(APOLOGY)
         if answer.node:
-            structlog.contextvars.bind_contextvars(ussd_node=answer.node)
+            logs.bind(ussd_node=answer.node)
         self.metrics.ussd_hop_seconds.observe(time.perf_counter() - started)
         return answer
 
