@@ -39,7 +39,7 @@ from gateway.usecases.tips import TipRules
 from gateway.ussd import FLOOD_HOPS_PER_MINUTE, USSD, UssdHops, UssdMenus, menu_desa
 from gateway.ussd_desk import HopDesk
 from gateway.ussd_sessions import SessionPaths
-from storage.db import DATABASE_ERRORS
+from storage.db import DATABASE_ERRORS, keep_session
 from storage.migrants import purge_migrants
 from storage.outbox import forget_recipients
 from storage.regions import load_kecamatan
@@ -113,6 +113,7 @@ def create_app(config: Config, database_url: str) -> web.Application:
             max_size=config.db_pool_size,
             timeout=DB_CONNECT_TIMEOUT_S,
             command_timeout=DB_COMMAND_TIMEOUT_S,
+            reset=keep_session,
         )
         state_pool = await asyncpg.create_pool(
             database_url,
@@ -121,6 +122,7 @@ def create_app(config: Config, database_url: str) -> web.Application:
             timeout=DB_CONNECT_TIMEOUT_S,
             command_timeout=DB_COMMAND_TIMEOUT_S,
             server_settings={"synchronous_commit": "off"},
+            reset=keep_session,
         )
         kecamatan = tuple(Kecamatan(k.code, k.name) for k in await load_kecamatan(pool))
         desa = menu_desa()

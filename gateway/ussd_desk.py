@@ -19,6 +19,7 @@ import structlog
 from gateway.abuse import caller_sms_allowed
 from gateway.agency_index import AgencyIndex, name_key
 from gateway.deadline import Deadline
+from gateway.group_commit import GroupWriter
 from gateway.identity import Identity
 from gateway.metrics import Metrics
 from gateway.phones import PHONE_PATTERN, normalize
@@ -33,7 +34,7 @@ from gateway.usecases.tips import (
 )
 from gateway.usecases.tips import read_status as read_tip_status
 from gateway.ussd_sessions import Session
-from storage.agency_checks import record_agency_check
+from storage.agency_checks import record_agency_checks
 from storage.db import DATABASE_ERRORS
 from storage.drafts import reporter_state, save_draft
 from storage.officials import official_by_phone
@@ -114,6 +115,10 @@ class HopDesk:
         self.agencies = agencies  # the registry index in use (the check before signing)
         # The active officials' numbers as this process holds them (gateway.directory_watch).
         self.official_phones = official_phones
+        # Typed agency checks arriving together are recorded in one statement (group commit).
+        self._checks: GroupWriter[tuple[str, str, bool], None] = GroupWriter(
+            lambda checks: record_agency_checks(self.state_pool, checks)
+        )
 
     async def load(
         self, need: Need, reporter: bytes | None, session_id: str, session: Session, phone: str
@@ -395,8 +400,6 @@ class HopDesk:
             return
         found = hop.node != "check_none"
         try:
-            await self.deadline.run(
-                record_agency_check(self.state_pool, name_key(query) or query, query, found)
-            )
+            await self.deadline.run(self._checks.write((name_key(query) or query, query, found)))
         except DATABASE_ERRORS as error:
             log.warning("ussd.check_not_recorded", error=type(error).__name__)

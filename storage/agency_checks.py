@@ -7,16 +7,23 @@ number, a session or a place.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from storage.db import Queryable
 
 MAX_QUERY = 200
 
 
-async def record_agency_check(conn: Queryable, query_key: str, query: str, found: bool) -> None:
-    """Remember one check."""
+async def record_agency_checks(
+    conn: Queryable, checks: Sequence[tuple[str, str, bool]]
+) -> list[None]:
+    """Remember checks (query key, query, found), several residents' in one statement (a group
+    commit, gateway.group_commit)."""
     await conn.execute(
-        "INSERT INTO agency_checks (query_key, query, found) VALUES ($1, $2, $3)",
-        query_key[:MAX_QUERY],
-        query[:MAX_QUERY],
-        found,
+        "INSERT INTO agency_checks (query_key, query, found)"
+        " SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[])",
+        [key[:MAX_QUERY] for key, _, _ in checks],
+        [query[:MAX_QUERY] for _, query, _ in checks],
+        [found for _, _, found in checks],
     )
+    return [None] * len(checks)

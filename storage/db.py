@@ -25,3 +25,11 @@ DATABASE_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.InterfaceError,
     asyncpg.InternalClientError,
 )
+
+
+async def keep_session(_conn: asyncpg.Connection) -> None:
+    """A pool's reset on release that sends nothing: our pooled connections never carry session
+    state (advisory locks are transaction-level, nothing SETs, LISTENs or DECLAREs outside a
+    transaction; tests/test_pool_sessions.py keeps it so), and asyncpg still rolls back an open
+    transaction. asyncpg's default reset costs every release a round trip (`RESET ALL; UNLISTEN *;
+    ...`), as much again as a hop's one INSERT."""
