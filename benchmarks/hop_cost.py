@@ -808,6 +808,9 @@ def main() -> None:
         "--typed-seconds", type=float, default=20, help="open loop: measured s of the typed run"
     )
     parser.add_argument(
+        "--typed-only", action="store_true", help="open loop: only the typed-hop run, no searches"
+    )
+    parser.add_argument(
         "--think", type=float, default=0.5, help="open loop: s between an answer and the next hop"
     )
     parser.add_argument("--skip-closed", action="store_true", help="no closed-loop runs")
@@ -916,7 +919,7 @@ def open_loop(runner: Runner, sitting: Sitting, args: argparse.Namespace, pin: b
     if pin:
         os.sched_setaffinity(0, {1})
     try:
-        for kind in ("bare", "hotline", "peer"):
+        for kind in () if args.typed_only else ("bare", "hotline", "peer"):
             server = runner.servers[kind][0]
             expect = expected_starts(server.port, structured)
             sitting.searches.append(search_rate(server, structured, expect, args))

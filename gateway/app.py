@@ -174,6 +174,7 @@ def create_app(config: Config, database_url: str) -> web.Application:
             if config.run_worker:
                 tasks.append(asyncio.create_task(app[WORKER].run(), name="outbox-worker"))
         yield
+        await app[USSD].desk.drain()  # agency checks the hops did not wait for
         if sender is not None:
             await sender.close()
         for task in tasks:

@@ -29,11 +29,21 @@ class GroupWriter(Generic[Item, Result]):
 
     async def write(self, item: Item) -> Result:
         """The item's result, once the group it joined is written."""
+        return await self.submit(item)
+
+    def submit(self, item: Item) -> asyncio.Future[Result]:
+        """Queue the item for the next group; the future is its result (for a caller that need
+        not wait: `drain` at shutdown writes whatever is still queued)."""
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, future))
         if self._flusher is None:
             self._flusher = asyncio.ensure_future(self._flush())
-        return await future
+        return future
+
+    async def drain(self) -> None:
+        """Wait until everything submitted so far is written (or has failed)."""
+        while self._flusher is not None:
+            await asyncio.shield(self._flusher)
 
     async def _flush(self) -> None:
         try:

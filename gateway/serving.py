@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import signal
 
@@ -124,6 +125,10 @@ async def serve(app: web.Application, config: Config, parent: int | None = None)
             reuse_port=config.workers > 1,
         )
         await site.start()
+        # Everything built at start-up (menus, the registry index, caches' shells) lives as long
+        # as the process: out of the collector's sight, a full collection no longer walks it
+        # in the middle of someone's hop.
+        gc.freeze()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for number in (signal.SIGINT, signal.SIGTERM):

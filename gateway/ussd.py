@@ -266,7 +266,7 @@ class UssdHops:
         known = self.answers.get(key, agencies)
         if known is not None:
             self.sessions.remember(session_id, located)
-            await self._note_check(known, located, agencies)
+            self._note_check(known, located, agencies)
             return known
         facts: dict[tuple[str, str], object] = dict(session_facts)
         failed: BaseException | None = None  # the officials lookup's database error, if any
@@ -316,7 +316,7 @@ class UssdHops:
             ):
                 self.answers.put(key, replayed)
             self.sessions.remember(session_id, located)
-            await self._note_check(replayed, located, agencies)
+            self._note_check(replayed, located, agencies)
             return replayed
         raise RuntimeError("USSD replay did not settle")
 
@@ -331,13 +331,13 @@ class UssdHops:
             log.warning("ussd.official_lookup_failed", error=type(error).__name__)
             return False, error
 
-    async def _note_check(self, hop: Hop, located: Located, agencies: AgencyLookup) -> None:
+    def _note_check(self, hop: Hop, located: Located, agencies: AgencyLookup) -> None:
         """Hand a freshly typed agency check to the desk (never a resend)."""
         if hop.node not in CHECK_RESULTS or located.resent:
             return
         text, current = located.path, located.current
         typed = text[current:] if current is not None else text.rsplit("*", 1)[-1]
-        await self.desk.note_check(hop, typed, agencies)
+        self.desk.note_check(hop, typed, agencies)
 
     async def last_step(self, session_id: str, path: str) -> str:
         """The menu step a finished session ended on, replayed without loading or doing anything."""

@@ -9,6 +9,7 @@ runs under the hop's deadline.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -35,7 +36,6 @@ from gateway.usecases.tips import (
 from gateway.usecases.tips import read_status as read_tip_status
 from gateway.ussd_sessions import Session
 from storage.agency_checks import record_agency_checks
-from storage.db import DATABASE_ERRORS
 from storage.drafts import reporter_state, save_draft
 from storage.officials import official_by_phone
 from storage.outbox import QueuedSms, enqueue_sms, queued_before
@@ -383,10 +383,12 @@ class HopDesk:
             save_draft(self.state_pool, reporter, session_id, base, frames_to_json(frames))
         )
 
-    async def note_check(self, hop: Hop, typed: str, agencies: AgencyLookup) -> None:
+    def note_check(self, hop: Hop, typed: str, agencies: AgencyLookup) -> None:
         """Record the name a resident has just typed into the agency check, and whether it was
         found. Only the hop that typed it counts (not paging, a wrong key or a resend); a phone
-        number typed by mistake is not kept. A database problem never fails the check."""
+        number typed by mistake is not kept. The record is for the console's charts: the hop
+        does not wait for it (it goes with the next group commit, `drain` writes the rest at
+        shutdown), and a database problem never fails the check."""
         if len(hop.stack) < 2 or hop.stack[-2].node != "check":
             return
         query = " ".join(typed.split())
@@ -399,7 +401,19 @@ class HopDesk:
         if not fresh or PHONE_PATTERN.search(query):
             return
         found = hop.node != "check_none"
-        try:
-            await self.deadline.run(self._checks.write((name_key(query) or query, query, found)))
-        except DATABASE_ERRORS as error:
-            log.warning("ussd.check_not_recorded", error=type(error).__name__)
+        self._checks.submit((name_key(query) or query, query, found)).add_done_callback(
+            _check_recorded
+        )
+
+    async def drain(self) -> None:
+        """Write the agency checks still queued (at shutdown, and for tests that count them)."""
+        await self._checks.drain()
+
+
+def _check_recorded(done: asyncio.Future[None]) -> None:
+    """Log an agency check the database did not take (the resident's answer went out anyway)."""
+    if done.cancelled():
+        return
+    error = done.exception()
+    if error is not None:
+        log.warning("ussd.check_not_recorded", error=type(error).__name__)

@@ -12,6 +12,7 @@ import asyncpg
 from aiohttp.test_utils import TestClient
 
 from gateway.console.vocabulary import label
+from gateway.ussd import USSD
 from storage.outbox import claim_due, mark_accepted, mark_retry, record_delivery_report
 from storage.ussd_events import SessionEvent, record_session_event
 from tests.console_helpers import file_test_tip, sign_in, ussd_hop, ussd_walk
@@ -211,12 +212,19 @@ class TestFunnelChart:
         assert (1, False) == (shown.get("Lapor: pilih kecamatan"), "report_kec_pick" in shown)
 
 
+async def walk_recorded(client: TestClient, session: str, inputs: list[str]) -> str:
+    """A USSD walk, then the agency checks it queued written (hops do not wait for them)."""
+    screen = await ussd_walk(client, session, inputs)
+    await client.server.app[USSD].desk.drain()
+    return screen
+
+
 class TestNotFoundChart:
     async def test_unknown_name_checked_by_ussd_is_charted(
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
         """A name a resident checked that the registry does not know gets a bar."""
-        await ussd_walk(client, new_session(), ["1", "PT Hantu Makmur"])
+        await walk_recorded(client, new_session(), ["1", "PT Hantu Makmur"])
         await sign_in(client, conn, "operator")
         assert [("PT Hantu Makmur", 1)] == bars(await charts(client), "chart-not-found")
 
@@ -225,7 +233,7 @@ class TestNotFoundChart:
     ) -> None:
         """The same name from three callers, typed differently, is one bar of three."""
         for typed in ("PT Hantu Makmur", "pt hantu  makmur", "PT Hantu Makmur"):
-            await ussd_walk(client, new_session(), ["1", typed])
+            await walk_recorded(client, new_session(), ["1", typed])
         await sign_in(client, conn, "operator")
         assert [("PT Hantu Makmur", 3)] == bars(await charts(client), "chart-not-found")
 
@@ -234,7 +242,7 @@ class TestNotFoundChart:
     ) -> None:
         """Bars are ordered by how often the name was checked."""
         for typed in ("PT Satu Hantu", "PT Dua Hantu", "PT Dua Hantu"):
-            await ussd_walk(client, new_session(), ["1", typed])
+            await walk_recorded(client, new_session(), ["1", typed])
         await sign_in(client, conn, "operator")
         assert [("PT Dua Hantu", 2), ("PT Satu Hantu", 1)] == bars(
             await charts(client), "chart-not-found"
@@ -244,7 +252,7 @@ class TestNotFoundChart:
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
         """A name the registry knows is recorded as found and gets no bar."""
-        await ussd_walk(client, new_session(), ["1", "PT Contoh Samudra Karya"])
+        await walk_recorded(client, new_session(), ["1", "PT Contoh Samudra Karya"])
         rows = await conn.fetch("SELECT query, found FROM agency_checks")
         assert [("PT Contoh Samudra Karya", True)] == [tuple(r) for r in rows]
 
@@ -253,22 +261,23 @@ class TestNotFoundChart:
     ) -> None:
         """AT resending the hop that typed the name records one check."""
         session = new_session()
-        await ussd_walk(client, session, ["1", "PT Hantu Makmur"])
+        await walk_recorded(client, session, ["1", "PT Hantu Makmur"])
         await ussd_hop(client, session, "1*PT Hantu Makmur", "+6281234567890")
+        await client.server.app[USSD].desk.drain()
         assert 1 == await conn.fetchval("SELECT count(*) FROM agency_checks")
 
     async def test_wrong_key_after_not_found_counts_once(
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
         """A wrong key pressed on the not-found screen is not another check."""
-        await ussd_walk(client, new_session(), ["1", "PT Hantu Makmur", "9"])
+        await walk_recorded(client, new_session(), ["1", "PT Hantu Makmur", "9"])
         assert 1 == await conn.fetchval("SELECT count(*) FROM agency_checks")
 
     async def test_search_again_counts_each_name(
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
         """Going back ('0') from not found and typing a second name records both names."""
-        await ussd_walk(client, new_session(), ["1", "PT Hantu Makmur", "0", "PT Dua Hantu"])
+        await walk_recorded(client, new_session(), ["1", "PT Hantu Makmur", "0", "PT Dua Hantu"])
         rows = await conn.fetch("SELECT query FROM agency_checks ORDER BY id")
         assert ["PT Hantu Makmur", "PT Dua Hantu"] == [r["query"] for r in rows]
 
@@ -276,14 +285,14 @@ class TestNotFoundChart:
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
         """A phone number typed into the check is never stored."""
-        await ussd_walk(client, new_session(), ["1", "081234567890"])
+        await walk_recorded(client, new_session(), ["1", "081234567890"])
         assert 0 == await conn.fetchval("SELECT count(*) FROM agency_checks")
 
     async def test_typed_markup_stays_text(
         self, client: TestClient, conn: asyncpg.Connection
     ) -> None:
         """A name typed with markup in it is drawn as text, never as markup."""
-        await ussd_walk(client, new_session(), ["1", "<b onclick=x>PT Jahat</b>"])
+        await walk_recorded(client, new_session(), ["1", "<b onclick=x>PT Jahat</b>"])
         await sign_in(client, conn, "operator")
         page = await charts(client)
         assert (False, True) == ("<b onclick" in page, "&lt;b onclick=x&gt;PT Jahat" in page)
@@ -369,7 +378,7 @@ class TestChartsPage:
     ) -> None:
         """Each chart parses as SVG, even with a resident's odd typing in a label."""
         await file_test_tip(conn, "ussd:a")
-        await ussd_walk(client, new_session(), ["1", 'PT "Aneh" & <Co>'])
+        await walk_recorded(client, new_session(), ["1", 'PT "Aneh" & <Co>'])
         await end_session(conn, "check_none")
         await sign_in(client, conn, "operator")
         page = await charts(client)

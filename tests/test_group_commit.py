@@ -99,3 +99,11 @@ class TestGroupWriter:
         assert 3 == await kept
         assert counted.groups == [1]
         assert {} == await free_text_spans(pool, "g-gone")
+
+    async def test_drain_writes_what_nobody_waited_for(self, pool: asyncpg.Pool) -> None:
+        """Items submitted without waiting are all written once `drain` returns (shutdown)."""
+        writer: GroupWriter[Span, int] = GroupWriter(Counted(pool))
+        for i in range(3):
+            writer.submit((f"g-later-{i}", 0, 2))
+        await writer.drain()
+        assert [{0: 2}] * 3 == [await free_text_spans(pool, f"g-later-{i}") for i in range(3)]
