@@ -36,7 +36,7 @@ from gateway.providers.registry import provider_for
 from gateway.public.pages import setup_public
 from gateway.simulator import setup_simulator
 from gateway.usecases.tips import TipRules
-from gateway.ussd import FLOOD_HOPS_PER_MINUTE, USSD, UssdHops, UssdMenus, menu_desa
+from gateway.ussd import USSD, UssdHops, UssdMenus, menu_desa
 from gateway.ussd_desk import HopDesk
 from gateway.ussd_sessions import SessionPaths
 from storage.db import DATABASE_ERRORS, keep_session
@@ -151,7 +151,6 @@ def create_app(config: Config, database_url: str) -> web.Application:
             ),
             identity,
         )
-        hops.flood_guard.limit = flood_limit(config.workers)
         app[USSD] = hops
         # Every background task runs in every worker of `serve --workers N`, each safe to run in
         # several processes at once: the directory watcher must (each worker holds its own index
@@ -210,13 +209,6 @@ def create_app(config: Config, database_url: str) -> web.Application:
 
 async def _write_buffered_logs(_app: web.Application) -> None:
     logs.stop_buffering()
-
-
-def flood_limit(workers: int) -> int:
-    """Hops per number per minute one process allows. The flood guard counts in memory, and
-    SO_REUSEPORT spreads connections (so a number's hops) evenly over `serve --workers N`: each
-    worker allows 1/N of the limit, so N workers together allow what one process did."""
-    return -(-FLOOD_HOPS_PER_MINUTE // workers)
 
 
 def local_gateway(config: Config, provider: Provider) -> LocalGateway:

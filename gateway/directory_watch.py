@@ -63,24 +63,30 @@ class DirectoryWatcher:
         log.info("officials.numbers_loaded", officials=len(self.official_phones))
 
     async def run(self) -> None:
-        """Listen for changes forever, reconnecting with backoff."""
+        """Listen for changes forever, reconnecting with backoff. Any failure (a lost
+        connection, a ping with no answer, a load that raises) reconnects and reloads
+        everything: a watcher that stopped would leave this process's memory stale."""
         delay = 0.5
         while True:
             try:
-                conn = await asyncpg.connect(self.database_url)
+                conn = await asyncpg.connect(self.database_url, timeout=_PING_S)
             except DATABASE_ERRORS as error:
                 log.warning("registry.listen_failed", error=str(error), retry_in_s=delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30)
                 continue
-            delay = 0.5
             try:
                 for channel in _CHANNELS:
                     await conn.add_listener(channel, self._notified)
                 await self.load()  # anything changed while we were not listening
+                delay = 0.5
                 await self._follow(conn)
             except DATABASE_ERRORS as error:
                 log.warning("registry.listen_lost", error=str(error))
+            except Exception:  # a bug or bad data: keep watching, and say so loudly
+                log.exception("registry.watch_failed", alarm=True, retry_in_s=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30)
             finally:
                 conn.terminate()
 
@@ -94,7 +100,7 @@ class DirectoryWatcher:
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=_PING_S)
             except TimeoutError:
-                await conn.execute("SELECT 1")  # notices a dead connection
+                await conn.execute("SELECT 1", timeout=_PING_S)  # notices a dead connection
                 continue
             self._wake.clear()
             changed, self._changed = self._changed, set()

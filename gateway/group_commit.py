@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -22,8 +22,15 @@ MAX_GROUP = 500  # rows in one statement: bounds its size and the time it holds 
 class GroupWriter(Generic[Item, Result]):
     """Sends items through `write_many` (one statement for a group, results in the same order)."""
 
-    def __init__(self, write_many: Callable[[Sequence[Item]], Awaitable[Sequence[Result]]]) -> None:
+    def __init__(
+        self,
+        write_many: Callable[[Sequence[Item]], Awaitable[Sequence[Result]]],
+        timeout_s: float | None = None,
+    ) -> None:
         self._write_many = write_many
+        # A statement that hangs holds every later group: it is given up after this long (the
+        # hops' own deadline), and its group hears TimeoutError.
+        self.timeout_s = timeout_s
         self._waiting: list[tuple[Item, asyncio.Future[Result]]] = []
         self._flusher: asyncio.Task[None] | None = None
 
@@ -46,6 +53,7 @@ class GroupWriter(Generic[Item, Result]):
             await asyncio.shield(self._flusher)
 
     async def _flush(self) -> None:
+        group: list[tuple[Item, asyncio.Future[Result]]] = []
         try:
             await asyncio.sleep(0)  # writes made in this turn of the loop join the first group
             while self._waiting:
@@ -56,18 +64,29 @@ class GroupWriter(Generic[Item, Result]):
                 if not group:
                     continue
                 try:
-                    results = await self._write_many([item for item, _ in group])
+                    async with asyncio.timeout(self.timeout_s):
+                        results = await self._write_many([item for item, _ in group])
                 except Exception as error:  # every waiter of the group hears of it
-                    for _, future in group:
-                        if not future.done():
-                            future.set_exception(error)
+                    _settle(group, error=error)
                     continue
                 for (_, future), result in zip(group, results, strict=True):
                     if not future.done():
                         future.set_result(result)
         finally:
             self._flusher = None
-            for _, future in self._waiting:  # cancelled mid-write: nobody is left waiting
-                if not future.done():
-                    future.cancel()
+            # Cancelled mid-write (shutdown): nobody is left waiting, in flight or queued.
+            _settle(group + self._waiting, error=None)
             self._waiting.clear()
+
+
+def _settle(
+    group: Sequence[tuple[object, asyncio.Future[Any]]], error: BaseException | None
+) -> None:
+    """End the futures not yet done: with the error, or cancelled when there is none."""
+    for _, future in group:
+        if future.done():
+            continue
+        if error is None:
+            future.cancel()
+        else:
+            future.set_exception(error)

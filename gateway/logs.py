@@ -317,7 +317,10 @@ class LineWriter:
         chunks = self._chunks
         while (chunk := chunks.get()) is not None:
             with self._lock:
-                self._write(chunk)
+                try:
+                    self._write(chunk)
+                except (OSError, ValueError):  # stdout's reader went away: keep draining, or
+                    pass  # the queue fills and the event loop blocks on its next line
 
     def _write(self, data: bytes) -> None:
         if self._binary is not None:
@@ -331,8 +334,10 @@ class LineWriter:
 
 
 def _is_pipe(stream: TextIO) -> bool:
+    """Whether stdout may be shared by several writers (a pipe, or journald's socket)."""
     try:
-        return stat.S_ISFIFO(os.fstat(stream.fileno()).st_mode)
+        mode = os.fstat(stream.fileno()).st_mode
+        return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
     except (OSError, ValueError, io.UnsupportedOperation):
         return False
 

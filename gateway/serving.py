@@ -38,6 +38,9 @@ REFUSAL = (
     % (len(_REFUSAL_BODY), _REFUSAL_BODY)
 )
 REFUSAL_LOG_INTERVAL_S = 10.0
+# How long a stop waits for requests still running (a CSV download) before closing them: well
+# inside the 30 s a `serve --workers` parent (gateway.workers.STOP_GRACE_S) and Docker give.
+SHUTDOWN_TIMEOUT_S = 15.0
 PARENT_CHECK_S = 1.0
 
 
@@ -105,7 +108,12 @@ class CappedSite(web.BaseSite):
 
 def make_runner(app: web.Application, config: Config) -> web.AppRunner:
     """The app's runner with the head deadline (see the module docstring)."""
-    return web.AppRunner(app, access_log=None, keepalive_timeout=config.header_timeout_s)
+    return web.AppRunner(
+        app,
+        access_log=None,
+        keepalive_timeout=config.header_timeout_s,
+        shutdown_timeout=SHUTDOWN_TIMEOUT_S,
+    )
 
 
 async def serve(app: web.Application, config: Config, parent: int | None = None) -> None:

@@ -74,8 +74,9 @@ log = structlog.get_logger()
 
 # Unknown receipts one session may try before it is ended (guessing codes is the attack).
 MAX_RECEIPT_MISSES = 3
-# A number already in E.164 form: normalising it would give it back unchanged.
-_E164 = re.compile(r"\+[1-9][0-9]{7,14}")
+# An Indonesian number already in E.164 form (no trunk 0 after +62): normalising it gives it
+# back unchanged, or None if it is no valid number (then it is no official's either).
+_CANONICAL_ID = re.compile(r"\+62[1-9][0-9]{6,12}")
 
 
 class TooManyMisses(Exception):
@@ -117,7 +118,7 @@ class HopDesk:
         self.official_phones = official_phones
         # Typed agency checks arriving together are recorded in one statement (group commit).
         self._checks: GroupWriter[tuple[str, str, bool], None] = GroupWriter(
-            lambda checks: record_agency_checks(self.state_pool, checks)
+            lambda checks: record_agency_checks(self.state_pool, checks), deadline.timeout_s
         )
 
     async def load(
@@ -161,7 +162,7 @@ class HopDesk:
         phones = self.official_phones()
         if phone in phones:
             return phone
-        if _E164.fullmatch(phone):  # what the gateways send: already the normalised form
+        if _CANONICAL_ID.fullmatch(phone):  # what the gateways send: nothing to normalise
             return None
         number = normalize(phone)
         return number if number in phones else None
@@ -405,9 +406,15 @@ class HopDesk:
             _check_recorded
         )
 
-    async def drain(self) -> None:
-        """Write the agency checks still queued (at shutdown, and for tests that count them)."""
-        await self._checks.drain()
+    async def drain(self, timeout_s: float = 10.0) -> None:
+        """Write the agency checks still queued (at shutdown, and for tests that count them);
+        a database that does not take them within `timeout_s` loses them (chart data), so a
+        stop is never held up for long."""
+        try:
+            async with asyncio.timeout(timeout_s):
+                await self._checks.drain()
+        except TimeoutError:
+            log.warning("ussd.checks_not_drained")
 
 
 def _check_recorded(done: asyncio.Future[None]) -> None:

@@ -83,7 +83,9 @@ class SessionPaths:
         self.deadline = deadline
         self._sessions: OrderedDict[str, Session] = OrderedDict()
         # Typed hops arriving together store their spans in one statement (group commit).
-        self._spans: GroupWriter[tuple[str, int, int], int] = GroupWriter(self._write_spans)
+        self._spans: GroupWriter[tuple[str, int, int], int] = GroupWriter(
+            self._write_spans, deadline.timeout_s
+        )
 
     def session(self, session_id: str) -> Session:
         """This process's memory of a session (new and empty if it has none)."""

@@ -171,6 +171,7 @@ class Supervisor:
         self.exited: set[int] = set()
         self.stopping_since: float | None = None
         self.failed = False
+        self._signalled: int | None = None  # set by the signal handler, acted on by the loop
 
     def run(self) -> int:
         """Start every worker and wait for all to exit; the exit status (0: all stopped cleanly
@@ -178,20 +179,24 @@ class Supervisor:
         for number in (signal.SIGTERM, signal.SIGINT):
             signal.signal(number, self._on_signal)
         for command in self.commands:
-            if self.stopping_since is not None:
+            if self._signalled is not None:
                 break
             child = subprocess.Popen(command, env=self.env, start_new_session=True)  # noqa: S603
             self.children[child.pid] = child
         log.info("http.workers_started", workers=len(self.children), pids=sorted(self.children))
         while len(self.exited) < len(self.children):
+            if self._signalled is not None and self.stopping_since is None:
+                log.info("http.workers_stopping", signal=signal.Signals(self._signalled).name)
+                self.stop()
             self._reap()
             self._kill_late()
             time.sleep(POLL_S)
         return 1 if self.failed else 0
 
     def _on_signal(self, number: int, frame: FrameType | None) -> None:
-        log.info("http.workers_stopping", signal=signal.Signals(number).name)
-        self.stop()
+        # Only a flag: a handler that logged could wait forever on the log writer's lock, held by
+        # the very line this signal interrupted. The loop stops the workers within POLL_S.
+        self._signalled = number
 
     def stop(self) -> None:
         """Ask every running worker to stop (SIGTERM: each shuts down gracefully)."""

@@ -107,3 +107,24 @@ class TestGroupWriter:
             writer.submit((f"g-later-{i}", 0, 2))
         await writer.drain()
         assert [{0: 2}] * 3 == [await free_text_spans(pool, f"g-later-{i}") for i in range(3)]
+
+    async def test_a_hanging_statement_is_given_up_and_the_next_group_goes(
+        self, pool: asyncpg.Pool
+    ) -> None:
+        """A statement with no answer past the timeout fails its group; later groups are written."""
+        counted = Counted(pool)
+        calls = 0
+
+        async def first_hangs(spans: Sequence[Span]) -> list[int]:
+            nonlocal calls
+            calls += 1
+            if calls == 1:
+                await asyncio.sleep(60)
+            return await counted(spans)
+
+        writer: GroupWriter[Span, int] = GroupWriter(first_hangs, timeout_s=0.2)
+        hung = asyncio.ensure_future(writer.write(("g-hung", 0, 1)))
+        await asyncio.sleep(0.05)  # the first group is in flight; this one waits for the next
+        assert 2 == await writer.write(("g-next", 0, 2))
+        with pytest.raises(TimeoutError):
+            await hung

@@ -104,3 +104,10 @@ async def test_a_residents_first_screen_is_served_from_the_answer_cache(gateway:
     assert cached >= 1
     assert await main_menu(gateway, "+6281234567891") == first
     assert len(answers) == cached
+
+
+@pytest.mark.parametrize("written", ["+620{}", "0{}", "62{}"])
+async def test_an_officials_number_in_another_form_is_known(gateway: Gateway, written: str) -> None:
+    """A gateway sending the official's number with a trunk 0 or without '+' still finds them."""
+    national = KADES_PONTANG.removeprefix("+62")
+    assert OFFICIALS_MENU in await main_menu(gateway, written.format(national))

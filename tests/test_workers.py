@@ -19,7 +19,7 @@ import aiohttp
 import asyncpg
 import pytest
 
-from gateway.app import connections_per_process, flood_limit
+from gateway.app import connections_per_process
 from gateway.config import ConfigError
 from gateway.health import WORKER_HEADER
 from gateway.workers import MARGIN, ConnectionBudget, parse_workers, pool_size_for
@@ -220,12 +220,6 @@ def test_workers_that_cannot_fit_are_refused() -> None:
     """24 workers need at least 96 connections where 92 are available: refused, saying so."""
     with pytest.raises(ConfigError, match="max_connections 100"):
         pool_size_for(24, 10, BUDGET)
-
-
-@pytest.mark.parametrize(("workers", "limit"), [(1, 60), (2, 30), (4, 15), (7, 9)])
-def test_the_flood_guard_limit_is_shared_among_workers(workers: int, limit: int) -> None:
-    """N workers each allow 1/N of a number's hops a minute (rounded up): together, as one."""
-    assert limit == flood_limit(workers)
 
 
 def test_auto_means_one_worker_per_usable_core() -> None:
