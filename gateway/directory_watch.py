@@ -98,7 +98,10 @@ class DirectoryWatcher:
         """Reload what each notification names, until the connection is lost."""
         while not conn.is_closed():
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=_PING_S)
+                # Not asyncio.wait_for: on Python 3.11 it can swallow a cancellation that meets a
+                # notification, and the app's shutdown would then wait for this loop forever.
+                async with asyncio.timeout(_PING_S):
+                    await self._wake.wait()
             except TimeoutError:
                 await conn.execute("SELECT 1", timeout=_PING_S)  # notices a dead connection
                 continue

@@ -7,6 +7,7 @@ app within moments. Real HTTP, real PostgreSQL, the sample officials.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 
 import asyncpg
@@ -111,3 +112,17 @@ async def test_an_officials_number_in_another_form_is_known(gateway: Gateway, wr
     """A gateway sending the official's number with a trunk 0 or without '+' still finds them."""
     national = KADES_PONTANG.removeprefix("+62")
     assert OFFICIALS_MENU in await main_menu(gateway, written.format(national))
+
+
+async def test_a_notification_meeting_shutdown_does_not_keep_the_watcher(database_url: str) -> None:
+    """A change notified just as the app stops: the watcher still ends when cancelled (a
+    cancellation swallowed there left the app's shutdown waiting forever)."""
+    async with asyncpg.create_pool(database_url, min_size=1, max_size=2) as pool:
+        for _ in range(10):
+            watching = DirectoryWatcher(pool, database_url)
+            task = asyncio.ensure_future(watching.run())
+            await asyncio.sleep(0.2)  # connected, loaded, waiting for a notification
+            watching._notified(None, 0, "officials_changed", "")
+            task.cancel()
+            done, _ = await asyncio.wait({task}, timeout=2)
+            assert done == {task}
