@@ -11,7 +11,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -31,6 +30,7 @@ from gateway.config import Config
 from storage.migrate import migrate
 from storage.registry import replace_registry
 from storage.sample import sample_agencies
+from tests.processes import free_port, wait_ready
 from ussd_menus.receipts import check_digit
 
 HOTLINE = str(Path(sys.executable).parent / "hotline")
@@ -136,12 +136,6 @@ class TestDatabaseOutage:
         assert (0, 0, 0) == tuple(counts)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 Served = tuple[asyncio.subprocess.Process, str]
 
 
@@ -165,15 +159,7 @@ async def served(database_url: str, tmp_path: Path) -> AsyncIterator[Served]:
         HOTLINE, "serve", "--demo", env=env, stdout=asyncio.subprocess.DEVNULL
     )
     url = f"http://127.0.0.1:{env['PORT']}"
-    async with aiohttp.ClientSession() as http:
-        for _ in range(150):
-            try:
-                async with http.get(f"{url}/readyz") as response:
-                    if response.status == 200:
-                        break
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
+    await wait_ready(url)
     yield process, url
     if process.returncode is None:
         process.kill()

@@ -9,7 +9,6 @@ import io
 import json
 import os
 import signal
-import socket
 import sys
 import threading
 from collections.abc import AsyncIterator
@@ -24,6 +23,7 @@ from aiohttp.test_utils import TestClient
 
 from gateway import logs
 from gateway.config import Config
+from tests.processes import free_port, wait_ready
 from tests.sms_client import send_sms
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -291,12 +291,6 @@ class TestBufferedWriter:
         assert "test.at_once" == lines(stream)[0]["event"]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 async def read_lines(stream: asyncio.StreamReader, into: list[dict[str, Any]]) -> None:
     """Parse JSON lines from a process's stdout until it closes."""
     while line := await stream.readline():
@@ -343,15 +337,7 @@ class TestSigterm:
             HOTLINE, "serve", "--demo", env=env, stdout=asyncio.subprocess.PIPE, limit=2**20
         )
         url = f"http://127.0.0.1:{env['PORT']}"
-        async with aiohttp.ClientSession() as http:
-            for _ in range(150):
-                try:
-                    async with http.get(f"{url}/readyz") as response:
-                        if response.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.1)
+        await wait_ready(url)
         yield process, url
         if process.returncode is None:
             process.kill()

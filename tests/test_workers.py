@@ -24,6 +24,7 @@ from gateway.config import ConfigError
 from gateway.health import WORKER_HEADER
 from gateway.workers import MARGIN, ConnectionBudget, parse_workers, pool_size_for
 from tests.conftest import CALLBACK_TOKEN
+from tests.processes import free_port
 
 HOTLINE = str(Path(sys.executable).parent / "hotline")
 HOPS = 40
@@ -59,12 +60,6 @@ Start = Callable[[int], Awaitable[Served]]
 def running(pid: int) -> bool:
     """Whether process `pid` still exists."""
     return Path(f"/proc/{pid}").exists()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def environment(database_url: str, tmp_path: Path, port: int) -> dict[str, str]:

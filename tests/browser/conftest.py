@@ -10,7 +10,6 @@ Chromium is never downloaded: it is /usr/bin/chromium (`apt-get install chromium
 from __future__ import annotations
 
 import re
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -27,6 +26,7 @@ from storage.officials import import_officials, parse_officials
 from storage.regions import load_kecamatan
 from storage.sample import sample_officials_csv
 from storage.tips import CATEGORIES
+from tests.processes import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -56,13 +56,6 @@ class LiveServer:
 
 StartServer = Callable[..., Awaitable[LiveServer]]
 Shot = Callable[..., Awaitable[Path]]
-
-
-def free_port() -> int:
-    """A port nothing listens on right now (the OS picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def load_sample_officials(database_url: str) -> None:
