@@ -32,6 +32,7 @@ from storage.regions import load_kecamatan
 from storage.registry import replace_registry
 from storage.sample import sample_agencies, sample_officials_csv
 from storage.tips import CATEGORIES
+from tests.console_helpers import PONTANG, TIRTAYASA, file_test_tip, load_sample_officials
 from tests.databases import WorkingDatabase
 
 # Per process: test runs side by side (CI, an editor's runner) never drop each other's template.
@@ -111,6 +112,17 @@ async def sample_db(database_url: str, conn: asyncpg.Connection) -> str:
     """The test database with the bundled sample registry loaded."""
     await replace_registry(conn, sample_agencies(), "sample")
     return database_url
+
+
+@pytest.fixture
+async def two_tips(conn: asyncpg.Connection) -> tuple[str, str]:
+    """With the sample officials, one tip filed today in Pontang and one in Tirtayasa, each with
+    its alerts to officials; their receipts."""
+    await load_sample_officials(conn)
+    return (
+        await file_test_tip(conn, "ussd:two-tips-pontang", kecamatan_code=PONTANG),
+        await file_test_tip(conn, "ussd:two-tips-tirtayasa", kecamatan_code=TIRTAYASA),
+    )
 
 
 @pytest.fixture

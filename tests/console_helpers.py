@@ -19,6 +19,10 @@ from storage.tips import CATEGORIES, Filed, NewTip, file_tip
 from storage.users import add_user
 from ussd_menus.receipts import new_receipt
 
+# Two kecamatan of the sample officials, for tests of what an area sees.
+PONTANG = "36.04.12"
+TIRTAYASA = "36.04.13"
+
 PASSWORD = "correct horse battery"
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 _LOGIN_CSRF = re.compile(r'name="login_csrf" value="([^"]+)"')

@@ -15,13 +15,13 @@ from aiohttp.test_utils import TestClient
 
 from storage.users import add_api_token
 from tests.console_helpers import (
+    PONTANG,
+    TIRTAYASA,
     file_test_tip,
     load_sample_officials,
     sign_in_area,
 )
 
-PONTANG = "36.04.12"
-TIRTAYASA = "36.04.13"
 KUBANG_PUJI = "36.04.12.2008"  # the desa the test tips name
 PONTANG_DESA = "36.04.12.2001"  # another desa of the same kecamatan
 TIP_ROLES = ("investigator", "admin")

@@ -11,30 +11,16 @@ from datetime import datetime
 from xml.etree import ElementTree
 
 import asyncpg
-import pytest
 from aiohttp.test_utils import TestClient
 
 from gateway.console.render import WIB
 from tests.console_helpers import (
-    file_test_tip,
-    load_sample_officials,
+    TIRTAYASA,
     sign_in_area,
 )
 
-PONTANG = "36.04.12"
-TIRTAYASA = "36.04.13"
 TEXT = "Calo minta uang 10 juta untuk ke Taiwan"  # what file_test_tip's tips say
 SHEET = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-
-
-@pytest.fixture
-async def two_tips(conn: asyncpg.Connection) -> tuple[str, str]:
-    """One tip filed today in Pontang, one in Tirtayasa."""
-    await load_sample_officials(conn)
-    return (
-        await file_test_tip(conn, "ussd:export-pontang", kecamatan_code=PONTANG),
-        await file_test_tip(conn, "ussd:export-tirtayasa", kecamatan_code=TIRTAYASA),
-    )
 
 
 def today() -> str:

@@ -13,24 +13,10 @@ from aiohttp.test_utils import TestClient
 
 from gateway.console.render import WIB
 from tests.console_helpers import (
-    file_test_tip,
-    load_sample_officials,
+    TIRTAYASA,
     sign_in_area,
 )
 from ussd_menus.receipts import show_receipt
-
-PONTANG = "36.04.12"
-TIRTAYASA = "36.04.13"
-
-
-@pytest.fixture
-async def two_tips(conn: asyncpg.Connection) -> tuple[str, str]:
-    """One new tip in Pontang and one in Tirtayasa, each with its alerts to officials."""
-    await load_sample_officials(conn)
-    return (
-        await file_test_tip(conn, "ussd:home-pontang", kecamatan_code=PONTANG),
-        await file_test_tip(conn, "ussd:home-tirtayasa", kecamatan_code=TIRTAYASA),
-    )
 
 
 async def page(client: TestClient, path: str) -> str:
