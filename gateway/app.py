@@ -15,7 +15,7 @@ import asyncpg
 import structlog
 from aiohttp import web
 
-from gateway import keys, logs
+from gateway import keys
 from gateway.alerting import alert_text, use_wording
 from gateway.api import setup_api
 from gateway.config import Config, ConfigError
@@ -134,7 +134,7 @@ def create_app(config: Config, database_url: str) -> web.Application:
         app[keys.IDENTITY] = identity
         app[keys.PLACES] = Gazetteer(kecamatan, desa)
         deadline = Deadline(config.db_timeout_s)
-        hops = UssdHops(
+        app[USSD] = UssdHops(
             UssdMenus(machine, lambda: watcher.index, kecamatan, config.ussd_service_code, desa),
             SessionPaths(pool, state_pool, deadline),
             HopDesk(
@@ -151,16 +151,15 @@ def create_app(config: Config, database_url: str) -> web.Application:
             ),
             identity,
         )
-        app[USSD] = hops
         # Every background task runs in every worker of `serve --workers N`, each safe to run in
         # several processes at once: the directory watcher must (each worker holds its own index
-        # and officials' numbers);
-        # housekeeping's purges are idempotent UPDATE/DELETEs by age; the outbox worker claims
-        # rows with FOR UPDATE SKIP LOCKED and a lease, escalates under an advisory lock, queues
-        # the REKAP digest through a per-official claim (ON CONFLICT DO NOTHING), and the hourly
-        # SMS budget and broadcast pacing are counted in PostgreSQL, not in a process.
+        # and officials' numbers); housekeeping's purges are idempotent UPDATE/DELETEs by age; the
+        # outbox worker claims rows with FOR UPDATE SKIP LOCKED and a lease, escalates under an
+        # advisory lock, queues the REKAP digest through a per-official claim (ON CONFLICT DO
+        # NOTHING), and the hourly SMS budget and broadcast pacing are counted in PostgreSQL, not
+        # in a process.
         tasks = [
-            asyncio.create_task(watcher.run(), name="registry-watcher"),
+            asyncio.create_task(watcher.run(), name="directory-watcher"),
             asyncio.create_task(_housekeeping(pool, config), name="housekeeping"),
         ]
         sender = make_sender(config) if config.sms_enabled else None
@@ -185,7 +184,6 @@ def create_app(config: Config, database_url: str) -> web.Application:
         await pool.close()
 
     app.cleanup_ctx.append(services)
-    app.on_cleanup.append(_write_buffered_logs)  # after the services' own last lines
     app.router.add_post("/at/ussd", ussd_callback)
     app.router.add_post("/at/ussd/events", ussd_events_callback)
     provider.routes(app)  # the SMS provider's callbacks
@@ -205,10 +203,6 @@ def create_app(config: Config, database_url: str) -> web.Application:
     app.router.add_get("/metrics", metrics_endpoint)  # no auth: firewall it
     setup_api(app)
     return app
-
-
-async def _write_buffered_logs(_app: web.Application) -> None:
-    logs.stop_buffering()
 
 
 def local_gateway(config: Config, provider: Provider) -> LocalGateway:

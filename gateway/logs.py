@@ -8,8 +8,8 @@ orjson call; it goes to an in-memory buffer that `hotline serve` hands to a writ
 every FLUSH_INTERVAL_S and whenever it grows past FLUSH_BYTES, so the event loop never waits on a
 slow stdout (on a pipe, in whole lines of at most PIPE_BUF bytes a write, so the workers of
 `serve --workers N` sharing one stdout never cut each other's lines). Until a serving process
-starts the writer (and in tests), every line is written at once. Shutdown (SIGTERM, the app's
-cleanup, interpreter exit) flushes what is buffered: a line logged is a line written.
+starts the writer (and in tests), every line is written at once. Shutdown (SIGTERM, once the app
+has cleaned up; interpreter exit) flushes what is buffered: a line logged is a line written.
 
 Masking is by field: PLAIN_KEYS hold only values this code makes (counts, ids, literal names, the
 route's pattern); every other key's text is masked, so a new key is safe until it is classified.
@@ -395,7 +395,7 @@ def start_buffering() -> None:
 
 def stop_buffering() -> None:
     """Write out what is buffered, wait until it is written, and write lines at once from now on
-    (shutdown: after the app's cleanup, in the app's cleanup, at interpreter exit)."""
+    (shutdown: `serve` once the app has cleaned up, and at interpreter exit)."""
     WRITER.close()
 
 
