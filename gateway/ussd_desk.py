@@ -215,7 +215,7 @@ class HopDesk:
 
         status = await self.deadline.run(lookup())
         if status is None:
-            session.missed.add(receipt)
+            session.missed |= {receipt}
             if len(session.missed) >= MAX_RECEIPT_MISSES:
                 raise TooManyMisses
         return status

@@ -48,7 +48,9 @@ class Session:
     spans: dict[int, int] = field(default_factory=dict)
     last_text: str | None = None
     current_start: int | None = None
-    missed: set[str] = field(default_factory=set)  # receipts looked up and not found
+    # Receipts looked up and not found; immutable, so that 20,000 sessions in memory do not add
+    # 20,000 sets for the garbage collector to walk.
+    missed: frozenset[str] = frozenset()
     # The caller's number in the officials directory, looked up once per session (ussd_desk):
     # whether it was looked up, and the active official's id (None: a resident).
     official_known: bool = False
