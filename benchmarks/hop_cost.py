@@ -8,6 +8,9 @@ Closed loop (wrk, as benchmarks/ussd_hops.py runs it: one connection per thread,
 request in Lua, phone numbers spread so the flood guard never triggers), alternating rounds:
 
 - bare:       benchmarks/bare_server.py, the `text=1` hop;
+- floor:      the same handler behind the hotline's request middleware (`--request-log`: callback
+              token check, log context, one JSON line per request): what any hop costs at least
+              while keeping that line;
 - structured: `hotline serve --demo`, `text=1` (the first menu's option 1) in a fresh session
               per request;
 - mix:        the hotline on ussd_hops.py's journey mix (18% of hops type free text);
@@ -604,6 +607,7 @@ class Runner:
 
 CLOSED_RUNS = (  # label, server kind, load
     ("bare", "bare", "structured"),
+    ("floor", "floor", "structured"),
     ("structured", "hotline", "structured"),
     ("mix", "hotline", "mix"),
     ("peer", "peer", "structured"),
@@ -731,6 +735,7 @@ def closed_markdown(
 ) -> list[str]:
     names = {
         "bare": "bare aiohttp handler (`await request.post()`, `CON hello`)",
+        "floor": "the bare handler behind the hotline's request middleware and log line",
         "structured": f"hotline `/at/ussd`, structured hop (`text={STRUCTURED_TEXT}`)",
         "mix": "hotline `/at/ussd`, journey mix (18% typed text)",
         "peer": "ussd-builder 1.3.2 on Express 5.2.1, same hop",
@@ -867,6 +872,7 @@ def main() -> None:
             raise SystemExit(f"the journey mix does not walk on the live menu: {walked}")
         sitting.mix = mix_load(mix)
         running.append(start("bare", "bare", 0, cpu_server, work, None))
+        running.append(start("floor", "floor", 0, cpu_server, work, None))
         running.append(start("peer", "peer", 0, cpu_server, work, None))
         for i, server in enumerate(running):
             screen = probe(server.port, STRUCTURED_TEXT, i).split("\n")[0]
@@ -1027,6 +1033,7 @@ def report(args: argparse.Namespace, sitting: Sitting) -> None:
             *ratio_lines(
                 closed,
                 [
+                    ("floor (bare + request middleware, log line) / bare", "floor", "bare", None),
                     ("structured hop / bare", "structured", "bare", 0.8),
                     ("journey mix / bare", "mix", "bare", 0.7),
                     ("hotline / ussd-builder peer (same hop)", "structured", "peer", 3.0),

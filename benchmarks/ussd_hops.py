@@ -396,7 +396,8 @@ def start_server(
     extra: Sequence[str] = (),
 ) -> Server:
     """Start `hotline serve --demo` (kind "hotline", `extra` appended to its argv), the bare
-    handler ("bare") or the Node peer of benchmarks/hop_cost.py ("peer")."""
+    handler ("bare"; "floor": behind the hotline's request middleware) or the Node peer of
+    benchmarks/hop_cost.py ("peer")."""
     port = free_port()
     taskset = [tool("taskset"), "-c", pin] if pin is not None else []
     env = dict(os.environ)
@@ -428,6 +429,7 @@ def start_server(
             str(ROOT / "benchmarks" / "bare_server.py"),
             "--port",
             str(port),
+            *(["--request-log"] if kind == "floor" else []),
         ]
     stderr_path = work / f"{kind}-{index}.stderr"
     proc = subprocess.Popen(  # noqa: S603 - fixed argv
