@@ -19,7 +19,6 @@ from gateway import keys
 from gateway.alerting import alert_text, use_wording
 from gateway.api import setup_api
 from gateway.config import Config, ConfigError
-from gateway.console.guard import console_guard
 from gateway.console.setup import setup_console
 from gateway.core.messages import Sender
 from gateway.deadline import Deadline
@@ -100,9 +99,7 @@ def create_app(config: Config, database_url: str) -> web.Application:
     assert config.secret is not None
     identity = Identity(config.secret)
     provider = provider_for(config)
-    app = web.Application(
-        client_max_size=config.max_body_bytes, middlewares=[request_context, console_guard]
-    )
+    app = web.Application(client_max_size=config.max_body_bytes, middlewares=[request_context])
     app[keys.CONFIG] = config
     app[METRICS] = Metrics()  # this app's own registry, served at /metrics
 

@@ -1,7 +1,9 @@
 """
-Request middleware: fresh log context per request, one summary line, no unhandled 500 pages, and
+The app's one middleware: fresh log context per request, one summary line, no unhandled 500 pages,
 the callback token on every provider callback (`/at/...`, `/infobip/...`: every registered
-provider's prefix; any of HOTLINE_CALLBACK_TOKEN's tokens, so a rotation has no gap).
+provider's prefix; any of HOTLINE_CALLBACK_TOKEN's tokens, so a rotation has no gap), and the
+console's guard on console paths. One middleware, not two: aiohttp wraps each one around every
+request, and a second cost each USSD hop about 4 µs.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from gateway import logs
+from gateway.console.guard import console_guard, is_console
 from gateway.keys import CONFIG
 from gateway.providers.registry import callback_prefixes
 
@@ -45,7 +48,10 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         ):
             log.warning("http.callback_token_refused")
             raise web.HTTPForbidden(text="callback token missing or wrong\n")
-        response = await handler(request)
+        if is_console(request.path):
+            response = await console_guard(request, handler)
+        else:
+            response = await handler(request)
         status = response.status
         return response
     except web.HTTPException as error:

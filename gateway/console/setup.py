@@ -27,7 +27,7 @@ from gateway.console.uploads import setup_uploads
 
 
 def setup_console(app: web.Application) -> None:
-    """Register every console route (the app adds gateway.console.guard as middleware)."""
+    """Register every console route (gateway.middleware runs gateway.console.guard on each)."""
     setup_auth(app)
     setup_flash(app)
     setup_pages(app)
