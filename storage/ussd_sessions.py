@@ -20,7 +20,26 @@ from storage.db import Queryable
 async def record_free_text(conn: Queryable, spans: Sequence[tuple[str, int, int]]) -> list[int]:
     """Record free-text spans (session id, start, end), several sessions' in one statement (a
     group commit); for each, the end stored for its start: its own, or the one another hop (of
-    this group or earlier, by any process) stored first."""
+    this group or earlier, by any process) stored first.
+
+    A group of one, the usual case below saturation, goes as plain parameters: the same answer
+    about 0.15 ms sooner than through arrays and unnest (typed hops' p50 at 1,000 hops/s went
+    from 1.45-1.75 ms to 1.16-1.52 ms, benchmarks/hop_cost.py)."""
+    if len(spans) == 1:
+        session_id, start, end = spans[0]
+        stored: int = await conn.fetchval(
+            "WITH ins AS ("
+            " INSERT INTO ussd_free_text (session_id, start_offset, end_offset)"
+            " VALUES ($1, $2, $3) ON CONFLICT (session_id, start_offset) DO NOTHING"
+            " RETURNING end_offset)"
+            " SELECT COALESCE((SELECT end_offset FROM ins),"
+            " (SELECT end_offset FROM ussd_free_text WHERE session_id = $1 AND start_offset = $2),"
+            " $3)",
+            session_id,
+            start,
+            end,
+        )
+        return [stored]
     rows = await conn.fetch(
         "WITH input AS ("
         " SELECT * FROM unnest($1::text[], $2::int[], $3::int[]) WITH ORDINALITY"

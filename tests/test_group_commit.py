@@ -45,6 +45,11 @@ class TestRecordFreeText:
         assert {2: 5} == await free_text_spans(conn, "g-a")
         assert {0: 9} == await free_text_spans(conn, "g-b")
 
+    async def test_a_lone_new_span_is_stored_and_echoed(self, conn: asyncpg.Connection) -> None:
+        """A group of one (sent as plain parameters, not arrays) is stored and gets its end."""
+        assert [6] == await record_free_text(conn, [("g-lone-new", 3, 6)])
+        assert {3: 6} == await free_text_spans(conn, "g-lone-new")
+
     async def test_an_earlier_span_wins(self, conn: asyncpg.Connection) -> None:
         """A start already stored keeps its end; the late hop is told that end."""
         await record_free_text(conn, [("g-c", 2, 5)])
