@@ -39,6 +39,11 @@ class DirectoryWatcher:
         self.official_phones: frozenset[str] = frozenset()
         self._changed: set[str] = set()
         self._wake = asyncio.Event()
+        # One load of each at a time: a reload that read the database earlier must not finish
+        # later and put an older copy back over a newer one (an import's own reload racing the
+        # reload its notification started).
+        self._registry_loading = asyncio.Lock()
+        self._officials_loading = asyncio.Lock()
 
     async def load(self) -> None:
         """Reload everything from the database."""
@@ -46,11 +51,12 @@ class DirectoryWatcher:
         await self.load_officials()
 
     async def _load_registry(self) -> None:
-        async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
-            agencies = await load_agencies(conn)
-            orders_date = await job_orders_date(conn)  # every import has rows, so a date
-            orders = await load_job_orders(conn) if orders_date is not None else None
-        self.index = AgencyIndex(agencies, orders, orders_date)
+        async with self._registry_loading:
+            async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+                agencies = await load_agencies(conn)
+                orders_date = await job_orders_date(conn)  # every import has rows, so a date
+                orders = await load_job_orders(conn) if orders_date is not None else None
+            self.index = AgencyIndex(agencies, orders, orders_date)
         log.info(
             "registry.index_loaded",
             agencies=len(agencies),
@@ -59,7 +65,8 @@ class DirectoryWatcher:
 
     async def load_officials(self) -> None:
         """Reload the active officials' numbers."""
-        self.official_phones = await active_official_phones(self.pool)
+        async with self._officials_loading:
+            self.official_phones = await active_official_phones(self.pool)
         log.info("officials.numbers_loaded", officials=len(self.official_phones))
 
     async def run(self) -> None:

@@ -9,10 +9,12 @@ from dataclasses import replace
 from datetime import date
 
 import asyncpg
+import pytest
 from aiohttp.test_utils import TestClient
 
-from gateway import keys
+from gateway import directory_watch, keys
 from gateway.agency_index import AgencyIndex
+from gateway.directory_watch import DirectoryWatcher
 from storage.registry import Agency, replace_registry
 from storage.sample import sample_agencies
 
@@ -106,3 +108,32 @@ class TestDirectoryWatcher:
         body = await hop(client, session, f"1*{NEW_AGENCY.name}")
         assert body.startswith(f"CON {NEW_AGENCY.name}\nBERIZIN sampai 30-09-2099\n")
         assert "\nPusat: Kota Serang\n" in body
+
+
+async def test_an_older_reload_never_replaces_a_newer_index(
+    database_url: str, conn: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reload that read the registry before an import and finishes after the import's own
+    reload leaves the newer index in place (CI once saw a job order import vanish this way)."""
+    read_first = asyncio.Event()
+    release_first = asyncio.Event()
+    real_load = directory_watch.load_agencies
+
+    async def first_load_stalls(connection: asyncpg.Connection) -> list[Agency]:
+        agencies = await real_load(connection)
+        if not read_first.is_set():
+            read_first.set()
+            await release_first.wait()
+        return agencies
+
+    monkeypatch.setattr(directory_watch, "load_agencies", first_load_stalls)
+    async with asyncpg.create_pool(database_url, min_size=1, max_size=3) as pool:
+        watcher = DirectoryWatcher(pool, database_url)
+        older = asyncio.ensure_future(watcher.load())
+        await read_first.wait()  # it has read the registry as it was
+        await replace_registry(conn, [*sample_agencies(), NEW_AGENCY], "update.csv")
+        newer = asyncio.ensure_future(watcher.load())
+        await asyncio.sleep(0.2)  # without one load at a time, the newer one is done by now
+        release_first.set()
+        await asyncio.gather(older, newer)
+    assert watcher.index.get(NEW_AGENCY.licence_number) is not None
