@@ -94,6 +94,8 @@ def main() -> None:
                     break
             except OSError:
                 time.sleep(1)
+        else:
+            raise SystemExit(f"the server did not start: see {work / 'server.stderr'}")
         script = work / "structured.lua"
         hops.write_paths_lua(script, [["1"]], [1])
         stats(proc, Path(env["GC_STATS"]))  # start-up's collections are not counted
@@ -116,7 +118,11 @@ def main() -> None:
         requests = int(json.loads(result.read_text())["requests"])
     finally:
         proc.terminate()
-        proc.wait(timeout=60)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
         hops.stop_embedded_postgres(work / "data")
         shutil.rmtree(work, ignore_errors=True)
     pauses = figures["pauses"]

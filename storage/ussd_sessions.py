@@ -27,38 +27,60 @@ async def record_free_text(conn: Queryable, spans: Sequence[tuple[str, int, int]
     from 1.45-1.75 ms to 1.16-1.52 ms, benchmarks/hop_cost.py)."""
     if len(spans) == 1:
         session_id, start, end = spans[0]
-        stored: int = await conn.fetchval(
+        stored: int | None = await conn.fetchval(
             "WITH ins AS ("
             " INSERT INTO ussd_free_text (session_id, start_offset, end_offset)"
             " VALUES ($1, $2, $3) ON CONFLICT (session_id, start_offset) DO NOTHING"
             " RETURNING end_offset)"
             " SELECT COALESCE((SELECT end_offset FROM ins),"
-            " (SELECT end_offset FROM ussd_free_text WHERE session_id = $1 AND start_offset = $2),"
-            " $3)",
+            " (SELECT end_offset FROM ussd_free_text WHERE session_id = $1 AND start_offset = $2))",
             session_id,
             start,
             end,
         )
-        return [stored]
+        ends = [stored]
+    else:
+        rows = await conn.fetch(
+            "WITH input AS ("
+            " SELECT * FROM unnest($1::text[], $2::int[], $3::int[]) WITH ORDINALITY"
+            " AS t(session_id, start_offset, end_offset, n)),"
+            " ins AS ("
+            " INSERT INTO ussd_free_text (session_id, start_offset, end_offset)"
+            " SELECT DISTINCT ON (session_id, start_offset) session_id, start_offset, end_offset"
+            " FROM input ORDER BY session_id, start_offset, n"
+            " ON CONFLICT (session_id, start_offset) DO NOTHING"
+            " RETURNING session_id, start_offset, end_offset)"
+            " SELECT COALESCE(ins.end_offset, f.end_offset) AS stored FROM input i"
+            " LEFT JOIN ins USING (session_id, start_offset)"
+            " LEFT JOIN ussd_free_text f USING (session_id, start_offset)"
+            " ORDER BY i.n",
+            [session for session, _, _ in spans],
+            [start for _, start, _ in spans],
+            [end for _, _, end in spans],
+        )
+        ends = [r["stored"] for r in rows]
+    # A start another process stored and committed while this statement waited on it: ON
+    # CONFLICT saw its row, the statement's own snapshot (taken before) cannot. A new one can.
+    pairs = list(zip(spans, ends, strict=True))
+    unseen = [(session, start) for (session, start, _), end in pairs if end is None]
+    seen = await _stored_ends(conn, unseen) if unseen else {}
+    return [
+        end if end is not None else seen.get((session, start), own)
+        for (session, start, own), end in pairs
+    ]
+
+
+async def _stored_ends(
+    conn: Queryable, starts: Sequence[tuple[str, int]]
+) -> dict[tuple[str, int], int]:
+    """The stored end of each (session id, start) that has one."""
     rows = await conn.fetch(
-        "WITH input AS ("
-        " SELECT * FROM unnest($1::text[], $2::int[], $3::int[]) WITH ORDINALITY"
-        " AS t(session_id, start_offset, end_offset, n)),"
-        " ins AS ("
-        " INSERT INTO ussd_free_text (session_id, start_offset, end_offset)"
-        " SELECT DISTINCT ON (session_id, start_offset) session_id, start_offset, end_offset"
-        " FROM input ORDER BY session_id, start_offset, n"
-        " ON CONFLICT (session_id, start_offset) DO NOTHING"
-        " RETURNING session_id, start_offset, end_offset)"
-        " SELECT COALESCE(ins.end_offset, f.end_offset, i.end_offset) AS stored FROM input i"
-        " LEFT JOIN ins USING (session_id, start_offset)"
-        " LEFT JOIN ussd_free_text f USING (session_id, start_offset)"
-        " ORDER BY i.n",
-        [session for session, _, _ in spans],
-        [start for _, start, _ in spans],
-        [end for _, _, end in spans],
+        "SELECT session_id, start_offset, end_offset FROM ussd_free_text"
+        " WHERE (session_id, start_offset) IN (SELECT * FROM unnest($1::text[], $2::int[]))",
+        [session for session, _ in starts],
+        [start for _, start in starts],
     )
-    return [r["stored"] for r in rows]
+    return {(r["session_id"], r["start_offset"]): r["end_offset"] for r in rows}
 
 
 async def free_text_spans(conn: Queryable, session_id: str) -> dict[int, int]:

@@ -61,6 +61,42 @@ class TestRecordFreeText:
         assert [5, 5] == await record_free_text(conn, [("g-d", 2, 5), ("g-d", 2, 8)])
         assert {2: 5} == await free_text_spans(conn, "g-d")
 
+    @pytest.mark.parametrize(
+        ("spans", "expected"),
+        [([("g-race-1", 2, 9)], [5]), ([("g-race-2", 2, 9), ("g-race-2b", 0, 3)], [5, 3])],
+        ids=["alone", "in a group"],
+    )
+    async def test_a_span_another_process_commits_meanwhile_is_the_answer(
+        self,
+        database_url: str,
+        conn: asyncpg.Connection,
+        spans: list[Span],
+        expected: list[int],
+    ) -> None:
+        """Another process stores the same start and commits while this statement waits on its
+        row: that end is the answer, though the statement's own snapshot was taken before."""
+        other = await asyncpg.connect(database_url)
+        try:
+            async with other.transaction():
+                session, start, _ = spans[0]
+                await other.execute(
+                    "INSERT INTO ussd_free_text (session_id, start_offset, end_offset)"
+                    " VALUES ($1, $2, 5)",
+                    session,
+                    start,
+                )
+                waiting = asyncio.ensure_future(record_free_text(conn, spans))
+                for _ in range(500):  # until the statement waits on the row (at most 5 s)
+                    if await other.fetchval(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                        " AND query LIKE '%INSERT INTO ussd_free_text%'"
+                    ):
+                        break
+                    await asyncio.sleep(0.01)
+            assert expected == await waiting
+        finally:
+            await other.close()
+
 
 class TestGroupWriter:
     async def test_hops_arriving_together_share_one_statement(self, pool: asyncpg.Pool) -> None:

@@ -133,7 +133,7 @@ async def test_an_older_reload_never_replaces_a_newer_index(
         await read_first.wait()  # it has read the registry as it was
         await replace_registry(conn, [*sample_agencies(), NEW_AGENCY], "update.csv")
         newer = asyncio.ensure_future(watcher.load())
-        await asyncio.sleep(0.2)  # without one load at a time, the newer one is done by now
+        await asyncio.wait({newer}, timeout=2)  # without one load at a time, it is done by now
         release_first.set()
         await asyncio.gather(older, newer)
     assert watcher.index.get(NEW_AGENCY.licence_number) is not None
