@@ -1,14 +1,31 @@
 """
-Helpers for tests that run the service as a real process: a free port to give it, and waiting
-until it answers /readyz.
+Helpers for tests that run the service as a real process: its environment, a free port to give
+it, and waiting until it answers /readyz.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
+from pathlib import Path
 
 import aiohttp
+
+
+def service_env(database_url: str, data_dir: Path, port: int, **settings: str) -> dict[str, str]:
+    """The environment of a `hotline` process under test: the test database, a test secret, no
+    outbox worker, warnings only; `settings` add to it or override it."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "HOTLINE_SECRET": "test-process-secret-0123456789",
+        "HOTLINE_WORKER": "off",
+        "HOTLINE_DATA_DIR": str(data_dir),
+        "PORT": str(port),
+        "LOG_LEVEL": "warning",
+        **settings,
+    }
 
 
 def free_port() -> int:

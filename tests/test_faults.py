@@ -30,7 +30,7 @@ from gateway.config import Config
 from storage.migrate import migrate
 from storage.registry import replace_registry
 from storage.sample import sample_agencies
-from tests.processes import free_port, wait_ready
+from tests.processes import free_port, service_env, wait_ready
 from ussd_menus.receipts import check_digit
 
 HOTLINE = str(Path(sys.executable).parent / "hotline")
@@ -142,15 +142,7 @@ Served = tuple[asyncio.subprocess.Process, str]
 @pytest.fixture
 async def served(database_url: str, tmp_path: Path) -> AsyncIterator[Served]:
     """`hotline serve` as a real process on the test database, with the sample officials."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "HOTLINE_SECRET": "fault-secret-0123456789",
-        "HOTLINE_WORKER": "off",
-        "PORT": str(free_port()),
-        "HOTLINE_DATA_DIR": str(tmp_path),
-        "LOG_LEVEL": "warning",
-    }
+    env = service_env(database_url, tmp_path, free_port())
     load = await asyncio.create_subprocess_exec(
         HOTLINE, "officials", "import", str(OFFICIALS), env=env, stdout=asyncio.subprocess.DEVNULL
     )

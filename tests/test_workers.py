@@ -24,7 +24,7 @@ from gateway.config import ConfigError
 from gateway.health import WORKER_HEADER
 from gateway.workers import MARGIN, ConnectionBudget, parse_workers, pool_size_for
 from tests.conftest import CALLBACK_TOKEN
-from tests.processes import free_port
+from tests.processes import free_port, service_env
 
 HOTLINE = str(Path(sys.executable).parent / "hotline")
 HOPS = 40
@@ -63,17 +63,9 @@ def running(pid: int) -> bool:
 
 
 def environment(database_url: str, tmp_path: Path, port: int) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "HOTLINE_SECRET": "workers-secret-0123456789",
-        "HOTLINE_CALLBACK_TOKEN": CALLBACK_TOKEN,
-        "HOTLINE_WORKER": "off",
-        "HOTLINE_DATA_DIR": str(tmp_path),
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "LOG_LEVEL": "warning",
-    }
+    return service_env(
+        database_url, tmp_path, port, HOTLINE_CALLBACK_TOKEN=CALLBACK_TOKEN, HOST="127.0.0.1"
+    )
 
 
 def fresh_connections() -> aiohttp.ClientSession:

