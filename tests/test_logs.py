@@ -7,7 +7,6 @@ import ast
 import asyncio
 import io
 import json
-import os
 import signal
 import sys
 import threading
@@ -23,7 +22,7 @@ from aiohttp.test_utils import TestClient
 
 from gateway import logs
 from gateway.config import Config
-from tests.processes import free_port, wait_ready
+from tests.processes import free_port, service_env, wait_ready
 from tests.sms_client import send_sms
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -220,42 +219,45 @@ class TestSummaryLine:
         assert abs((datetime.now(UTC) - parsed).total_seconds()) < 1.0
 
 
+Buffered = tuple[io.StringIO, logs.LineWriter]
+
+
+@pytest.fixture
+async def buffered() -> AsyncIterator[Buffered]:
+    """A writer buffering on the running loop into a string; closed (everything written) after."""
+    stream = io.StringIO()
+    writer = logs.LineWriter(stream)
+    writer.start(asyncio.get_running_loop())
+    try:
+        yield stream, writer
+    finally:
+        writer.close()
+
+
 class TestBufferedWriter:
-    async def test_lines_are_written_within_the_flush_interval(self) -> None:
+    async def test_lines_are_written_within_the_flush_interval(self, buffered: Buffered) -> None:
         """Buffered lines are not written at once, but within FLUSH_INTERVAL_S."""
-        stream = io.StringIO()
-        writer = logs.LineWriter(stream)
-        writer.start(asyncio.get_running_loop())
-        try:
-            writer.write(b"one\n")
-            assert "" == stream.getvalue()
-            await asyncio.sleep(logs.FLUSH_INTERVAL_S + 0.2)
-            assert "one\n" == stream.getvalue()
-        finally:
-            writer.close()
+        stream, writer = buffered
+        writer.write(b"one\n")
+        assert "" == stream.getvalue()
+        await asyncio.sleep(logs.FLUSH_INTERVAL_S + 0.2)
+        assert "one\n" == stream.getvalue()
 
-    async def test_a_full_buffer_is_handed_over_without_waiting(self) -> None:
+    async def test_a_full_buffer_is_handed_over_without_waiting(self, buffered: Buffered) -> None:
         """Past FLUSH_BYTES the buffer goes to the writer thread without waiting for the timer."""
-        stream = io.StringIO()
-        writer = logs.LineWriter(stream)
-        writer.start(asyncio.get_running_loop())
+        stream, writer = buffered
         line = b"x" * 1023 + b"\n"
-        try:
-            for _ in range(logs.FLUSH_BYTES // len(line)):
-                writer.write(line)
-            for _ in range(50):  # the thread writes it; the loop never yields for the timer
-                if stream.getvalue():
-                    break
-                threading.Event().wait(0.01)
-            assert logs.FLUSH_BYTES == len(stream.getvalue())
-        finally:
-            writer.close()
+        for _ in range(logs.FLUSH_BYTES // len(line)):
+            writer.write(line)
+        for _ in range(50):  # the thread writes it; the loop never yields for the timer
+            if stream.getvalue():
+                break
+            threading.Event().wait(0.01)
+        assert logs.FLUSH_BYTES == len(stream.getvalue())
 
-    async def test_close_writes_everything_in_order(self) -> None:
+    async def test_close_writes_everything_in_order(self, buffered: Buffered) -> None:
         """Closing writes every buffered line, in order, and from then on lines go at once."""
-        stream = io.StringIO()
-        writer = logs.LineWriter(stream)
-        writer.start(asyncio.get_running_loop())
+        stream, writer = buffered
         for n in range(10_000):
             writer.write(b"%d\n" % n)
         writer.close()
@@ -263,11 +265,9 @@ class TestBufferedWriter:
         writer.write(b"after\n")
         assert stream.getvalue().endswith("9999\nafter\n")
 
-    async def test_lines_from_other_threads_are_written(self) -> None:
+    async def test_lines_from_other_threads_are_written(self, buffered: Buffered) -> None:
         """A line logged from another thread is written too."""
-        stream = io.StringIO()
-        writer = logs.LineWriter(stream)
-        writer.start(asyncio.get_running_loop())
+        stream, writer = buffered
         await asyncio.to_thread(writer.write, b"from a thread\n")
         writer.write(b"from the loop\n")
         writer.close()
@@ -323,16 +323,7 @@ class TestSigterm:
     @pytest.fixture
     async def served(self, database_url: str, tmp_path: Path) -> AsyncIterator[Any]:
         """`hotline serve` as a real process on the test database, logging at info to a pipe."""
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "HOTLINE_SECRET": "logs-secret-0123456789",
-            "HOTLINE_WORKER": "off",
-            "PORT": str(free_port()),
-            "HOTLINE_DATA_DIR": str(tmp_path),
-            "LOG_LEVEL": "info",
-            "LOG_FORMAT": "json",
-        }
+        env = service_env(database_url, tmp_path, free_port(), LOG_LEVEL="info", LOG_FORMAT="json")
         process = await asyncio.create_subprocess_exec(
             HOTLINE, "serve", "--demo", env=env, stdout=asyncio.subprocess.PIPE, limit=2**20
         )
